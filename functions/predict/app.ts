@@ -1,0 +1,189 @@
+import { performance } from 'node:perf_hooks';
+import type { FunctionConfig } from './config.js';
+import { MethodNotAllowedError, ModelUnavailableError, PredictError, RouteNotFoundError, describeError } from './errors.js';
+import { jsonResponse, readHttpEvent, type HttpResponse } from './http-event.js';
+import { Logger } from './logger.js';
+import { MetricsLogger } from './metrics.js';
+import { loadModel, type LoadedModel } from './model-session.js';
+import { inferResponse, modelMetadata, parseInferRequest } from './oip.js';
+import { toPredictResponse } from './postprocess.js';
+import { resolveRoute, type Route } from './router.js';
+import { parseJsonBody, parsePredictRequest } from './validate-request.js';
+
+/** The parts of Lambda's context object the handler reads. */
+export interface InvocationContext {
+  readonly awsRequestId: string;
+}
+
+export type Handler = (event: unknown, context: InvocationContext) => Promise<HttpResponse>;
+
+type ModelState =
+  | { readonly ok: true; readonly model: LoadedModel; readonly loadMs: number; readonly metrics: MetricsLogger }
+  | { readonly ok: false; readonly metrics: MetricsLogger };
+
+export interface HandlerOptions {
+  /** Where log and metric lines go; each call is one line without its newline. Defaults to stdout. */
+  readonly write?: (line: string) => void;
+}
+
+/** Used only to log and answer 503 when the environment itself is invalid. */
+const FALLBACK_CONFIG: FunctionConfig = Object.freeze<FunctionConfig>({
+  modelDir: '',
+  artifact: { kind: 'bundle', file: '' },
+  modelSha256: undefined,
+  downloadDir: '/tmp',
+  metricsNamespace: process.env['METRICS_NAMESPACE'] ?? 'OnnxLambda',
+  functionName: process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'local',
+  functionVersion: process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST',
+  intraOpThreads: 1,
+  logLevel: 'info',
+});
+
+function writeStdout(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+interface Outcome {
+  readonly response: HttpResponse;
+  readonly inferenceMs?: number;
+  readonly batchSize?: number;
+  readonly confidences?: readonly number[];
+  readonly error?: string;
+}
+
+/**
+ * Builds the Lambda handler and starts loading the model at once, so that at module scope the load runs during
+ * the init phase. A bad environment or a model that cannot be loaded is logged once, naming the cause; the handler
+ * then answers 503 on model routes and keeps answering (no crash loop), while `/v2/health/live` stays 200.
+ */
+export function createHandler(configure: () => FunctionConfig, options: HandlerOptions = {}): Handler {
+  const write = options.write ?? writeStdout;
+  let config: FunctionConfig;
+  let configError: unknown;
+  try {
+    config = configure();
+  } catch (error) {
+    configError = error;
+    config = FALLBACK_CONFIG;
+  }
+  const logger = new Logger(config.logLevel, { function: config.functionName, functionVersion: config.functionVersion }, write);
+  const metricsFor = (modelVersion: string) =>
+    new MetricsLogger({ namespace: config.metricsNamespace, functionName: config.functionName, functionVersion: config.functionVersion, modelVersion, write });
+
+  const loadStart = performance.now();
+  const load = configError === undefined ? loadModel(config) : Promise.reject(configError);
+  const state: Promise<ModelState> = load.then(
+    (model) => {
+      const loadMs = performance.now() - loadStart;
+      logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
+      return { ok: true, model, loadMs, metrics: metricsFor(model.version) };
+    },
+    (error: unknown) => {
+      logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });
+      return { ok: false, metrics: metricsFor('unavailable') };
+    },
+  );
+  let coldStart = true;
+
+  return async function handler(event, context) {
+    const started = performance.now();
+    const requestId = context.awsRequestId;
+    const loaded = await state;
+    let routeName = 'unmatched';
+    let outcome: Outcome;
+    try {
+      const request = readHttpEvent(event);
+      const route = resolveRoute(request.method, request.path);
+      routeName = route.name;
+      outcome = await serve(route, request.body, loaded);
+    } catch (error) {
+      outcome = errorOutcome(error, requestId, logger);
+    }
+    const first = coldStart;
+    coldStart = false;
+    loaded.metrics.record({
+      requestId,
+      route: routeName,
+      status: outcome.response.statusCode,
+      requestMs: performance.now() - started,
+      ...(outcome.inferenceMs === undefined ? {} : { inferenceMs: outcome.inferenceMs }),
+      ...(outcome.batchSize === undefined ? {} : { batchSize: outcome.batchSize }),
+      ...(outcome.confidences === undefined ? {} : { confidences: outcome.confidences }),
+      ...(first ? { coldStart: true, ...(loaded.ok ? { modelLoadMs: loaded.loadMs } : {}) } : {}),
+      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+    });
+    return outcome.response;
+  };
+}
+
+function requireModel(loaded: ModelState): LoadedModel {
+  if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
+  return loaded.model;
+}
+
+function requireNamed(model: LoadedModel, route: { readonly model: string; readonly version: string | undefined }): void {
+  if (route.model !== model.manifest.name) {
+    throw new RouteNotFoundError(`model ${JSON.stringify(route.model)} is not served here; this function serves "${model.manifest.name}"`);
+  }
+  if (route.version !== undefined && route.version !== model.manifest.version) {
+    throw new RouteNotFoundError(`model ${model.manifest.name} has no version ${JSON.stringify(route.version)}; this function serves version "${model.manifest.version}"`);
+  }
+}
+
+async function serve(route: Route, body: () => string, loaded: ModelState): Promise<Outcome> {
+  switch (route.name) {
+    case 'POST /predict': {
+      const model = requireModel(loaded);
+      const batch = parsePredictRequest(parseJsonBody(body()), model.spec);
+      const t0 = performance.now();
+      const output = await model.predict(batch);
+      const inferenceMs = performance.now() - t0;
+      const result = toPredictResponse(model.manifest, model.version, output, batch.rows);
+      return { response: jsonResponse(200, result), inferenceMs, batchSize: batch.rows, ...(result.confidence === undefined ? {} : { confidences: result.confidence }) };
+    }
+    case 'GET /v2/health/live':
+      return { response: jsonResponse(200, { live: true }) };
+    case 'GET /v2/health/ready':
+      return { response: jsonResponse(loaded.ok ? 200 : 503, { ready: loaded.ok }) };
+    case 'GET /v2':
+      return { response: jsonResponse(200, { name: 'onnx-lambda-kit', version: '1', extensions: [] }) };
+    case 'GET /v2/models/{model}': {
+      const model = requireModel(loaded);
+      requireNamed(model, route);
+      return { response: jsonResponse(200, modelMetadata(model.manifest, model.inputs, model.outputs)) };
+    }
+    case 'GET /v2/models/{model}/ready': {
+      const model = requireModel(loaded);
+      requireNamed(model, route);
+      return { response: jsonResponse(200, { name: model.manifest.name, ready: true }) };
+    }
+    case 'POST /v2/models/{model}/infer': {
+      const model = requireModel(loaded);
+      requireNamed(model, route);
+      const request = parseInferRequest(parseJsonBody(body()), model.manifest, model.outputs);
+      const t0 = performance.now();
+      const tensors = await model.run(request.batch, request.outputs);
+      const inferenceMs = performance.now() - t0;
+      return { response: jsonResponse(200, inferResponse(model.manifest, request.id, tensors)), inferenceMs, batchSize: request.batch.rows };
+    }
+  }
+}
+
+/**
+ * The only place errors become status codes. 4xx messages are shown to the client; 503 and 500 show a fixed
+ * message and the request id, never exception text, paths or stacks (those go to the log).
+ */
+function errorOutcome(error: unknown, requestId: string, logger: Logger): Outcome {
+  if (error instanceof PredictError && error.status < 500) {
+    const headers = error instanceof MethodNotAllowedError ? { allow: error.allow.join(', ') } : undefined;
+    return { response: jsonResponse(error.status, { error: error.message }, headers), error: error.message };
+  }
+  if (error instanceof ModelUnavailableError) {
+    return {
+      response: jsonResponse(503, { error: 'Model unavailable: the function could not load its model; see the function log for the cause', requestId }),
+      error: 'model unavailable',
+    };
+  }
+  logger.error('request failed', { requestId, error: describeError(error), stack: error instanceof Error ? error.stack : undefined });
+  return { response: jsonResponse(500, { error: 'Internal server error', requestId }), error: 'internal error' };
+}

@@ -1,0 +1,94 @@
+import path from 'node:path';
+import { ConfigError } from './errors.js';
+
+/** Where the ONNX file comes from. The manifest (`model.json`) always comes from `modelDir`. */
+export type ModelArtifactSource =
+  | { readonly kind: 'bundle'; readonly file: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly key: string;
+      readonly versionId: string | undefined;
+    };
+
+export interface FunctionConfig {
+  /** Folder holding `model.json` (and `model.onnx` for a packaged model). */
+  readonly modelDir: string;
+  readonly artifact: ModelArtifactSource;
+  /** Expected sha256 (hex) of the ONNX file; checked before the session is created. */
+  readonly modelSha256: string | undefined;
+  /** Folder the S3 artifact is downloaded to (Lambda's `/tmp`). */
+  readonly downloadDir: string;
+  readonly metricsNamespace: string;
+  readonly functionName: string;
+  readonly functionVersion: string;
+  /** Intra-op threads for onnxruntime; 1 unless measured otherwise (see docs/performance.md). */
+  readonly intraOpThreads: number;
+  readonly logLevel: LogLevel;
+}
+
+export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+function optional(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function positiveInteger(env: Env, name: string, fallback: number, max: number): number {
+  const raw = optional(env, name);
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > max) {
+    throw new ConfigError(name, `got "${raw}"; set a whole number from 1 to ${max}, or unset it for ${fallback}`);
+  }
+  return value;
+}
+
+/**
+ * Parses the function's environment once, at cold start. A missing or bad variable throws a ConfigError naming it,
+ * so the failure shows in the init log rather than as `undefined` in the middle of a request.
+ */
+export function loadConfig(env: Env = process.env): FunctionConfig {
+  const taskRoot = optional(env, 'LAMBDA_TASK_ROOT') ?? process.cwd();
+  const modelDir = path.resolve(taskRoot, optional(env, 'MODEL_DIR') ?? 'model');
+
+  const bucket = optional(env, 'MODEL_BUCKET');
+  const key = optional(env, 'MODEL_KEY');
+  if ((bucket === undefined) !== (key === undefined)) {
+    const missing = bucket === undefined ? 'MODEL_BUCKET' : 'MODEL_KEY';
+    throw new ConfigError(missing, 'MODEL_BUCKET and MODEL_KEY go together; set both to load the model from S3, or neither to use the packaged model');
+  }
+  const versionId = optional(env, 'MODEL_VERSION_ID');
+  if (versionId !== undefined && bucket === undefined) {
+    throw new ConfigError('MODEL_VERSION_ID', 'is set but MODEL_BUCKET and MODEL_KEY are not; it only applies to a model loaded from S3');
+  }
+  const artifact: ModelArtifactSource =
+    bucket !== undefined && key !== undefined
+      ? { kind: 's3', bucket, key, versionId }
+      : { kind: 'bundle', file: path.join(modelDir, 'model.onnx') };
+
+  const sha = optional(env, 'MODEL_SHA256')?.toLowerCase();
+  if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) {
+    throw new ConfigError('MODEL_SHA256', `got "${sha}"; set the 64 hex digits of the model file's sha256 (sha256sum model.onnx)`);
+  }
+
+  const logLevel = (optional(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info') as LogLevel;
+  if (!LOG_LEVELS.includes(logLevel)) {
+    throw new ConfigError('LOG_LEVEL', `got "${env['LOG_LEVEL']}"; use one of ${LOG_LEVELS.join(', ')}`);
+  }
+
+  return Object.freeze({
+    modelDir,
+    artifact,
+    modelSha256: sha,
+    downloadDir: optional(env, 'MODEL_DOWNLOAD_DIR') ?? '/tmp',
+    metricsNamespace: optional(env, 'METRICS_NAMESPACE') ?? 'OnnxLambda',
+    functionName: optional(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'local',
+    functionVersion: optional(env, 'AWS_LAMBDA_FUNCTION_VERSION') ?? '$LATEST',
+    intraOpThreads: positiveInteger(env, 'ORT_INTRA_OP_THREADS', 1, 64),
+    logLevel,
+  });
+}

@@ -1,0 +1,82 @@
+import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
+
+/** Lambda's synchronous invocation payload limit; a larger body is refused before it is parsed. */
+export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+
+/** What the router needs from an API Gateway HTTP API (payload 2.0 or 1.0) or Function URL event. */
+export interface HttpRequest {
+  readonly method: string;
+  /** The path without the API Gateway stage prefix and without a trailing slash. */
+  readonly path: string;
+  /** Read lazily: GET routes never decode a body. */
+  readonly body: () => string;
+}
+
+export interface HttpResponse {
+  readonly statusCode: number;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string;
+  readonly isBase64Encoded: false;
+}
+
+interface EventShape {
+  readonly version?: unknown;
+  readonly rawPath?: unknown;
+  readonly path?: unknown;
+  readonly httpMethod?: unknown;
+  readonly body?: unknown;
+  readonly isBase64Encoded?: unknown;
+  readonly requestContext?: { readonly stage?: unknown; readonly http?: { readonly method?: unknown } };
+}
+
+function stripStage(rawPath: string, stage: unknown): string {
+  if (typeof stage === 'string' && stage !== '$default' && stage !== '') {
+    const prefix = `/${stage}`;
+    if (rawPath === prefix) return '/';
+    if (rawPath.startsWith(`${prefix}/`)) return rawPath.slice(prefix.length);
+  }
+  return rawPath;
+}
+
+function decodeBody(body: unknown, base64: boolean): string {
+  if (body === undefined || body === null) return '';
+  if (typeof body !== 'string') throw new InvalidRequestError('event body is not a string; send the request through API Gateway or a Function URL');
+  // A UTF-16 code unit is at most 3 UTF-8 bytes, and base64 carries 3 bytes in 4 characters.
+  const mayBeLarge = base64 ? (body.length / 4) * 3 > MAX_BODY_BYTES : body.length * 3 > MAX_BODY_BYTES;
+  const bytes = mayBeLarge ? (base64 ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8')) : 0;
+  if (bytes > MAX_BODY_BYTES) {
+    throw new PayloadTooLargeError(`request body is ${bytes} bytes; Lambda accepts at most ${MAX_BODY_BYTES} bytes (6 MB) per synchronous request; split the batch`);
+  }
+  return base64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+}
+
+/**
+ * Reads the parts of an HTTP event the function uses. Payload 2.0 (HTTP API, Function URL) is the contract;
+ * payload 1.0 (REST API) is read too, since its fields differ only in name.
+ */
+export function readHttpEvent(event: unknown): HttpRequest {
+  if (event === null || typeof event !== 'object') {
+    throw new InvalidRequestError('the event is not an HTTP event; invoke the function through API Gateway (HTTP API) or a Function URL');
+  }
+  const e = event as EventShape;
+  const method = e.requestContext?.http?.method ?? e.httpMethod;
+  const rawPath = e.rawPath ?? e.path;
+  if (typeof method !== 'string' || typeof rawPath !== 'string') {
+    throw new InvalidRequestError('the event has no HTTP method or path; invoke the function through API Gateway (HTTP API, payload 2.0) or a Function URL');
+  }
+  let path = stripStage(rawPath, e.requestContext?.stage);
+  if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
+  const base64 = e.isBase64Encoded === true;
+  return { method: method.toUpperCase(), path, body: () => decodeBody(e.body, base64) };
+}
+
+const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
+
+export function jsonResponse(statusCode: number, body: unknown, headers?: Readonly<Record<string, string>>): HttpResponse {
+  return {
+    statusCode,
+    headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers },
+    body: JSON.stringify(body),
+    isBase64Encoded: false,
+  };
+}

@@ -1,0 +1,113 @@
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { FunctionConfig } from './config.js';
+import { ModelBundleError, describeError } from './errors.js';
+import { checkManifestAgainstModel, checkOutputWidth, parseManifest, type Manifest, type ValueInfo } from './manifest.js';
+import { fetchModelArtifact, type LocalArtifact } from './model-source.js';
+import { featureSpec, type Batch, type FeatureSpec } from './validate-request.js';
+
+/** A raw output tensor, as the Open Inference Protocol routes return it. */
+export interface OutputTensor {
+  readonly name: string;
+  readonly type: string;
+  readonly dims: readonly number[];
+  readonly data: ArrayLike<number | bigint | string | boolean>;
+}
+
+/** A loaded, checked model: the only object that touches onnxruntime. */
+export interface LoadedModel {
+  readonly manifest: Manifest;
+  readonly spec: FeatureSpec;
+  /** `<name>@<version>`, as responses and metrics show it. */
+  readonly version: string;
+  readonly inputs: readonly ValueInfo[];
+  readonly outputs: readonly ValueInfo[];
+  readonly artifact: LocalArtifact;
+  /** Runs a batch and returns the manifest's output, row-major. */
+  predict(batch: Batch): Promise<Float32Array>;
+  /** Runs a batch and returns the named outputs (all when `names` is empty). */
+  run(batch: Batch, names: readonly string[]): Promise<OutputTensor[]>;
+}
+
+/**
+ * Session options, chosen with `npm run bench` on the bundled models (see docs/performance.md): one intra-op
+ * thread (a Lambda below 1,769 MB has less than one vCPU, and for rows this small a second thread costs more than
+ * it saves), sequential execution, full graph optimisation, and no spinning so an idle container burns no CPU.
+ */
+export function sessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+  return {
+    executionProviders: ['cpu'],
+    graphOptimizationLevel: 'all',
+    executionMode: 'sequential',
+    intraOpNumThreads: intraOpThreads,
+    interOpNumThreads: 1,
+    enableCpuMemArena: true,
+    enableMemPattern: true,
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+  };
+}
+
+function valueInfo(metadata: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
+  return metadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }));
+}
+
+async function readManifest(modelDir: string): Promise<Manifest> {
+  const file = path.join(modelDir, 'model.json');
+  let text: string;
+  try {
+    text = await readFile(file, 'utf8');
+  } catch (error) {
+    throw new ModelBundleError(`${file} cannot be read (${describeError(error)}); set MODEL_DIR to a bundle folder holding model.json`, { cause: error });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ModelBundleError(`${file} is not valid JSON (${describeError(error)})`, { cause: error });
+  }
+  return parseManifest(json, file);
+}
+
+/**
+ * Loads the model once per container: manifest, artifact (packaged or from S3, checksummed), session, the checks
+ * of the manifest against the session's metadata, and one warm-up row, which also checks the real output width
+ * where the ONNX shape is symbolic.
+ */
+export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
+  const [manifest, artifact] = await Promise.all([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256)]);
+  let session: ort.InferenceSession;
+  try {
+    session = await ort.InferenceSession.create(artifact.file, sessionOptions(config.intraOpThreads));
+  } catch (error) {
+    throw new ModelBundleError(`model ${manifest.name}: onnxruntime cannot load ${artifact.origin} (${describeError(error)})`, { cause: error });
+  }
+  const inputs = valueInfo(session.inputMetadata);
+  const outputs = valueInfo(session.outputMetadata);
+  checkManifestAgainstModel(manifest, inputs, outputs);
+
+  const width = manifest.features.length;
+  const feed = (batch: Batch) => ({ [manifest.input]: new ort.Tensor('float32', batch.data, [batch.rows, width]) });
+  const only = [manifest.output];
+
+  const model: LoadedModel = {
+    manifest,
+    spec: featureSpec(manifest),
+    version: `${manifest.name}@${manifest.version}`,
+    inputs,
+    outputs,
+    artifact,
+    async predict(batch) {
+      const result = await session.run(feed(batch), only);
+      return result[manifest.output]!.data as Float32Array;
+    },
+    async run(batch, names) {
+      const result = await session.run(feed(batch), names.length > 0 ? [...names] : session.outputNames);
+      return Object.entries(result).map(([name, tensor]) => ({ name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] }));
+    },
+  };
+
+  const probe = await model.predict({ rows: 1, data: new Float32Array(width) });
+  checkOutputWidth(manifest, probe.length);
+  return model;
+}

@@ -1,0 +1,121 @@
+import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
+import type { Manifest } from './manifest.js';
+
+/** Rows ready for the model: `rows` rows of `width` float32 values, row-major. */
+export interface Batch {
+  readonly rows: number;
+  readonly data: Float32Array;
+}
+
+/** What request validation needs to know about the model, derived once from the manifest. */
+export interface FeatureSpec {
+  readonly model: string;
+  readonly features: readonly string[];
+  readonly index: ReadonlyMap<string, number>;
+  readonly maxBatch: number;
+  /** "4: sepal_length, sepal_width, ..." for messages. */
+  readonly expected: string;
+}
+
+export function featureSpec(manifest: Manifest): FeatureSpec {
+  return Object.freeze({
+    model: manifest.name,
+    features: manifest.features,
+    index: new Map(manifest.features.map((name, i) => [name, i])),
+    maxBatch: manifest.maxBatch,
+    expected: `${manifest.features.length}: ${manifest.features.join(', ')}`,
+  });
+}
+
+const USAGE = 'send {"features": [...]} for one row or {"instances": [[...], ...]} for a batch';
+
+function kind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  if (typeof value === 'string') return `the string ${JSON.stringify(value.length > 40 ? `${value.slice(0, 40)}...` : value)}`;
+  if (typeof value === 'number') return String(value);
+  if (typeof value === 'object') return 'an object';
+  return `${typeof value === 'boolean' ? 'the boolean' : 'a'} ${String(value)}`;
+}
+
+/** Parses a request body as JSON; a syntax error becomes a 400 that says how to fix it. */
+export function parseJsonBody(body: string): unknown {
+  if (body.trim() === '') throw new InvalidRequestError(`request body is empty; ${USAGE}`);
+  try {
+    return JSON.parse(body);
+  } catch (error) {
+    const reason = error instanceof SyntaxError ? error.message : 'unreadable';
+    throw new InvalidRequestError(`request body is not valid JSON (${reason}); ${USAGE}`);
+  }
+}
+
+function writeValue(value: unknown, where: string, target: Float32Array, offset: number): void {
+  if (typeof value !== 'number' || !Number.isFinite(value)) {
+    const hint = typeof value === 'string' ? '; send numbers, not strings' : '';
+    throw new InvalidRequestError(`${where} is ${kind(value)}; every feature value must be a finite number${hint}`);
+  }
+  target[offset] = value;
+}
+
+function writeRow(row: unknown, where: string, spec: FeatureSpec, target: Float32Array, offset: number): void {
+  const width = spec.features.length;
+  if (Array.isArray(row)) {
+    if (row.length !== width) {
+      throw new InvalidRequestError(`${where} has ${row.length} values; model ${spec.model} expects ${spec.expected}`);
+    }
+    for (let i = 0; i < width; i++) writeValue(row[i], `${where}[${i}]`, target, offset + i);
+    return;
+  }
+  if (row === null || typeof row !== 'object') {
+    throw new InvalidRequestError(`${where} is ${kind(row)}; a row is an array of ${width} numbers or an object of named features (${spec.features.join(', ')})`);
+  }
+  let seen = 0;
+  for (const name of Object.keys(row)) {
+    const column = spec.index.get(name);
+    if (column === undefined) {
+      throw new InvalidRequestError(`${where} has unknown feature ${JSON.stringify(name)}; model ${spec.model} expects ${spec.expected}`);
+    }
+    writeValue((row as Record<string, unknown>)[name], `${where}.${name}`, target, offset + column);
+    seen++;
+  }
+  if (seen !== width) {
+    const present = new Set(Object.keys(row));
+    const missing = spec.features.filter((name) => !present.has(name));
+    throw new InvalidRequestError(`${where} is missing ${missing.map((m) => JSON.stringify(m)).join(', ')}; model ${spec.model} expects ${spec.expected}`);
+  }
+}
+
+/**
+ * Turns a parsed `/predict` body into a batch. Exactly one of `features` (one row) and `instances` (rows) is
+ * accepted; each row is an array in feature order or an object keyed by feature name. Nothing is coerced: a
+ * string, null, boolean, nested array or non-finite number is a 400 naming where it is.
+ */
+export function parsePredictRequest(json: unknown, spec: FeatureSpec): Batch {
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
+    throw new InvalidRequestError(`request body is ${kind(json)}, not a JSON object; ${USAGE}`);
+  }
+  const body = json as Record<string, unknown>;
+  const hasFeatures = Object.hasOwn(body, 'features');
+  const hasInstances = Object.hasOwn(body, 'instances');
+  if (hasFeatures === hasInstances) {
+    const which = hasFeatures ? 'both "features" and "instances"' : 'neither "features" nor "instances"';
+    throw new InvalidRequestError(`request body has ${which}; ${USAGE}`);
+  }
+  const width = spec.features.length;
+  if (hasFeatures) {
+    const data = new Float32Array(width);
+    writeRow(body['features'], 'features', spec, data, 0);
+    return { rows: 1, data };
+  }
+  const instances = body['instances'];
+  if (!Array.isArray(instances)) {
+    throw new InvalidRequestError(`instances is ${kind(instances)}; it must be an array of rows`);
+  }
+  if (instances.length === 0) throw new InvalidRequestError('instances is empty; send at least one row');
+  if (instances.length > spec.maxBatch) {
+    throw new PayloadTooLargeError(`instances has ${instances.length} rows; model ${spec.model} accepts at most ${spec.maxBatch} per request (maxBatch); split the batch`);
+  }
+  const data = new Float32Array(instances.length * width);
+  for (let r = 0; r < instances.length; r++) writeRow(instances[r], `instances[${r}]`, spec, data, r * width);
+  return { rows: instances.length, data };
+}

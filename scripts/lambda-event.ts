@@ -1,0 +1,103 @@
+/**
+ * Builds what Lambda hands a function behind API Gateway HTTP API or a Function URL: the payload 2.0 event for an
+ * HTTP request, and a context object with Lambda's fields.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+/** Bodies of these types arrive as text; anything else arrives base64-encoded, as API Gateway does it. */
+export function isTextContent(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true;
+  const type = contentType.split(';')[0]!.trim().toLowerCase();
+  return (
+    type.startsWith('text/') ||
+    type === 'application/json' ||
+    type.endsWith('+json') ||
+    type === 'application/xml' ||
+    type.endsWith('+xml') ||
+    type === 'application/javascript' ||
+    type === 'application/x-www-form-urlencoded'
+  );
+}
+
+export interface RequestLike {
+  readonly method?: string | undefined;
+  readonly url?: string | undefined;
+  readonly headers: IncomingHttpHeaders;
+  readonly httpVersion?: string;
+  readonly socket?: { readonly remoteAddress?: string | undefined };
+}
+
+/** A genuine payload 2.0 event: lower-cased headers joined by commas, cookies split out, body as a string. */
+export function httpEvent(request: RequestLike, body: Buffer, requestId: string, text: boolean, now = new Date()): APIGatewayProxyEventV2 {
+  const url = new URL(request.url ?? '/', 'http://localhost');
+  const headers: Record<string, string> = {};
+  let cookies: string[] | undefined;
+  for (const [name, value] of Object.entries(request.headers)) {
+    if (value === undefined) continue;
+    const lower = name.toLowerCase();
+    if (lower === 'cookie') {
+      cookies = (Array.isArray(value) ? value.join('; ') : value).split(/;\s*/).filter((c) => c !== '');
+      continue;
+    }
+    headers[lower] = Array.isArray(value) ? value.join(',') : value;
+  }
+  const query: Record<string, string> = {};
+  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const host = headers['host'] ?? 'localhost';
+  const method = (request.method ?? 'GET').toUpperCase();
+  const event: APIGatewayProxyEventV2 = {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath: url.pathname,
+    rawQueryString: url.search.startsWith('?') ? url.search.slice(1) : '',
+    headers,
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'local',
+      domainName: host,
+      domainPrefix: host.split('.')[0] ?? host,
+      http: {
+        method,
+        path: url.pathname,
+        protocol: `HTTP/${request.httpVersion ?? '1.1'}`,
+        sourceIp: request.socket?.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId,
+      routeKey: '$default',
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    isBase64Encoded: body.length > 0 && !text,
+  };
+  if (cookies !== undefined) event.cookies = cookies;
+  if (Object.keys(query).length > 0) event.queryStringParameters = query;
+  if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
+  return event;
+}
+
+/** A context with Lambda's fields; `getRemainingTimeInMillis` counts down from the configured timeout. */
+export function lambdaContext(requestId: string, timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
+  const functionName = process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'predict-local';
+  const functionVersion = process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST';
+  const unsupported = () => {
+    throw new Error('done/fail/succeed are not supported; return a promise from the handler');
+  };
+  return {
+    callbackWaitsForEmptyEventLoop: true,
+    functionName,
+    functionVersion,
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ?? '1024',
+    awsRequestId: requestId,
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: `local/[${functionVersion}]${requestId.slice(0, 8)}`,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: unsupported,
+    fail: unsupported,
+    succeed: unsupported,
+  };
+}
