@@ -6,6 +6,7 @@ Writes, relative to the repository root:
   models/breast-cancer/  GradientBoostingClassifier on sklearn's breast cancer data (classification, 2 labels)
   models/diabetes/       Ridge on sklearn's diabetes data (regression)
   test/fixtures/iris-zipmap/  the iris classifier exported WITH ZipMap (a non-tensor output), for tests
+  test/fixtures/iris-batch1/  the iris classifier with its batch dimension fixed to 1 (fails at run time on 2 rows)
 
 Each bundle holds exactly model.onnx, model.json and golden.json. Every bundle is then loaded back
 from disk with onnxruntime and its outputs compared with golden.json; the script exits non-zero if
@@ -38,6 +39,7 @@ HERE = Path(__file__).resolve().parent
 MODELS_DIR = HERE.parent
 REPO_ROOT = MODELS_DIR.parent
 ZIPMAP_FIXTURE_DIR = REPO_ROOT / "test" / "fixtures" / "iris-zipmap"
+BATCH1_FIXTURE_DIR = REPO_ROOT / "test" / "fixtures" / "iris-batch1"
 
 SEED = 42
 INPUT_NAME = "float_input"
@@ -292,6 +294,30 @@ def build_zipmap_fixture(spec) -> list[str]:
     return failures
 
 
+def build_batch1_fixture(spec) -> list[str]:
+    """test/fixtures/iris-batch1: the iris classifier with its batch dimension fixed to 1. It loads and answers one
+    row, and onnxruntime fails at run time on two: the tests' real source of an internal (500) error."""
+    BATCH1_FIXTURE_DIR.mkdir(parents=True, exist_ok=True)
+    onx = convert(spec)
+    for value in list(onx.graph.input) + list(onx.graph.output):
+        dims = value.type.tensor_type.shape.dim
+        if len(dims) > 0:
+            dims[0].ClearField("dim_param")
+            dims[0].dim_value = 1
+    model_bytes = onx.SerializeToString()
+    (BATCH1_FIXTURE_DIR / "model.onnx").write_bytes(model_bytes)
+    write_json(BATCH1_FIXTURE_DIR / "model.json", manifest(spec, "probabilities"))
+    sess = ort.InferenceSession(str(BATCH1_FIXTURE_DIR / "model.onnx"), providers=["CPUExecutionProvider"])
+    try:
+        sess.run(["probabilities"], {INPUT_NAME: spec["x_test"][:2].astype(np.float32)})
+        return ["iris-batch1: a two-row batch ran; the fixture must fail on it"]
+    except Exception:  # noqa: BLE001 - any runtime failure is what the fixture is for
+        pass
+    print(f"[iris-batch1] fixture (batch fixed to 1); model.onnx {len(model_bytes)} bytes "
+          f"sha256 {hashlib.sha256(model_bytes).hexdigest()}")
+    return []
+
+
 def main() -> int:
     print(f"python {sys.version.split()[0]}, numpy {np.__version__}, scikit-learn {sklearn.__version__}, "
           f"skl2onnx {skl2onnx.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}")
@@ -300,6 +326,7 @@ def main() -> int:
     for spec in (iris, train_breast_cancer(), train_diabetes()):
         failures += build_bundle(spec)
     failures += build_zipmap_fixture(iris)
+    failures += build_batch1_fixture(iris)
     if failures:
         print("\nFAILED:", file=sys.stderr)
         for f in failures:

@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createHandler, type Handler } from '../../functions/predict/app.js';
+import { loadConfig } from '../../functions/predict/config.js';
+import type { HttpResponse } from '../../functions/predict/http-event.js';
+import { httpEvent, isTextContent } from '../../scripts/lambda-event.js';
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MODELS = path.join(ROOT, 'models');
+export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
+export const BUNDLES = ['iris', 'breast-cancer', 'diabetes'] as const;
+
+export interface Golden {
+  readonly inputs: number[][];
+  readonly outputs: (number | number[])[];
+}
+
+export async function readGolden(bundle: string): Promise<Golden> {
+  return JSON.parse(await readFile(path.join(MODELS, bundle, 'golden.json'), 'utf8')) as Golden;
+}
+
+export async function readManifestJson(dir: string): Promise<Record<string, unknown>> {
+  return JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
+}
+
+/** A handler built from an environment, with its log lines collected instead of printed. */
+export interface TestFunction {
+  readonly handler: Handler;
+  readonly lines: string[];
+  invoke(method: string, rawPath: string, body?: string | Buffer, headers?: Record<string, string>): Promise<HttpResponse>;
+  /** The parsed JSON log lines, EMF records included. */
+  records(): Record<string, unknown>[];
+}
+
+export function functionFor(env: Record<string, string>): TestFunction {
+  const lines: string[] = [];
+  const handler = createHandler(() => loadConfig(env), { write: (line) => lines.push(line) });
+  return {
+    handler,
+    lines,
+    invoke: (method, rawPath, body, headers = {}) => handler(genuineEvent(method, rawPath, body, headers), { awsRequestId: randomUUID() }),
+    records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
+  };
+}
+
+/** A payload 2.0 event built the way `npm start` builds it from an HTTP request. */
+export function genuineEvent(method: string, rawPath: string, body: string | Buffer = '', headers: Record<string, string> = {}) {
+  const allHeaders = { host: 'abc123.lambda-url.us-east-1.on.aws', 'content-type': 'application/json', ...headers };
+  const bytes = typeof body === 'string' ? Buffer.from(body) : body;
+  return httpEvent({ method, url: rawPath, headers: allHeaders }, bytes, randomUUID(), isTextContent(allHeaders['content-type']));
+}
+
+/** Copies a bundle to a temp folder and rewrites its manifest, to make a bundle that disagrees with its model. */
+export async function alteredBundle(from: string, change: (manifest: Record<string, unknown>) => void): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
+  await cp(from, dir, { recursive: true });
+  const manifest = await readManifestJson(dir);
+  change(manifest);
+  await writeFile(path.join(dir, 'model.json'), JSON.stringify(manifest));
+  return dir;
+}
+
+export function json(response: HttpResponse): Record<string, unknown> {
+  return JSON.parse(response.body) as Record<string, unknown>;
+}
+
+export function maxAbsDiff(a: readonly number[], b: readonly number[]): number {
+  if (a.length !== b.length) return Number.POSITIVE_INFINITY;
+  let max = 0;
+  for (let i = 0; i < a.length; i++) max = Math.max(max, Math.abs(a[i]! - b[i]!));
+  return max;
+}
