@@ -1,0 +1,99 @@
+import test from 'ava';
+import path from 'node:path';
+import { BUNDLES, MODELS, maxAbsDiff, readGolden, readManifestJson } from './helpers/function.js';
+import { failingStart, startServer, type Server } from './helpers/serve.js';
+
+// `npm start` as a user runs it: a real HTTP server in another process, fed through the real handler.
+const servers = new Map<string, Server>();
+
+test.before(async () => {
+  const started = await Promise.all(BUNDLES.map(async (bundle) => [bundle, await startServer(bundle === 'iris' ? [] : ['--model', path.join('models', bundle)])] as const));
+  for (const [bundle, server] of started) servers.set(bundle, server);
+});
+
+test.after.always(async () => {
+  await Promise.all([...servers.values()].map((s) => s.stop()));
+});
+
+function server(bundle: string): Server {
+  return servers.get(bundle)!;
+}
+
+test('answers the README curl example with setosa on the default model', async (t) => {
+  const response = await fetch(`${server('iris').url}/predict`, {
+    method: 'POST',
+    // What `curl -d` sends.
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+    body: '{"features":[5.1,3.5,1.4,0.2]}',
+  });
+  t.is(response.status, 200);
+  t.is(response.headers.get('content-type'), 'application/json');
+  t.truthy(response.headers.get('x-amzn-requestid'));
+  const body = (await response.json()) as Record<string, unknown>;
+  t.deepEqual(body['prediction'], ['setosa']);
+  t.is(body['model_version'], 'iris@1');
+});
+
+for (const bundle of BUNDLES) {
+  test(`${bundle}: golden rows over HTTP match the training framework within 1e-4`, async (t) => {
+    const golden = await readGolden(bundle);
+    const manifest = await readManifestJson(path.join(MODELS, bundle));
+    const response = await fetch(`${server(bundle).url}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ instances: golden.inputs }),
+    });
+    t.is(response.status, 200);
+    const body = (await response.json()) as Record<string, unknown>;
+    const got = manifest['task'] === 'classification' ? (body['probabilities'] as number[][]).flat() : (body['prediction'] as number[]);
+    t.true(maxAbsDiff(got, golden.outputs.flat() as number[]) <= 1e-4);
+  });
+}
+
+test('a binary content type arrives base64-encoded and still predicts', async (t) => {
+  const response = await fetch(`${server('iris').url}/predict`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream' },
+    body: Buffer.from('{"features":{"sepal_length":6.7,"sepal_width":3.0,"petal_length":5.2,"petal_width":2.3}}'),
+  });
+  t.is(response.status, 200);
+  t.deepEqual(((await response.json()) as Record<string, unknown>)['prediction'], ['virginica']);
+});
+
+test('a 7 MB body is refused with 413', async (t) => {
+  const response = await fetch(`${server('iris').url}/predict`, { method: 'POST', body: 'x'.repeat(7 * 1024 * 1024) });
+  t.is(response.status, 413);
+  t.regex(String(((await response.json()) as Record<string, unknown>)['error']), /6 MB/);
+});
+
+test('GET /predict is 405 and an unknown route is 404', async (t) => {
+  t.is((await fetch(`${server('iris').url}/predict`)).status, 405);
+  t.is((await fetch(`${server('iris').url}/nope`, { method: 'POST', body: '{}' })).status, 404);
+});
+
+test("prints the function's EMF and log lines to stdout with the request id", async (t) => {
+  const response = await fetch(`${server('iris').url}/predict`, { method: 'POST', body: '{"features":[5.1,3.5,1.4,0.2]}' });
+  const requestId = response.headers.get('x-amzn-requestid');
+  await response.arrayBuffer();
+  const lines = server('iris')
+    .stdout()
+    .split('\n')
+    .filter((line) => line.startsWith('{'))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+  t.true(lines.some((line) => line['message'] === 'model loaded'));
+  const record = lines.find((line) => line['requestId'] === requestId);
+  t.truthy(record?.['_aws']);
+  t.is(record?.['status'], 200);
+});
+
+test('refuses an unknown option with a usage line and a non-zero exit', async (t) => {
+  const { code, stderr } = await failingStart(['--modle', 'models/iris']);
+  t.not(code, 0);
+  t.regex(stderr, /Unknown option '--modle'.*usage: npm start -- \[--model <bundle dir>\]/s);
+});
+
+test('refuses a PORT that is not a port number', async (t) => {
+  const { code, stderr } = await failingStart([], { PORT: 'http' });
+  t.not(code, 0);
+  t.regex(stderr, /PORT=http is not a port number/);
+});
