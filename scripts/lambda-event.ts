@@ -30,7 +30,11 @@ export interface RequestLike {
 
 /** A genuine payload 2.0 event: lower-cased headers joined by commas, cookies split out, body as a string. */
 export function httpEvent(request: RequestLike, body: Buffer, requestId: string, text: boolean, now = new Date()): APIGatewayProxyEventV2 {
-  const url = new URL(request.url ?? '/', 'http://localhost');
+  // Split by hand: new URL() would read a path starting with "//" as a host name.
+  const target = request.url ?? '/';
+  const mark = target.indexOf('?');
+  const rawPath = mark === -1 ? target : target.slice(0, mark);
+  const rawQueryString = mark === -1 ? '' : target.slice(mark + 1);
   const headers: Record<string, string> = {};
   let cookies: string[] | undefined;
   for (const [name, value] of Object.entries(request.headers)) {
@@ -42,15 +46,15 @@ export function httpEvent(request: RequestLike, body: Buffer, requestId: string,
     }
     headers[lower] = Array.isArray(value) ? value.join(',') : value;
   }
-  const query: Record<string, string> = {};
-  for (const [key, value] of url.searchParams) query[key] = key in query ? `${query[key]},${value}` : value;
+  const query = new Map<string, string>();
+  for (const [key, value] of new URLSearchParams(rawQueryString)) query.set(key, query.has(key) ? `${query.get(key)},${value}` : value);
   const host = headers['host'] ?? 'localhost';
   const method = (request.method ?? 'GET').toUpperCase();
   const event: APIGatewayProxyEventV2 = {
     version: '2.0',
     routeKey: '$default',
-    rawPath: url.pathname,
-    rawQueryString: url.search.startsWith('?') ? url.search.slice(1) : '',
+    rawPath,
+    rawQueryString,
     headers,
     requestContext: {
       accountId: 'anonymous',
@@ -59,7 +63,7 @@ export function httpEvent(request: RequestLike, body: Buffer, requestId: string,
       domainPrefix: host.split('.')[0] ?? host,
       http: {
         method,
-        path: url.pathname,
+        path: rawPath,
         protocol: `HTTP/${request.httpVersion ?? '1.1'}`,
         sourceIp: request.socket?.remoteAddress ?? '127.0.0.1',
         userAgent: headers['user-agent'] ?? '',
@@ -73,7 +77,8 @@ export function httpEvent(request: RequestLike, body: Buffer, requestId: string,
     isBase64Encoded: body.length > 0 && !text,
   };
   if (cookies !== undefined) event.cookies = cookies;
-  if (Object.keys(query).length > 0) event.queryStringParameters = query;
+  // fromEntries defines own properties, so "__proto__" or "constructor" are kept as plain parameters.
+  if (query.size > 0) event.queryStringParameters = Object.fromEntries(query);
   if (body.length > 0) event.body = text ? body.toString('utf8') : body.toString('base64');
   return event;
 }

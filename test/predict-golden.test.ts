@@ -68,7 +68,7 @@ for (const bundle of BUNDLES) {
     t.is(body['id'], 'golden');
     const outputs = body['outputs'] as { name: string; datatype: string; shape: number[]; data: number[] }[];
     t.is(outputs.length, 1);
-    t.is(outputs[0]!.name, manifest['output']);
+    t.is(outputs[0]!.name, manifest['output'] as string);
     t.is(outputs[0]!.datatype, 'FP32');
     t.is(outputs[0]!.shape[0], golden.inputs.length);
     const expected = golden.outputs.flat() as number[];

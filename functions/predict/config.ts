@@ -40,7 +40,7 @@ function optional(env: Env, name: string): string | undefined {
 function positiveInteger(env: Env, name: string, fallback: number, max: number): number {
   const raw = optional(env, name);
   if (raw === undefined) return fallback;
-  const value = Number(raw);
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN;
   if (!Number.isInteger(value) || value < 1 || value > max) {
     throw new ConfigError(name, `got "${raw}"; set a whole number from 1 to ${max}, or unset it for ${fallback}`);
   }

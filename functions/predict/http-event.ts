@@ -60,11 +60,12 @@ export function readHttpEvent(event: unknown): HttpRequest {
   }
   const e = event as EventShape;
   const method = e.requestContext?.http?.method ?? e.httpMethod;
+  // Payload 2.0's rawPath carries the stage prefix; payload 1.0's path does not.
   const rawPath = e.rawPath ?? e.path;
   if (typeof method !== 'string' || typeof rawPath !== 'string') {
     throw new InvalidRequestError('the event has no HTTP method or path; invoke the function through API Gateway (HTTP API, payload 2.0) or a Function URL');
   }
-  let path = stripStage(rawPath, e.requestContext?.stage);
+  let path = typeof e.rawPath === 'string' ? stripStage(rawPath, e.requestContext?.stage) : rawPath;
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   const base64 = e.isBase64Encoded === true;
   return { method: method.toUpperCase(), path, body: () => decodeBody(e.body, base64) };

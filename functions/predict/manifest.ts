@@ -34,6 +34,23 @@ function duplicates(values: readonly string[]): string[] {
   return [...new Set(values.filter((value) => (seen.has(value) ? true : (seen.add(value), false))))];
 }
 
+const EXPECTED: Readonly<Record<string, string>> = { array: 'an array', object: 'an object', int: 'a whole number', number: 'a number', string: 'a string' };
+
+function valueAt(json: unknown, path: readonly PropertyKey[]): unknown {
+  let value = json;
+  for (const key of path) {
+    if (value === null || typeof value !== 'object' || !Object.hasOwn(value, key)) return undefined;
+    value = (value as Record<PropertyKey, unknown>)[key];
+  }
+  return value;
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `the string ${JSON.stringify(value)}` : `${typeof value} ${JSON.stringify(value)}`;
+}
+
 /**
  * Validates a parsed `model.json`. `source` names the file in messages. Throws ModelBundleError listing every
  * problem, each with its field and the fix.
@@ -42,8 +59,13 @@ export function parseManifest(json: unknown, source: string): Manifest {
   const result = manifestSchema.safeParse(json);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const field = issue.path.length > 0 ? issue.path.join('.') : '(root)';
-      return `${field} ${issue.message.replace(/^Invalid input: /, '')}`;
+      const field = issue.path.length > 0 ? issue.path.join('.') : 'the manifest';
+      if (issue.code === 'invalid_type') {
+        const value = valueAt(json, issue.path);
+        const expected = EXPECTED[issue.expected] ?? `a ${issue.expected}`;
+        return value === undefined ? `${field} is missing; it must be ${expected}` : `${field} must be ${expected}, not ${describeValue(value)}`;
+      }
+      return `${field} ${issue.message}`;
     });
     throw new ModelBundleError(`${source} is not a valid manifest: ${problems.join('; ')}. See SPEC "Model bundle" for the format.`);
   }

@@ -56,13 +56,21 @@ const DEFINITIONS = {
   ModelLoadTime: metric('ModelLoadTime', 'Milliseconds'),
 } as const;
 
+/** Milliseconds to three decimals; a non-finite duration (never expected) is written as 0 to keep the line valid JSON. */
 function ms(value: number): number {
-  return Math.round(value * 1000) / 1000;
+  return Number.isFinite(value) ? Math.round(value * 1000) / 1000 : 0;
 }
 
+/** A JSON array of the finite values in [from, to); NaN would make the whole record invalid JSON and lose it. */
 function confidenceList(values: readonly number[], from: number, to: number): string {
   let out = '[';
-  for (let i = from; i < to; i++) out += (i > from ? ',' : '') + String(values[i]);
+  let first = true;
+  for (let i = from; i < to; i++) {
+    const value = values[i]!;
+    if (!Number.isFinite(value)) continue;
+    out += (first ? '' : ',') + String(value);
+    first = false;
+  }
   return `${out}]`;
 }
 

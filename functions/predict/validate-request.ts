@@ -49,10 +49,16 @@ export function parseJsonBody(body: string): unknown {
   }
 }
 
+/** The largest finite float32; a larger number would reach the model as Infinity. */
+const FLOAT32_MAX = 3.4028234663852886e38;
+
 function writeValue(value: unknown, where: string, target: Float32Array, offset: number): void {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     const hint = typeof value === 'string' ? '; send numbers, not strings' : '';
     throw new InvalidRequestError(`${where} is ${kind(value)}; every feature value must be a finite number${hint}`);
+  }
+  if (Math.abs(value) > FLOAT32_MAX) {
+    throw new InvalidRequestError(`${where} is ${value}, beyond the float32 range the model computes in (about ±3.4e38); send a finite float32 value`);
   }
   target[offset] = value;
 }

@@ -1,0 +1,105 @@
+import test from 'ava';
+import { float32ToNumber, toPredictResponse } from '../functions/predict/postprocess.js';
+import { irisManifest, regressionManifest } from './helpers/unit-manifests.js';
+
+/** Deterministic pseudo-random 32-bit words (mulberry32), so a failure reproduces. */
+function* words(seed: number, count: number): Generator<number> {
+  let a = seed >>> 0;
+  for (let i = 0; i < count; i++) {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(a ^ (a >>> 15), 1 | a);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    yield (x ^ (x >>> 14)) >>> 0;
+  }
+}
+
+function randomFloat32s(seed: number, count: number): number[] {
+  const bits = Uint32Array.from(words(seed, count));
+  return [...new Float32Array(bits.buffer)].filter((v) => Number.isFinite(v));
+}
+
+test('float32ToNumber round-trips every random finite float32 bit pattern', (t) => {
+  const values = randomFloat32s(42, 100_000);
+  t.true(values.length > 99_000);
+  const failures = values.filter((v) => Math.fround(float32ToNumber(v)) !== v);
+  t.deepEqual(failures.slice(0, 5), []);
+});
+
+test('float32ToNumber round-trips random probabilities in [0, 1]', (t) => {
+  const failures: number[] = [];
+  for (const w of words(7, 50_000)) {
+    const p = Math.fround(w / 0xffffffff);
+    if (Math.fround(float32ToNumber(p)) !== p) failures.push(p);
+  }
+  t.deepEqual(failures, []);
+});
+
+test('float32ToNumber never uses more than 9 significant digits', (t) => {
+  const significantDigits = (n: number) => n.toExponential().split('e')[0]!.replace(/[-.]/g, '').length;
+  const long = randomFloat32s(3, 10_000).filter((v) => significantDigits(float32ToNumber(v)) > 9);
+  t.deepEqual(long.slice(0, 5), []);
+});
+
+test('float32ToNumber shows a float32 0.97 as 0.97', (t) => {
+  t.is(float32ToNumber(Math.fround(0.97)), 0.97);
+});
+
+test('float32ToNumber shows short forms of common probabilities', (t) => {
+  for (const p of [0.1, 0.02, 0.01, 0.333333, 0.5, 1e-7, 123.456]) t.is(float32ToNumber(Math.fround(p)), p);
+});
+
+test('float32ToNumber keeps zero and exact integers', (t) => {
+  t.is(float32ToNumber(0), 0);
+  t.is(float32ToNumber(16_777_216), 16_777_216);
+  t.is(float32ToNumber(-3), -3);
+});
+
+test('float32ToNumber keeps the float32 extremes', (t) => {
+  for (const v of [3.4028234663852886e38, 1.1754943508222875e-38, 1.401298464324817e-45]) t.is(Math.fround(float32ToNumber(v)), v);
+});
+
+const iris = irisManifest();
+
+test('predicts the label of the highest probability for each row', (t) => {
+  const output = Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7, 0.05, 0.9, 0.05]);
+  const response = toPredictResponse(iris, 'iris@1', output, 3);
+  t.deepEqual(response.prediction, ['setosa', 'virginica', 'versicolor']);
+});
+
+test('reports the highest probability as the confidence', (t) => {
+  const output = Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7]);
+  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2).confidence, [0.97, 0.7]);
+});
+
+test('lists probabilities per row in label order', (t) => {
+  const output = Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7]);
+  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2).probabilities, [
+    [0.97, 0.02, 0.01],
+    [0.1, 0.2, 0.7],
+  ]);
+});
+
+test('picks the first label when probabilities tie', (t) => {
+  const output = Float32Array.from([0.2, 0.4, 0.4, 0.5, 0.5, 0]);
+  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2).prediction, ['versicolor', 'setosa']);
+});
+
+test('sets model_version for a classifier', (t) => {
+  const response = toPredictResponse(iris, 'iris@1', Float32Array.from([1, 0, 0]), 1);
+  t.is(response.model_version, 'iris@1');
+});
+
+test('reads only the given number of rows', (t) => {
+  const response = toPredictResponse(iris, 'iris@1', Float32Array.from([1, 0, 0, 0, 1, 0]), 1);
+  t.deepEqual(response.prediction, ['setosa']);
+});
+
+test('returns one number per row and no classifier fields for a regressor', (t) => {
+  const response = toPredictResponse(regressionManifest(), 'price@3', Float32Array.from([1.5, -2.25, 1234.5]), 3);
+  t.deepEqual(response, { prediction: [1.5, -2.25, 1234.5], model_version: 'price@3' });
+});
+
+test('shows regression values in their short float32 form', (t) => {
+  const response = toPredictResponse(regressionManifest(), 'price@3', Float32Array.from([0.1]), 1);
+  t.deepEqual(response.prediction, [0.1]);
+});
