@@ -1,5 +1,6 @@
 import test from 'ava';
-import { float32ToNumber, toPredictResponse } from '../functions/predict/postprocess.js';
+import type { Manifest } from '../functions/predict/manifest.js';
+import { float32ToNumber, predictionWriter } from '../functions/predict/postprocess.js';
 import { irisManifest, regressionManifest } from './helpers/unit-manifests.js';
 
 /** Deterministic pseudo-random 32-bit words (mulberry32), so a failure reproduces. */
@@ -60,20 +61,25 @@ test('float32ToNumber keeps the float32 extremes', (t) => {
 
 const iris = irisManifest();
 
+/** The written body, parsed: the writer's output must be valid JSON in SPEC's shape. */
+function toPredictResponse(manifest: Manifest, version: string, output: Float32Array, rows: number): Record<string, unknown> {
+  return JSON.parse(predictionWriter(manifest, version)(output, rows).body) as Record<string, unknown>;
+}
+
 test('predicts the label of the highest probability for each row', (t) => {
   const output = Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7, 0.05, 0.9, 0.05]);
   const response = toPredictResponse(iris, 'iris@1', output, 3);
-  t.deepEqual(response.prediction, ['setosa', 'virginica', 'versicolor']);
+  t.deepEqual(response['prediction'], ['setosa', 'virginica', 'versicolor']);
 });
 
 test('reports the highest probability as the confidence', (t) => {
   const output = Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7]);
-  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2).confidence, [0.97, 0.7]);
+  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2)['confidence'], [0.97, 0.7]);
 });
 
 test('lists probabilities per row in label order', (t) => {
   const output = Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7]);
-  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2).probabilities, [
+  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2)['probabilities'], [
     [0.97, 0.02, 0.01],
     [0.1, 0.2, 0.7],
   ]);
@@ -81,17 +87,17 @@ test('lists probabilities per row in label order', (t) => {
 
 test('picks the first label when probabilities tie', (t) => {
   const output = Float32Array.from([0.2, 0.4, 0.4, 0.5, 0.5, 0]);
-  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2).prediction, ['versicolor', 'setosa']);
+  t.deepEqual(toPredictResponse(iris, 'iris@1', output, 2)['prediction'], ['versicolor', 'setosa']);
 });
 
 test('sets model_version for a classifier', (t) => {
   const response = toPredictResponse(iris, 'iris@1', Float32Array.from([1, 0, 0]), 1);
-  t.is(response.model_version, 'iris@1');
+  t.is(response['model_version'], 'iris@1');
 });
 
 test('reads only the given number of rows', (t) => {
   const response = toPredictResponse(iris, 'iris@1', Float32Array.from([1, 0, 0, 0, 1, 0]), 1);
-  t.deepEqual(response.prediction, ['setosa']);
+  t.deepEqual(response['prediction'], ['setosa']);
 });
 
 test('returns one number per row and no classifier fields for a regressor', (t) => {
@@ -101,5 +107,24 @@ test('returns one number per row and no classifier fields for a regressor', (t) 
 
 test('shows regression values in their short float32 form', (t) => {
   const response = toPredictResponse(regressionManifest(), 'price@3', Float32Array.from([0.1]), 1);
-  t.deepEqual(response.prediction, [0.1]);
+  t.deepEqual(response['prediction'], [0.1]);
+});
+
+test('returns the confidences the metrics record, one per row', (t) => {
+  const written = predictionWriter(iris, 'iris@1')(Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7]), 2);
+  t.deepEqual(written.confidences, [0.97, 0.7]);
+});
+
+test('returns no confidences for a regressor', (t) => {
+  t.is(predictionWriter(regressionManifest(), 'price@3')(Float32Array.from([1]), 1).confidences, undefined);
+});
+
+test('writes a NaN model output as null so the body stays valid JSON', (t) => {
+  const response = toPredictResponse(regressionManifest(), 'price@3', Float32Array.from([Number.NaN, 2]), 2);
+  t.deepEqual(response['prediction'], [null, 2]);
+});
+
+test('escapes labels as JSON strings', (t) => {
+  const quoted = { ...iris, labels: ['say "hi"', 'back\\slash', 'plain'] };
+  t.deepEqual(toPredictResponse(quoted, 'iris@1', Float32Array.from([0.9, 0.05, 0.05]), 1)['prediction'], ['say "hi"']);
 });

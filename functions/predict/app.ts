@@ -1,12 +1,11 @@
-import { performance } from 'node:perf_hooks';
 import type { FunctionConfig } from './config.js';
 import { MethodNotAllowedError, ModelUnavailableError, PredictError, RouteNotFoundError, describeError } from './errors.js';
-import { jsonResponse, readHttpEvent, type HttpResponse } from './http-event.js';
+import { jsonResponse, jsonTextResponse, readHttpEvent, type HttpResponse } from './http-event.js';
 import { Logger } from './logger.js';
-import { MetricsLogger } from './metrics.js';
+import { MetricsLogger, type RequestMetrics } from './metrics.js';
 import { loadModel, type LoadedModel } from './model-session.js';
 import { inferResponse, modelMetadata, parseInferRequest } from './oip.js';
-import { toPredictResponse } from './postprocess.js';
+import { predictionWriter, type WrittenPrediction } from './postprocess.js';
 import { resolveRoute, type Route } from './router.js';
 import { parseJsonBody, parsePredictRequest } from './validate-request.js';
 
@@ -18,7 +17,13 @@ export interface InvocationContext {
 export type Handler = (event: unknown, context: InvocationContext) => Promise<HttpResponse>;
 
 type ModelState =
-  | { readonly ok: true; readonly model: LoadedModel; readonly loadMs: number; readonly metrics: MetricsLogger }
+  | {
+      readonly ok: true;
+      readonly model: LoadedModel;
+      readonly loadMs: number;
+      readonly metrics: MetricsLogger;
+      readonly writePrediction: (output: Float32Array, rows: number) => WrittenPrediction;
+    }
   | { readonly ok: false; readonly metrics: MetricsLogger };
 
 export interface HandlerOptions {
@@ -45,10 +50,10 @@ function writeStdout(line: string): void {
 
 interface Outcome {
   readonly response: HttpResponse;
-  readonly inferenceMs?: number;
-  readonly batchSize?: number;
-  readonly confidences?: readonly number[];
-  readonly error?: string;
+  readonly inferenceMs?: number | undefined;
+  readonly batchSize?: number | undefined;
+  readonly confidences?: readonly number[] | undefined;
+  readonly error?: string | undefined;
 }
 
 /**
@@ -72,23 +77,28 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
 
   const loadStart = performance.now();
   const load = configError === undefined ? loadModel(config) : Promise.reject(configError);
+  // Once settled, the state is read synchronously: no await on the request path.
+  let settled: ModelState | undefined;
   const state: Promise<ModelState> = load.then(
     (model) => {
       const loadMs = performance.now() - loadStart;
       logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
-      return { ok: true, model, loadMs, metrics: metricsFor(model.version) };
+      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.manifest, model.version) };
     },
     (error: unknown) => {
       logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });
       return { ok: false, metrics: metricsFor('unavailable') };
     },
   );
+  void state.then((s) => {
+    settled = s;
+  });
   let coldStart = true;
 
   return async function handler(event, context) {
     const started = performance.now();
     const requestId = context.awsRequestId;
-    const loaded = await state;
+    const loaded = settled ?? (await state);
     let routeName = 'unmatched';
     let outcome: Outcome;
     try {
@@ -101,19 +111,27 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     }
     const first = coldStart;
     coldStart = false;
-    loaded.metrics.record({
+    // The metrics line is written in the next turn of the event loop: after the runtime client has posted this
+    // response (it does so synchronously when the handler's promise settles) and before it asks for the next
+    // event, so the line is never lost to a freeze and never adds to the response time.
+    setImmediate(recordMetrics, loaded.metrics, {
       requestId,
       route: routeName,
       status: outcome.response.statusCode,
       requestMs: performance.now() - started,
-      ...(outcome.inferenceMs === undefined ? {} : { inferenceMs: outcome.inferenceMs }),
-      ...(outcome.batchSize === undefined ? {} : { batchSize: outcome.batchSize }),
-      ...(outcome.confidences === undefined ? {} : { confidences: outcome.confidences }),
-      ...(first ? { coldStart: true, ...(loaded.ok ? { modelLoadMs: loaded.loadMs } : {}) } : {}),
-      ...(outcome.error === undefined ? {} : { error: outcome.error }),
+      inferenceMs: outcome.inferenceMs,
+      batchSize: outcome.batchSize,
+      confidences: outcome.confidences,
+      coldStart: first,
+      modelLoadMs: first && loaded.ok ? loaded.loadMs : undefined,
+      error: outcome.error,
     });
     return outcome.response;
   };
+}
+
+function recordMetrics(metrics: MetricsLogger, measured: RequestMetrics): void {
+  metrics.record(measured);
 }
 
 function requireModel(loaded: ModelState): LoadedModel {
@@ -133,13 +151,14 @@ function requireNamed(model: LoadedModel, route: { readonly model: string; reado
 async function serve(route: Route, body: () => string, loaded: ModelState): Promise<Outcome> {
   switch (route.name) {
     case 'POST /predict': {
-      const model = requireModel(loaded);
+      if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
+      const model = loaded.model;
       const batch = parsePredictRequest(parseJsonBody(body()), model.spec);
       const t0 = performance.now();
       const output = await model.predict(batch);
       const inferenceMs = performance.now() - t0;
-      const result = toPredictResponse(model.manifest, model.version, output, batch.rows);
-      return { response: jsonResponse(200, result), inferenceMs, batchSize: batch.rows, ...(result.confidence === undefined ? {} : { confidences: result.confidence }) };
+      const written = loaded.writePrediction(output, batch.rows);
+      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: batch.rows, confidences: written.confidences };
     }
     case 'GET /v2/health/live':
       return { response: jsonResponse(200, { live: true }) };

@@ -74,10 +74,10 @@ export function readHttpEvent(event: unknown): HttpRequest {
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
 
 export function jsonResponse(statusCode: number, body: unknown, headers?: Readonly<Record<string, string>>): HttpResponse {
-  return {
-    statusCode,
-    headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers },
-    body: JSON.stringify(body),
-    isBase64Encoded: false,
-  };
+  return jsonTextResponse(statusCode, JSON.stringify(body), headers);
+}
+
+/** A response whose body is already JSON text. */
+export function jsonTextResponse(statusCode: number, body: string, headers?: Readonly<Record<string, string>>): HttpResponse {
+  return { statusCode, headers: headers === undefined ? JSON_HEADERS : { ...JSON_HEADERS, ...headers }, body, isBase64Encoded: false };
 }

@@ -11,21 +11,22 @@
 /** EMF allows at most 100 values per metric in one record. */
 export const MAX_VALUES_PER_METRIC = 100;
 
+/** One invocation's measurements; absent values are `undefined` so callers build the object in one literal. */
 export interface RequestMetrics {
   readonly requestId: string;
   readonly route: string;
   readonly status: number;
   readonly requestMs: number;
   /** Present when the model ran. */
-  readonly inferenceMs?: number;
-  readonly batchSize?: number;
+  readonly inferenceMs?: number | undefined;
+  readonly batchSize?: number | undefined;
   /** One per classified row. */
-  readonly confidences?: readonly number[];
+  readonly confidences?: readonly number[] | undefined;
   /** Present on the first invocation of a container. */
-  readonly modelLoadMs?: number;
-  readonly coldStart?: boolean;
+  readonly modelLoadMs?: number | undefined;
+  readonly coldStart?: boolean | undefined;
   /** The client-facing error message of a 4xx, or a fixed word for 5xx; a property, not a metric. */
-  readonly error?: string;
+  readonly error?: string | undefined;
 }
 
 export interface MetricsOptions {
@@ -40,21 +41,26 @@ export interface MetricsOptions {
 
 type Unit = 'Milliseconds' | 'Count' | 'None';
 
-function metric(name: string, unit: Unit): string {
-  return `{"Name":"${name}","Unit":"${unit}"}`;
-}
-
-const DEFINITIONS = {
-  RequestLatency: metric('RequestLatency', 'Milliseconds'),
-  InferenceLatency: metric('InferenceLatency', 'Milliseconds'),
-  BatchSize: metric('BatchSize', 'Count'),
-  PredictionConfidence: metric('PredictionConfidence', 'None'),
-  InvalidRequest: metric('InvalidRequest', 'Count'),
-  InternalError: metric('InternalError', 'Count'),
-  ModelUnavailable: metric('ModelUnavailable', 'Count'),
-  ColdStart: metric('ColdStart', 'Count'),
-  ModelLoadTime: metric('ModelLoadTime', 'Milliseconds'),
-} as const;
+/** Metric definitions in the order a record lists them; a record's set is a bit mask over this list. */
+const DEFINITIONS: readonly (readonly [string, Unit])[] = [
+  ['RequestLatency', 'Milliseconds'],
+  ['InferenceLatency', 'Milliseconds'],
+  ['BatchSize', 'Count'],
+  ['PredictionConfidence', 'None'],
+  ['InvalidRequest', 'Count'],
+  ['InternalError', 'Count'],
+  ['ModelUnavailable', 'Count'],
+  ['ColdStart', 'Count'],
+  ['ModelLoadTime', 'Milliseconds'],
+];
+const INFERENCE = 1 << 1;
+const BATCH = 1 << 2;
+const CONFIDENCE = 1 << 3;
+const INVALID = 1 << 4;
+const INTERNAL = 1 << 5;
+const UNAVAILABLE = 1 << 6;
+const COLD = 1 << 7;
+const LOAD = 1 << 8;
 
 /** Milliseconds to three decimals; a non-finite duration (never expected) is written as 0 to keep the line valid JSON. */
 function ms(value: number): number {
@@ -75,18 +81,15 @@ function confidenceList(values: readonly number[], from: number, to: number): st
 }
 
 export class MetricsLogger {
-  /** `{"_aws":{"Timestamp":` up to the timestamp. */
-  readonly #head = '{"_aws":{"Timestamp":';
-  /** From after the timestamp to the start of the metric definitions. */
-  readonly #directive: string;
-  /** The dimension values, ready to splice after the definitions. */
+  /** Everything after the timestamp up to the first member, per metric set; built once per set. */
+  readonly #prefixes = new Map<number, string>();
+  readonly #namespace: string;
   readonly #dimensions: string;
   readonly #write: (line: string) => void;
   readonly #now: () => number;
 
   constructor(options: MetricsOptions) {
-    const dimensions = '[["FunctionName","FunctionVersion"],["FunctionName","ModelVersion"]]';
-    this.#directive = `,"CloudWatchMetrics":[{"Namespace":${JSON.stringify(options.namespace)},"Dimensions":${dimensions},"Metrics":[`;
+    this.#namespace = JSON.stringify(options.namespace);
     this.#dimensions =
       `"FunctionName":${JSON.stringify(options.functionName)},"FunctionVersion":${JSON.stringify(options.functionVersion)},` +
       `"ModelVersion":${JSON.stringify(options.modelVersion)}`;
@@ -94,49 +97,65 @@ export class MetricsLogger {
     this.#now = options.now ?? Date.now;
   }
 
-  #line(timestamp: number, definitions: string[], members: string): string {
-    return `${this.#head}${timestamp}${this.#directive}${definitions.join(',')}]}]},${this.#dimensions}${members}`;
+  #prefix(mask: number): string {
+    let prefix = this.#prefixes.get(mask);
+    if (prefix === undefined) {
+      const metrics = DEFINITIONS.filter((_, bit) => (mask & (1 << bit)) !== 0).map(([name, unit]) => `{"Name":"${name}","Unit":"${unit}"}`);
+      prefix =
+        `,"CloudWatchMetrics":[{"Namespace":${this.#namespace},` +
+        `"Dimensions":[["FunctionName","FunctionVersion"],["FunctionName","ModelVersion"]],"Metrics":[${metrics.join(',')}]}]},${this.#dimensions}`;
+      this.#prefixes.set(mask, prefix);
+    }
+    return prefix;
   }
 
   /** Writes the invocation's record (and, for more than 100 classified rows, the remaining confidences). */
   record(m: RequestMetrics): void {
     const timestamp = this.#now();
-    const definitions: string[] = [DEFINITIONS.RequestLatency];
+    let mask = 1;
     let members = `,"RequestLatency":${ms(m.requestMs)}`;
     if (m.inferenceMs !== undefined) {
-      definitions.push(DEFINITIONS.InferenceLatency);
+      mask |= INFERENCE;
       members += `,"InferenceLatency":${ms(m.inferenceMs)}`;
     }
     if (m.batchSize !== undefined) {
-      definitions.push(DEFINITIONS.BatchSize);
+      mask |= BATCH;
       members += `,"BatchSize":${m.batchSize}`;
     }
     const confidences = m.confidences;
     if (confidences !== undefined && confidences.length > 0) {
-      definitions.push(DEFINITIONS.PredictionConfidence);
+      mask |= CONFIDENCE;
       members += `,"PredictionConfidence":${confidenceList(confidences, 0, Math.min(confidences.length, MAX_VALUES_PER_METRIC))}`;
     }
     if (m.status >= 400) {
-      const name = m.status === 503 ? 'ModelUnavailable' : m.status >= 500 ? 'InternalError' : 'InvalidRequest';
-      definitions.push(DEFINITIONS[name]);
-      members += `,"${name}":1`;
+      if (m.status === 503) {
+        mask |= UNAVAILABLE;
+        members += ',"ModelUnavailable":1';
+      } else if (m.status >= 500) {
+        mask |= INTERNAL;
+        members += ',"InternalError":1';
+      } else {
+        mask |= INVALID;
+        members += ',"InvalidRequest":1';
+      }
     }
     if (m.coldStart === true) {
-      definitions.push(DEFINITIONS.ColdStart);
+      mask |= COLD;
       members += ',"ColdStart":1';
     }
     if (m.modelLoadMs !== undefined) {
-      definitions.push(DEFINITIONS.ModelLoadTime);
+      mask |= LOAD;
       members += `,"ModelLoadTime":${ms(m.modelLoadMs)}`;
     }
     const error = m.error === undefined ? '' : `,"error":${JSON.stringify(m.error)}`;
     const request = `,"requestId":${JSON.stringify(m.requestId)},"route":${JSON.stringify(m.route)},"status":${m.status}${error}}`;
-    this.#write(this.#line(timestamp, definitions, members + request));
+    const head = `{"_aws":{"Timestamp":${timestamp}`;
+    this.#write(head + this.#prefix(mask) + members + request);
 
     if (confidences !== undefined) {
       for (let from = MAX_VALUES_PER_METRIC; from < confidences.length; from += MAX_VALUES_PER_METRIC) {
         const values = confidenceList(confidences, from, Math.min(confidences.length, from + MAX_VALUES_PER_METRIC));
-        this.#write(this.#line(timestamp, [DEFINITIONS.PredictionConfidence], `,"PredictionConfidence":${values}${request}`));
+        this.#write(`${head}${this.#prefix(CONFIDENCE)},"PredictionConfidence":${values}${request}`);
       }
     }
   }

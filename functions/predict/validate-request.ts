@@ -40,10 +40,10 @@ function kind(value: unknown): string {
 
 /** Parses a request body as JSON; a syntax error becomes a 400 that says how to fix it. */
 export function parseJsonBody(body: string): unknown {
-  if (body.trim() === '') throw new InvalidRequestError(`request body is empty; ${USAGE}`);
   try {
     return JSON.parse(body);
   } catch (error) {
+    if (body.trim() === '') throw new InvalidRequestError(`request body is empty; ${USAGE}`);
     const reason = error instanceof SyntaxError ? error.message : 'unreadable';
     throw new InvalidRequestError(`request body is not valid JSON (${reason}); ${USAGE}`);
   }
@@ -52,42 +52,56 @@ export function parseJsonBody(body: string): unknown {
 /** The largest finite float32; a larger number would reach the model as Infinity. */
 const FLOAT32_MAX = 3.4028234663852886e38;
 
-function writeValue(value: unknown, where: string, target: Float32Array, offset: number): void {
+/** The error for a value that is not a finite float32; built only on the error path. */
+function valueError(value: unknown, where: string): InvalidRequestError {
   if (typeof value !== 'number' || !Number.isFinite(value)) {
     const hint = typeof value === 'string' ? '; send numbers, not strings' : '';
-    throw new InvalidRequestError(`${where} is ${kind(value)}; every feature value must be a finite number${hint}`);
+    return new InvalidRequestError(`${where} is ${kind(value)}; every feature value must be a finite number${hint}`);
   }
-  if (Math.abs(value) > FLOAT32_MAX) {
-    throw new InvalidRequestError(`${where} is ${value}, beyond the float32 range the model computes in (about ±3.4e38); send a finite float32 value`);
-  }
-  target[offset] = value;
+  return new InvalidRequestError(`${where} is ${value}, beyond the float32 range the model computes in (about ±3.4e38); send a finite float32 value`);
 }
 
-function writeRow(row: unknown, where: string, spec: FeatureSpec, target: Float32Array, offset: number): void {
+/** `features` or `instances[3]`: where a row sits in the body, for messages. */
+function rowName(row: number | undefined): string {
+  return row === undefined ? 'features' : `instances[${row}]`;
+}
+
+/**
+ * Writes one row at `offset`. Locations for messages are built only when a value is refused, so a valid row costs
+ * one type check and one store per value.
+ */
+function writeRow(row: unknown, rowIndex: number | undefined, spec: FeatureSpec, target: Float32Array, offset: number): void {
   const width = spec.features.length;
   if (Array.isArray(row)) {
     if (row.length !== width) {
-      throw new InvalidRequestError(`${where} has ${row.length} values; model ${spec.model} expects ${spec.expected}`);
+      throw new InvalidRequestError(`${rowName(rowIndex)} has ${row.length} values; model ${spec.model} expects ${spec.expected}`);
     }
-    for (let i = 0; i < width; i++) writeValue(row[i], `${where}[${i}]`, target, offset + i);
+    for (let i = 0; i < width; i++) {
+      const value: unknown = row[i];
+      // NaN and ±Infinity fail the comparison, so one test covers non-finite numbers and the float32 range.
+      if (typeof value === 'number' && Math.abs(value) <= FLOAT32_MAX) target[offset + i] = value;
+      else throw valueError(value, `${rowName(rowIndex)}[${i}]`);
+    }
     return;
   }
   if (row === null || typeof row !== 'object') {
-    throw new InvalidRequestError(`${where} is ${kind(row)}; a row is an array of ${width} numbers or an object of named features (${spec.features.join(', ')})`);
+    throw new InvalidRequestError(`${rowName(rowIndex)} is ${kind(row)}; a row is an array of ${width} numbers or an object of named features (${spec.features.join(', ')})`);
   }
   let seen = 0;
   for (const name of Object.keys(row)) {
     const column = spec.index.get(name);
     if (column === undefined) {
-      throw new InvalidRequestError(`${where} has unknown feature ${JSON.stringify(name)}; model ${spec.model} expects ${spec.expected}`);
+      throw new InvalidRequestError(`${rowName(rowIndex)} has unknown feature ${JSON.stringify(name)}; model ${spec.model} expects ${spec.expected}`);
     }
-    writeValue((row as Record<string, unknown>)[name], `${where}.${name}`, target, offset + column);
+    const value: unknown = (row as Record<string, unknown>)[name];
+    if (typeof value === 'number' && Math.abs(value) <= FLOAT32_MAX) target[offset + column] = value;
+    else throw valueError(value, `${rowName(rowIndex)}.${name}`);
     seen++;
   }
   if (seen !== width) {
     const present = new Set(Object.keys(row));
     const missing = spec.features.filter((name) => !present.has(name));
-    throw new InvalidRequestError(`${where} is missing ${missing.map((m) => JSON.stringify(m)).join(', ')}; model ${spec.model} expects ${spec.expected}`);
+    throw new InvalidRequestError(`${rowName(rowIndex)} is missing ${missing.map((m) => JSON.stringify(m)).join(', ')}; model ${spec.model} expects ${spec.expected}`);
   }
 }
 
@@ -110,7 +124,7 @@ export function parsePredictRequest(json: unknown, spec: FeatureSpec): Batch {
   const width = spec.features.length;
   if (hasFeatures) {
     const data = new Float32Array(width);
-    writeRow(body['features'], 'features', spec, data, 0);
+    writeRow(body['features'], undefined, spec, data, 0);
     return { rows: 1, data };
   }
   const instances = body['instances'];
@@ -122,6 +136,6 @@ export function parsePredictRequest(json: unknown, spec: FeatureSpec): Batch {
     throw new PayloadTooLargeError(`instances has ${instances.length} rows; model ${spec.model} accepts at most ${spec.maxBatch} per request (maxBatch); split the batch`);
   }
   const data = new Float32Array(instances.length * width);
-  for (let r = 0; r < instances.length; r++) writeRow(instances[r], `instances[${r}]`, spec, data, r * width);
+  for (let r = 0; r < instances.length; r++) writeRow(instances[r], r, spec, data, r * width);
   return { rows: instances.length, data };
 }

@@ -41,7 +41,12 @@ export function functionFor(env: Record<string, string>): TestFunction {
   return {
     handler,
     lines,
-    invoke: (method, rawPath, body, headers = {}) => handler(genuineEvent(method, rawPath, body, headers), { awsRequestId: randomUUID() }),
+    async invoke(method, rawPath, body, headers = {}) {
+      const response = await handler(genuineEvent(method, rawPath, body, headers), { awsRequestId: randomUUID() });
+      // The handler writes its metrics line in the next turn of the event loop, as in Lambda after the response.
+      await new Promise((resolve) => setImmediate(resolve));
+      return response;
+    },
     records: () => lines.map((line) => JSON.parse(line) as Record<string, unknown>),
   };
 }
