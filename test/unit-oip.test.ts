@@ -191,3 +191,8 @@ test('modelMetadata leaves out non-tensor outputs', (t) => {
 test('oipDatatype maps onnxruntime types to OIP names', (t) => {
   t.deepEqual(['float32', 'float64', 'int64', 'bool', 'string', 'uint8'].map(oipDatatype), ['FP32', 'FP64', 'INT64', 'BOOL', 'BYTES', 'UINT8']);
 });
+
+test('inferResponse writes float32 data in its shortest exact decimal form', (t) => {
+  const response = inferResponse(irisManifest(), undefined, [{ name: 'probabilities', type: 'float32', dims: [1, 2], data: Float32Array.from([0.97, 0.03]) }]);
+  t.deepEqual(response.outputs[0]!.data, [0.97, 0.03]);
+});

@@ -5,6 +5,7 @@
 import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
 import type { Manifest, ValueInfo } from './manifest.js';
 import type { OutputTensor } from './model-session.js';
+import { float32ToNumber } from './postprocess.js';
 import type { Batch } from './validate-request.js';
 
 const DATATYPES: Readonly<Record<string, string>> = {
@@ -126,11 +127,14 @@ export function parseInferRequest(json: unknown, manifest: Manifest, outputs: re
   return { id, batch: { rows, data: Float32Array.from(values) }, outputs: names };
 }
 
-function plain(data: OutputTensor['data']): (number | string | boolean)[] {
+/** Tensor data as JSON-ready values: int64 as numbers, float32 in its shortest exact decimal form. */
+function plain(tensor: OutputTensor): (number | string | boolean)[] {
+  const { data } = tensor;
+  const float32 = tensor.type === 'float32';
   const out = new Array<number | string | boolean>(data.length);
   for (let i = 0; i < data.length; i++) {
     const v = data[i]!;
-    out[i] = typeof v === 'bigint' ? Number(v) : v;
+    out[i] = typeof v === 'bigint' ? Number(v) : float32 && typeof v === 'number' ? float32ToNumber(v) : v;
   }
   return out;
 }
@@ -141,6 +145,6 @@ export function inferResponse(manifest: Manifest, id: string | undefined, tensor
     model_name: manifest.name,
     model_version: manifest.version,
     ...(id === undefined ? {} : { id }),
-    outputs: tensors.map((t) => ({ name: t.name, datatype: oipDatatype(t.type), shape: [...t.dims], data: plain(t.data) })),
+    outputs: tensors.map((t) => ({ name: t.name, datatype: oipDatatype(t.type), shape: [...t.dims], data: plain(t) })),
   };
 }
