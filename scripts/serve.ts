@@ -49,15 +49,26 @@ process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ??= '1024';
 
 const { handler } = await import('../functions/predict/index.js');
 
-async function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of request) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) return undefined;
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** Past this, an oversized upload is cut off instead of drained. */
+const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+
+/**
+ * Reads the body, or `undefined` when it is over the limit. An oversized body is still read to its end (and
+ * dropped) so the client finishes sending and receives the 413; only a huge one is cut off.
+ */
+function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_BODY_BYTES) chunks.push(chunk);
+      else if (size > DRAIN_LIMIT_BYTES) request.destroy();
+    });
+    request.on('end', () => resolve(size > MAX_BODY_BYTES ? undefined : Buffer.concat(chunks)));
+    request.on('close', () => resolve(undefined));
+    request.on('error', reject);
+  });
 }
 
 function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
@@ -70,8 +81,8 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   const body = await readBody(request);
   if (body === undefined) {
     // Lambda refuses an invocation payload over 6 MB before the function runs; so does this server.
-    request.resume();
-    send(response, 413, { 'content-type': 'application/json', 'x-amzn-requestid': requestId, connection: 'close' }, JSON.stringify({ error: `request body is over ${MAX_BODY_BYTES} bytes; Lambda accepts at most 6 MB per synchronous request; split the batch` }));
+    if (response.destroyed) return;
+    send(response, 413, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, JSON.stringify({ error: `request body is over ${MAX_BODY_BYTES} bytes; Lambda accepts at most 6 MB per synchronous request; split the batch` }));
     return;
   }
   const event = httpEvent(request, body, requestId, isTextContent(request.headers['content-type']));
