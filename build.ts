@@ -1,0 +1,221 @@
+/**
+ * `npm run build`: the deployable artifacts in `dist/` (SPEC "Build artifacts").
+ *
+ *   npm run build -- [--arch arm64|x86_64] [--model <bundle dir>] [--runtime nodejs24.x|nodejs22.x]
+ *                    [--model-packaging auto|zip|s3] [--zip-model-limit-mb <n>] [--ephemeral-storage-mb <n>]
+ *                    [--out <dir>]
+ *
+ * 1. The model bundle proves itself: manifest against the ONNX file, golden outputs within 1e-4.
+ * 2. esbuild bundles functions/predict (CommonJS, so the layer resolves through NODE_PATH; minified; source maps;
+ *    target the oldest Node in package.json's engines). onnxruntime-node comes from the runtime layer. The AWS SDK
+ *    is bundled into its own file, loaded only for a model in S3 (docs/build.md has the measurements).
+ * 3. The runtime layer holds onnxruntime-node for linux/<arch> only.
+ * 4. The model goes into the function zip up to --zip-model-limit-mb, otherwise into a separate artifact for S3.
+ * 5. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.
+ * A failed build removes dist/build.json, so nothing claims a success that did not happen.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { build, type Plugin } from 'esbuild';
+import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './scripts/build/limits.js';
+import { ARCHES, runtimeLayerEntries, type Arch } from './scripts/build/runtime-layer.js';
+import { verifyBundle } from './scripts/build/verify-bundle.js';
+import { deterministicZip, type ZipEntry } from './scripts/build/zip.js';
+
+const root = path.dirname(fileURLToPath(import.meta.url));
+export const RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;
+const PACKAGINGS = ['auto', 'zip', 's3'] as const;
+const HANDLER = 'index.handler';
+
+class BuildError extends Error {}
+
+interface BuildOptions {
+  readonly arch: Arch;
+  readonly runtime: (typeof RUNTIMES)[number];
+  readonly modelDir: string;
+  readonly packaging: (typeof PACKAGINGS)[number];
+  readonly zipModelLimitBytes: number;
+  readonly ephemeralMb: number;
+  readonly outDir: string;
+}
+
+function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
+  if ((allowed as readonly string[]).includes(value)) return value as T;
+  throw new BuildError(`--${flag} ${value} is not supported; use ${allowed.join(' or ')}`);
+}
+
+function number(flag: string, value: string, min: number, max: number): number {
+  const n = Number(value);
+  if (!/^\d+(\.\d+)?$/.test(value) || n < min || n > max) throw new BuildError(`--${flag} ${value} is not a number from ${min} to ${max}`);
+  return n;
+}
+
+export function parseBuildArgs(argv: readonly string[]): BuildOptions {
+  let values;
+  try {
+    values = parseArgs({
+      args: [...argv],
+      options: {
+        arch: { type: 'string', default: 'arm64' },
+        runtime: { type: 'string', default: 'nodejs24.x' },
+        model: { type: 'string', default: path.join(root, 'models', 'iris') },
+        'model-packaging': { type: 'string', default: 'auto' },
+        'zip-model-limit-mb': { type: 'string', default: '20' },
+        'ephemeral-storage-mb': { type: 'string', default: String(LAMBDA_LIMITS.minEphemeralMb) },
+        out: { type: 'string', default: path.join(root, 'dist') },
+      },
+      strict: true,
+      allowPositionals: false,
+    }).values;
+  } catch (error) {
+    throw new BuildError(`${error instanceof Error ? error.message : String(error)}; see the usage at the top of build.ts`);
+  }
+  return {
+    arch: oneOf('arch', values.arch, ARCHES),
+    runtime: oneOf('runtime', values.runtime, RUNTIMES),
+    modelDir: path.resolve(values.model),
+    packaging: oneOf('model-packaging', values['model-packaging'], PACKAGINGS),
+    zipModelLimitBytes: number('zip-model-limit-mb', values['zip-model-limit-mb'], 0, 250) * MB,
+    ephemeralMb: number('ephemeral-storage-mb', values['ephemeral-storage-mb'], LAMBDA_LIMITS.minEphemeralMb, LAMBDA_LIMITS.maxEphemeralMb),
+    outDir: path.resolve(values.out),
+  };
+}
+
+/** The oldest Node the project runs on, from package.json's engines (">=20.19" gives "node20.19"). */
+function esbuildTarget(): string {
+  const engines = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { engines?: { node?: string } }).engines?.node;
+  const match = /(\d+)(?:\.(\d+))?/.exec(engines ?? '');
+  if (match === null) throw new BuildError('package.json has no engines.node; set it to the oldest Node the project supports');
+  return `node${match[1]}${match[2] === undefined ? '' : `.${match[2]}`}`;
+}
+
+/** Leaves `./s3-download.js` as a runtime require, so the SDK is read only when a model comes from S3. */
+const s3ChunkExternal: Plugin = {
+  name: 's3-chunk-external',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/s3-download\.js$/ }, () => ({ path: './s3-download.js', external: true }));
+  },
+};
+
+async function bundleFunction(): Promise<ZipEntry[]> {
+  const common = {
+    bundle: true,
+    minify: true,
+    platform: 'node',
+    format: 'cjs',
+    target: esbuildTarget(),
+    sourcemap: 'external',
+    sourcesContent: false,
+    external: ['onnxruntime-node'] as string[],
+    outdir: path.join(root, 'dist', 'function'),
+    write: false,
+    logLevel: 'silent',
+    legalComments: 'none',
+  } as const;
+  const [index, s3] = await Promise.all([
+    // import() becomes require(), so the chunk loads through CommonJS like the rest of the function.
+    build({ ...common, entryPoints: { index: path.join(root, 'functions', 'predict', 'index.ts') }, plugins: [s3ChunkExternal], supported: { 'dynamic-import': false } }),
+    build({ ...common, entryPoints: { 's3-download': path.join(root, 'functions', 'predict', 's3-download.ts') } }),
+  ]);
+  return [...(index.outputFiles ?? []), ...(s3.outputFiles ?? [])].map((file) => ({ path: path.basename(file.path), data: file.contents }));
+}
+
+function sha256(data: Uint8Array): string {
+  return createHash('sha256').update(data).digest('hex');
+}
+
+function relative(file: string): string {
+  return path.relative(root, file).split(path.sep).join('/');
+}
+
+export async function runBuild(options: BuildOptions, log: (line: string) => void): Promise<void> {
+  const buildJson = path.join(options.outDir, 'build.json');
+  rmSync(buildJson, { force: true });
+
+  let verified;
+  try {
+    verified = await verifyBundle(options.modelDir);
+  } catch (error) {
+    throw new BuildError(`model bundle ${options.modelDir} cannot be built: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  const { manifest } = verified;
+  log(`model ${manifest.name}@${manifest.version}: manifest matches the ONNX file; ${verified.goldenRows} golden rows within ${verified.maxDiff.toExponential(1)} (limit 1e-4)`);
+
+  const model = readFileSync(path.join(options.modelDir, 'model.onnx'));
+  const modelSha = sha256(model);
+  const packaging = options.packaging === 'auto' ? (model.length <= options.zipModelLimitBytes ? 'zip' : 's3') : options.packaging;
+  if (options.packaging === 'zip' && model.length > options.zipModelLimitBytes) {
+    throw new BuildError(
+      `model.onnx is ${(model.length / MB).toFixed(1)} MB, over the ${(options.zipModelLimitBytes / MB).toFixed(1)} MB packaging threshold for the function zip; ` +
+        'use --model-packaging s3 (or auto), or raise --zip-model-limit-mb',
+    );
+  }
+
+  const functionEntries = await bundleFunction();
+  functionEntries.push({ path: 'model/model.json', data: readFileSync(path.join(options.modelDir, 'model.json')) });
+  if (packaging === 'zip') functionEntries.push({ path: 'model/model.onnx', data: model });
+  const functionZip = deterministicZip(functionEntries);
+  const layerZip = deterministicZip(runtimeLayerEntries(path.join(root, 'node_modules'), options.arch));
+
+  const files = {
+    function: path.join(options.outDir, 'function.zip'),
+    layer: path.join(options.outDir, `layer-${options.arch}.zip`),
+    model: path.join(options.outDir, `model-${modelSha.slice(0, 16)}.onnx`),
+  };
+  const measured: MeasuredArtifact[] = [
+    { name: 'function', file: relative(files.function), bytes: functionZip.bytes.length, unzippedBytes: functionZip.unzippedBytes, kind: 'function' },
+    { name: 'runtime-layer', file: relative(files.layer), bytes: layerZip.bytes.length, unzippedBytes: layerZip.unzippedBytes, kind: 'layer' },
+  ];
+  if (packaging === 's3') measured.push({ name: 'model', file: relative(files.model), bytes: model.length, unzippedBytes: model.length, kind: 'model' });
+
+  const table = sizeTable(measured, options.ephemeralMb);
+  const breaches = checkBudgets(measured, { ephemeralMb: options.ephemeralMb });
+  if (breaches.length > 0) {
+    log(table);
+    throw new BuildError(`Lambda would reject this build:\n${breaches.map((b) => `  - ${formatBreach(b)}`).join('\n')}`);
+  }
+
+  mkdirSync(options.outDir, { recursive: true });
+  rmSync(path.join(options.outDir, 'function'), { recursive: true, force: true });
+  writeFileSync(files.function, functionZip.bytes);
+  writeFileSync(files.layer, layerZip.bytes);
+  if (packaging === 's3') writeFileSync(files.model, model);
+
+  const artifact = (name: string, file: string, zip: { bytes: Uint8Array; unzippedBytes: number; sha256: string }) => ({
+    name,
+    file: relative(file),
+    bytes: zip.bytes.length,
+    unzippedBytes: zip.unzippedBytes,
+    sha256: zip.sha256,
+  });
+  const result = {
+    arch: options.arch,
+    runtime: options.runtime,
+    handler: HANDLER,
+    artifacts: [artifact('function', files.function, functionZip), artifact('runtime-layer', files.layer, layerZip)],
+    model: {
+      name: manifest.name,
+      version: manifest.version,
+      sha256: modelSha,
+      bytes: model.length,
+      packaging,
+      ...(packaging === 's3' ? { file: relative(files.model) } : {}),
+    },
+  };
+  writeFileSync(buildJson, `${JSON.stringify(result, null, 2)}\n`);
+  log(table);
+  log(`wrote ${relative(buildJson)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: ${packaging})`);
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const log = (line: string) => process.stdout.write(`${line}\n`);
+  try {
+    await runBuild(parseBuildArgs(process.argv.slice(2)), log);
+  } catch (error) {
+    process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 1;
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn } from 'node:child_process';
+import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT } from './function.js';
+
+export interface BuildRun {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly outDir: string;
+}
+
+/** Runs `npm run build` as a user does, into a fresh output folder. */
+export async function runBuild(args: readonly string[] = [], outDir?: string): Promise<BuildRun> {
+  const out = outDir ?? (await mkdtemp(path.join(tmpdir(), 'dist-')));
+  const child = spawn('npm', ['run', 'build', '--silent', '--', '--out', out, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr, outDir: out };
+}
+
+export interface BuildJson {
+  arch: string;
+  runtime: string;
+  handler: string;
+  artifacts: { name: string; file: string; bytes: number; unzippedBytes: number; sha256: string }[];
+  model: { name: string; version: string; sha256: string; bytes: number; packaging: string; file?: string };
+}
+
+export async function readBuildJson(outDir: string): Promise<BuildJson> {
+  return JSON.parse(await readFile(path.join(outDir, 'build.json'), 'utf8')) as BuildJson;
+}
+
+/** Deterministic incompressible bytes (xorshift32), so a size test reproduces exactly. */
+export function noise(length: number, seed = 2463534242): Buffer {
+  const out = Buffer.alloc(length);
+  let x = seed >>> 0;
+  for (let i = 0; i < length; i += 4) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out.writeUInt32LE(x, Math.min(i, length - 4));
+  }
+  return out;
+}
+
+function varint(value: number): Buffer {
+  const bytes: number[] = [];
+  let v = value;
+  while (v > 0x7f) {
+    bytes.push((v & 0x7f) | 0x80);
+    v = Math.floor(v / 128);
+  }
+  bytes.push(v);
+  return Buffer.from(bytes);
+}
+
+/**
+ * A copy of a real bundle whose model.onnx carries `padding` extra bytes as an unknown protobuf field (number
+ * 999). Protobuf parsers keep unknown fields and onnxruntime ignores them, so the model still loads and matches
+ * its golden outputs; only its size changes. This is how the tests get a real model too large to ship in a zip.
+ */
+export async function paddedBundle(from: string, padding: number): Promise<string> {
+  const dir = await mkdtemp(path.join(tmpdir(), 'big-bundle-'));
+  await cp(from, dir, { recursive: true });
+  const model = await readFile(path.join(from, 'model.onnx'));
+  const tag = varint((999 << 3) | 2);
+  await writeFile(path.join(dir, 'model.onnx'), Buffer.concat([model, tag, varint(padding), noise(padding)]));
+  return dir;
+}
