@@ -100,7 +100,8 @@ const s3ChunkExternal: Plugin = {
   },
 };
 
-async function bundleFunction(): Promise<ZipEntry[]> {
+/** The function's code as it ships: `index.js`, the on-demand `s3-download.js`, and their source maps. */
+export async function bundleFunction(): Promise<ZipEntry[]> {
   const common = {
     bundle: true,
     minify: true,

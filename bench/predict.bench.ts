@@ -2,23 +2,20 @@
  * `npm run bench`: the predict function's costs, each as a ratio against a baseline measured in the same run.
  *
  * 1. Request path: handler time per request vs raw `session.run` on the same input (iris single row, iris 100-row
- *    batch, breast-cancer 100-row batch), interleaved so machine noise hits both alike.
- * 2. Cold start: fresh processes alternately load the bundled handler (esbuild, CommonJS, as Lambda runs it) and
- *    answer one request, or do the floor: import onnxruntime-node, create the session, run once.
+ *    batch, breast-cancer 100-row batch), interleaved so machine noise hits both alike; one process per case
+ *    (bench/request-path-worker.ts).
+ * 2. Cold start: fresh processes alternately load the shipped handler bundle and answer one request, or do the
+ *    floor: import onnxruntime-node, create the session, run once.
  * 3. Session options: intra-op threads and spinning, on the same inputs (the choice in model-session.ts).
  *
  * Writes bench/results/latest.json and prints a table. `--quick` runs fewer iterations.
  */
 import { spawnSync } from 'node:child_process';
-import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { build } from 'esbuild';
 import * as ort from 'onnxruntime-node';
-import { createRequire } from 'node:module';
-import type { createHandler as CreateHandler } from '../functions/predict/app.js';
-import type { loadConfig as LoadConfig } from '../functions/predict/config.js';
+import { bundleFunction } from '../build.js';
 import { sessionOptions } from '../functions/predict/model-session.js';
 import { httpEvent } from '../scripts/lambda-event.js';
 
@@ -47,29 +44,13 @@ const us = (ms: number) => Math.round(ms * 1000 * 10) / 10;
 const now = () => Number(process.hrtime.bigint()) / 1e6;
 
 /**
- * The function code as Lambda runs it: one esbuild bundle (CommonJS, minified, onnxruntime-node external), not the
- * TypeScript sources under tsx, whose transform adds work of its own.
+ * The function code exactly as `npm run build` ships it (build.ts's bundler: CommonJS, minified, the S3 chunk
+ * apart), written inside the project so it resolves onnxruntime-node from node_modules as Lambda resolves it from
+ * the layer. Not the TypeScript sources under tsx, whose transform adds work of its own.
  */
-// Inside the project so the bundles resolve onnxruntime-node from node_modules, as Lambda resolves it from the layer.
 mkdirSync(path.join(root, 'node_modules', '.cache'), { recursive: true });
-const work = mkdtempSync(path.join(root, 'node_modules', '.cache', 'bench-'));
-async function bundle(entry: { contents: string } | string, outfile: string): Promise<string> {
-  await build({
-    ...(typeof entry === 'string' ? { entryPoints: [entry] } : { stdin: { contents: entry.contents, resolveDir: root, loader: 'ts' } }),
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    external: ['onnxruntime-node', '@aws-sdk/*'],
-    outfile: path.join(work, outfile),
-    logLevel: 'silent',
-  });
-  return path.join(work, outfile);
-}
-const app = createRequire(import.meta.url)(
-  await bundle({ contents: "export { createHandler } from './functions/predict/app.ts'; export { loadConfig } from './functions/predict/config.ts';" }, 'app.cjs'),
-) as { createHandler: typeof CreateHandler; loadConfig: typeof LoadConfig };
+const functionDir = mkdtempSync(path.join(root, 'node_modules', '.cache', 'bench-'));
+for (const entry of await bundleFunction()) writeFileSync(path.join(functionDir, entry.path), entry.data);
 
 // --- 1. request path -------------------------------------------------------------------------------------------
 interface PathResult {
@@ -81,53 +62,15 @@ interface PathResult {
   handlerP99Us: number;
 }
 
-async function requestPath(bundle: string, batch: number): Promise<PathResult> {
-  const dir = path.join(root, 'models', bundle);
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { input: string; output: string; features: string[] };
-  const input = rows(bundle, batch);
-  const body = JSON.stringify(batch === 1 ? { features: input[0] } : { instances: input });
-  const event = httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, Buffer.from(body), 'bench', true);
-
-  // The handler writes its EMF line synchronously, as it does to stdout in Lambda; /dev/null keeps the terminal quiet.
-  const devNull = openSync('/dev/null', 'w');
-  const handler = app.createHandler(() => app.loadConfig({ MODEL_DIR: dir }), { write: (line) => writeSync(devNull, `${line}\n`) });
-  const session = await ort.InferenceSession.create(path.join(dir, 'model.onnx'), sessionOptions(1));
-  const data = Float32Array.from(input.flat());
-  const raw = () => session.run({ [manifest.input]: new ort.Tensor('float32', data, [batch, manifest.features.length]) }, [manifest.output]);
-  const context = { awsRequestId: randomUUID() };
-
-  // The handler writes its EMF line in the next event-loop turn, after Lambda has the response (see app.ts); the
-  // write is billed but not waited for, so it is let run outside the timed window rather than inside the next one.
-  const afterResponse = () => new Promise((resolve) => setImmediate(resolve));
-  const first = await handler(event, context);
-  if (first.statusCode !== 200) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
-  for (let i = 0; i < WARMUP; i++) {
-    await raw();
-    await handler(event, context);
-    await afterResponse();
-  }
-  const rawMs: number[] = [];
-  const handlerMs: number[] = [];
-  for (let i = 0; i < REQUESTS; i++) {
-    // Alternate which goes first so neither always runs on a warmer cache.
-    if (i % 2 === 0) {
-      let t = now();
-      await raw();
-      rawMs.push(now() - t);
-      t = now();
-      await handler(event, context);
-      handlerMs.push(now() - t);
-      await afterResponse();
-    } else {
-      let t = now();
-      await handler(event, context);
-      handlerMs.push(now() - t);
-      await afterResponse();
-      t = now();
-      await raw();
-      rawMs.push(now() - t);
-    }
-  }
+function requestPath(bundle: string, batch: number): PathResult {
+  const child = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', path.join(root, 'bench', 'request-path-worker.ts'), functionDir, path.join(root, 'models', bundle), String(batch), String(REQUESTS), String(WARMUP)],
+    { cwd: root, stdio: ['ignore', openSync('/dev/null', 'w'), 'pipe'], maxBuffer: 64 * 1024 * 1024 },
+  );
+  const last = child.stderr.toString().trim().split('\n').at(-1) ?? '';
+  if (child.status !== 0) throw new Error(`request-path worker failed (${child.status}): ${child.stderr.toString()}`);
+  const { rawMs, handlerMs } = JSON.parse(last) as { rawMs: number[]; handlerMs: number[] };
   const rawP50 = percentile(rawMs, 50);
   const handlerP50 = percentile(handlerMs, 50);
   return {
@@ -150,7 +93,7 @@ interface ColdResult {
 }
 
 async function coldStart(): Promise<ColdResult> {
-  const index = await bundle(path.join(root, 'functions', 'predict', 'index.ts'), 'index.cjs');
+  const index = path.join(functionDir, 'index.js');
   const model = path.join(root, 'models', 'iris');
   const event = JSON.stringify(httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' } }, Buffer.from('{"features":[5.1,3.5,1.4,0.2]}'), 'cold', true));
   const handlerScript = `
@@ -233,7 +176,7 @@ async function sessionOptionSweep(bundle: string, batch: number): Promise<Option
 }
 
 // --- run -------------------------------------------------------------------------------------------------------
-const requestPaths = [await requestPath('iris', 1), await requestPath('iris', 100), await requestPath('breast-cancer', 100)];
+const requestPaths = [requestPath('iris', 1), requestPath('iris', 100), requestPath('breast-cancer', 100)];
 const cold = await coldStart();
 const options = [...(await sessionOptionSweep('iris', 1)), ...(await sessionOptionSweep('iris', 100)), ...(await sessionOptionSweep('breast-cancer', 100))];
 
