@@ -28,6 +28,14 @@ export interface RequestLike {
   readonly socket?: { readonly remoteAddress?: string | undefined };
 }
 
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+
+/** `requestContext.time` as API Gateway writes it: `27/Nov/2026:12:00:00 +0000`. */
+export function requestTime(date: Date): string {
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
+}
+
 /** A genuine payload 2.0 event: lower-cased headers joined by commas, cookies split out, body as a string. */
 export function httpEvent(request: RequestLike, body: Buffer, requestId: string, text: boolean, now = new Date()): APIGatewayProxyEventV2 {
   // Split by hand: new URL() would read a path starting with "//" as a host name.
@@ -71,7 +79,7 @@ export function httpEvent(request: RequestLike, body: Buffer, requestId: string,
       requestId,
       routeKey: '$default',
       stage: '$default',
-      time: now.toUTCString(),
+      time: requestTime(now),
       timeEpoch: now.getTime(),
     },
     isBase64Encoded: body.length > 0 && !text,

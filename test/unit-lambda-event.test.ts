@@ -92,7 +92,7 @@ test('sets the request id and time fields', (t) => {
   const event = httpEvent(request(), JSON_BODY, 'req-42', true, NOW);
   t.is(event.requestContext.requestId, 'req-42');
   t.is(event.requestContext.timeEpoch, NOW.getTime());
-  t.is(event.requestContext.time, NOW.toUTCString());
+  t.is(event.requestContext.time, '01/Jan/2025:00:00:00 +0000');
 });
 
 test('passes a JSON body as a plain string', (t) => {
