@@ -1,11 +1,14 @@
 /**
- * Prepares the test bed before `npm test` (run as `pretest`): a project-local Python venv in `.testbed/venv` with
- * moto server, pinned in test/testbed-requirements.txt. Idempotent: a stamp holding the requirements' sha256
- * skips the install when nothing changed. Fails with a message that says what is missing and how to get it.
+ * Prepares the test bed before `npm test` (run as `pretest`), all of it project-local under `.testbed/`:
+ * - `venv/`: a Python venv with moto server, pinned in test/testbed-requirements.txt;
+ * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
+ * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose native addon is compiled on install.
+ * Idempotent: a stamp per part (what it was built from) skips the work when nothing changed. Fails with a message
+ * that says what is missing and how to get it.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -14,13 +17,53 @@ export const TESTBED = path.join(root, '.testbed');
 export const VENV = path.join(TESTBED, 'venv');
 export const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server');
 
-function run(command: string, args: string[], what: string): void {
-  try {
-    execFileSync(command, args, { stdio: ['ignore', 'inherit', 'inherit'] });
-  } catch (error) {
-    process.stderr.write(`testbed: ${what} failed (${command} ${args.join(' ')}): ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  }
+/**
+ * The emulator's Go module. Its proxy serves this commit as a pseudo-version (the v1.x tags are not served). It
+ * needs Go 1.26.6+; an older Go 1.21+ fetches that toolchain from the module proxy by itself (GOTOOLCHAIN=auto).
+ */
+export const RIE_MODULE = 'github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie';
+export const RIE_VERSION = 'v0.0.0-20261030222936-bef5c4ba774d';
+export const RIE_BIN = path.join(TESTBED, 'bin', 'aws-lambda-rie');
+
+/** 3.3.0 is the last aws-lambda-ric for Node 20, the Lambda runtime this project targets (4.x needs Node 22+). */
+export const RIC_VERSION = '3.3.0';
+export const RIC_DIR = path.join(TESTBED, 'ric');
+/** The client's entry script: `node RIC_ENTRY <handler>` runs the function found in the current directory. */
+export const RIC_ENTRY = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'bin', 'index.mjs');
+const RIC_ADDON = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'dist', 'rapid-client.node');
+
+/** Debian packages aws-lambda-ric's install script needs to build its bundled curl and aws-lambda-cpp. */
+const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'libcurl4-openssl-dev'];
+
+function fail(message: string): never {
+  process.stderr.write(`testbed: ${message}\n`);
+  process.exit(1);
+}
+
+function step(message: string): void {
+  process.stderr.write(`testbed: ${message}\n`);
+}
+
+interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Keep the whole output here, for builds too long to show in a failure message. */
+  readonly log?: string;
+}
+
+/** Runs a step quietly; on failure, shows the command and the end of its output. */
+function run(command: string, args: string[], what: string, options: RunOptions = {}): void {
+  const result = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  if (options.log !== undefined) writeFileSync(options.log, output);
+  if (result.status === 0) return;
+  const cause = result.error === undefined ? `exited with ${result.status ?? result.signal}` : result.error.message;
+  const end = output.trimEnd().split('\n').slice(-25).join('\n');
+  fail(`${what} failed (${command} ${args.join(' ')}: ${cause})${options.log === undefined ? '' : `; full log in ${options.log}`}${end === '' ? '' : `:\n${end}`}`);
+}
+
+function stamped(stamp: string, value: string, product: string): boolean {
+  return existsSync(product) && existsSync(stamp) && readFileSync(stamp, 'utf8') === value;
 }
 
 function python(): string {
@@ -33,22 +76,120 @@ function python(): string {
       // try the next one
     }
   }
-  process.stderr.write('testbed: no Python 3.9+ with the venv module found; install python3 and python3-venv, or set PYTHON\n');
-  process.exit(1);
+  fail('no Python 3.9+ with the venv module found; install python3 and python3-venv, or set PYTHON');
 }
 
 export function ensureMoto(): void {
   const requirements = path.join(root, 'test', 'testbed-requirements.txt');
   const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
   const stamp = path.join(TESTBED, 'venv.sha256');
-  if (existsSync(MOTO_SERVER) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest) return;
+  if (stamped(stamp, digest, MOTO_SERVER)) return;
   mkdirSync(TESTBED, { recursive: true });
-  process.stderr.write('testbed: installing moto server into .testbed/venv (once)\n');
+  step('installing moto server into .testbed/venv (once)');
   if (!existsSync(path.join(VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', VENV], 'creating the venv');
   run(path.join(VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], 'installing test/testbed-requirements.txt from PyPI');
   writeFileSync(stamp, digest);
 }
 
+function installed(debianPackage: string): boolean {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', debianPackage], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'install ok installed';
+  } catch {
+    return false;
+  }
+}
+
+/** Installs the Debian packages the client's native build needs, only those missing; needs root (CI runs as root). */
+export function ensureBuildPackages(): void {
+  try {
+    execFileSync('dpkg-query', ['--version'], { stdio: 'ignore' });
+  } catch {
+    step(`not Debian/Ubuntu (no dpkg-query): assuming the equivalents of ${RIC_BUILD_PACKAGES.join(' ')} are installed`);
+    return;
+  }
+  const missing = RIC_BUILD_PACKAGES.filter((name) => !installed(name));
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) fail(`the Debian packages ${missing.join(', ')} are needed to compile aws-lambda-ric; run as root, or: sudo sh -c '${command}'`);
+  step(`installing Debian packages ${missing.join(' ')} (once)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update'], 'apt-get update', { env });
+  run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], `installing ${missing.join(', ')} with apt-get`, { env });
+}
+
+function go(): string {
+  for (const candidate of [process.env['GO'], 'go', '/usr/local/go/bin/go']) {
+    if (candidate === undefined) continue;
+    try {
+      execFileSync(candidate, ['version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  fail('no Go toolchain found (tried $GO, go on PATH, /usr/local/go/bin/go); the Lambda Runtime Interface Emulator is built from source: install Go from https://go.dev/dl/ or set GO');
+}
+
+export function ensureRie(): void {
+  const stamp = path.join(TESTBED, 'rie.version');
+  if (stamped(stamp, RIE_VERSION, RIE_BIN)) return;
+  mkdirSync(path.dirname(RIE_BIN), { recursive: true });
+  step(`building aws-lambda-rie ${RIE_VERSION} into .testbed/bin with go install (once)`);
+  run(go(), ['install', `${RIE_MODULE}@${RIE_VERSION}`], `building ${RIE_MODULE}@${RIE_VERSION} (needs the Go module proxy)`, {
+    env: { ...process.env, GOBIN: path.dirname(RIE_BIN), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+  });
+  writeFileSync(stamp, RIE_VERSION);
+}
+
+/**
+ * The environment without what an outer `npm test` exports about its own run (its prefix, package and lifecycle),
+ * which would steer this install to the project; the user's npm config (registry, cache, ...) stays.
+ */
+function envForNestedNpm(): NodeJS.ProcessEnv {
+  const outerRun = /^npm_(lifecycle_|package_|command$|execpath$|config_(local_|global_)?prefix$)/i;
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !outerRun.test(name)));
+}
+
+/**
+ * node-gyp downloads Node's headers from nodejs.org unless told where they are; a distro or tarball Node ships
+ * them under <prefix>/include/node, so point it there when they exist (the test bed has no internet).
+ */
+function nodeHeadersArgs(): string[] {
+  const prefix = path.resolve(path.dirname(process.execPath), '..');
+  return existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+}
+
+export function ensureRic(): void {
+  const stamp = path.join(TESTBED, 'ric.version');
+  if (stamped(stamp, RIC_VERSION, RIC_ADDON)) return;
+  ensureBuildPackages();
+  step(`installing aws-lambda-ric ${RIC_VERSION} into .testbed/ric and compiling its native client (once, about 2 minutes)`);
+  rmSync(RIC_DIR, { recursive: true, force: true });
+  mkdirSync(RIC_DIR, { recursive: true });
+  // A package of its own, so the project's dependencies and .npmrc stay out. npm 11 skips dependencies' install
+  // scripts unless allowScripts lists them, and the client's scripts are its whole native build. The entry is by
+  // name: a version-pinned one never matches when the lockfile omits `resolved` (omit-lockfile-registry-resolved);
+  // the dependency itself is pinned exactly.
+  const manifest = {
+    name: 'testbed-ric',
+    private: true,
+    dependencies: { 'aws-lambda-ric': RIC_VERSION },
+    allowScripts: { 'aws-lambda-ric': true },
+  };
+  writeFileSync(path.join(RIC_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  run('npm', ['install', '--prefix', RIC_DIR, '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', ...nodeHeadersArgs()], `installing aws-lambda-ric@${RIC_VERSION} from npm and compiling it`, {
+    cwd: RIC_DIR,
+    env: envForNestedNpm(),
+    log: path.join(TESTBED, 'ric-install.log'),
+  });
+  if (!existsSync(RIC_ADDON)) {
+    fail(`npm installed aws-lambda-ric@${RIC_VERSION} but its native addon ${RIC_ADDON} is missing: its install script did not run; check the allowScripts entry in ${path.join(RIC_DIR, 'package.json')}`);
+  }
+  writeFileSync(stamp, RIC_VERSION);
+}
+
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   ensureMoto();
+  ensureRie();
+  ensureRic();
 }

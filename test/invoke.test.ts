@@ -1,0 +1,40 @@
+import test from 'ava';
+import { spawn } from 'node:child_process';
+import { ROOT } from './helpers/function.js';
+
+async function invoke(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const child = spawn('npm', ['run', 'invoke', '--silent', '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk: Buffer) => {
+    stdout += chunk.toString();
+  });
+  child.stderr.on('data', (chunk: Buffer) => {
+    stderr += chunk.toString();
+  });
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  return { code, stdout, stderr };
+}
+
+// One test runs the real thing end to end (build if needed, emulator, runtime client); the others its refusals.
+test('runs an example event through the built function and prints the response and the REPORT line', async (t) => {
+  const run = await invoke(['--event', 'test/events/predict-iris-batch.json', '--env', 'METRICS_NAMESPACE=InvokeTest']);
+  t.is(run.code, 0, run.stderr);
+  const response = JSON.parse(run.stdout) as { statusCode: number; body: string };
+  t.is(response.statusCode, 200);
+  t.deepEqual((JSON.parse(response.body) as { prediction: string[] }).prediction, ['setosa', 'virginica']);
+  t.regex(run.stderr, /REPORT RequestId: \S+\tInit Duration: [\d.]+ ms\tDuration: [\d.]+ ms/);
+  t.regex(run.stderr, /"Namespace":"InvokeTest"/);
+});
+
+test('refuses a missing --event with the usage', async (t) => {
+  const run = await invoke([]);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /--event is required; usage: npm run invoke -- --event <file>/);
+});
+
+test('refuses an event file that is not JSON', async (t) => {
+  const run = await invoke(['--event', 'README.md']);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /--event README\.md cannot be read as JSON/);
+});
