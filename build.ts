@@ -6,9 +6,10 @@
  *                    [--out <dir>]
  *
  * 1. The model bundle proves itself: manifest against the ONNX file, golden outputs within 1e-4.
- * 2. esbuild bundles functions/predict (CommonJS, so the layer resolves through NODE_PATH; minified; source maps;
- *    target the oldest Node in package.json's engines). onnxruntime-node comes from the runtime layer. The AWS SDK
- *    is bundled into its own file, loaded only for a model in S3 (docs/build.md has the measurements).
+ * 2. esbuild bundles functions/predict as an ES module (top-level await loads the model during Lambda's init;
+ *    onnxruntime-node comes from the runtime layer through createRequire, which honours NODE_PATH; minified;
+ *    source maps; target the oldest Node in package.json's engines). The AWS SDK is bundled into its own file,
+ *    loaded only for a model in S3 (docs/performance.md has the measurements).
  * 3. The runtime layer holds onnxruntime-node for linux/<arch> only.
  * 4. The model goes into the function zip up to --zip-model-limit-mb, otherwise into a separate artifact for S3.
  * 5. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.
@@ -19,7 +20,7 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { build, type Plugin } from 'esbuild';
+import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild';
 import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './scripts/build/limits.js';
 import { ARCHES, runtimeLayerEntries, type Arch } from './scripts/build/runtime-layer.js';
 import { verifyBundle } from './scripts/build/verify-bundle.js';
@@ -92,34 +93,50 @@ function esbuildTarget(): string {
   return `node${match[1]}${match[2] === undefined ? '' : `.${match[2]}`}`;
 }
 
-/** Leaves `./s3-download.js` as a runtime require, so the SDK is read only when a model comes from S3. */
-const s3ChunkExternal: Plugin = {
-  name: 's3-chunk-external',
+/**
+ * The function is an ES module (`index.mjs`) so it can finish loading the model in Lambda's init phase (top-level
+ * await). Node's ESM resolver ignores NODE_PATH, where Lambda puts layer packages, so onnxruntime-node is loaded
+ * through `createRequire`, which honours it; the emulator tests prove the resolution.
+ */
+const esmForLambda: Plugin = {
+  name: 'esm-for-lambda',
   setup(b) {
-    b.onResolve({ filter: /^\.\/s3-download\.js$/ }, () => ({ path: './s3-download.js', external: true }));
+    b.onResolve({ filter: /^onnxruntime-node$/ }, () => ({ path: 'onnxruntime-node', namespace: 'layer-require' }));
+    b.onLoad({ filter: /.*/, namespace: 'layer-require' }, () => ({
+      contents:
+        "import { createRequire } from 'node:module';\n" +
+        "const ort = createRequire(import.meta.url)('onnxruntime-node');\n" +
+        'export const InferenceSession = ort.InferenceSession;\nexport const Tensor = ort.Tensor;\nexport const env = ort.env;\n',
+      loader: 'js',
+    }));
+    // The S3 chunk stays a separate file, imported only when a model comes from S3.
+    b.onResolve({ filter: /^\.\/s3-download\.js$/ }, () => ({ path: './s3-download.mjs', external: true }));
   },
 };
 
-/** The function's code as it ships: `index.js`, the on-demand `s3-download.js`, and their source maps. */
+/** The function's code as it ships: `index.mjs`, the on-demand `s3-download.mjs`, and their source maps. */
 export async function bundleFunction(): Promise<ZipEntry[]> {
-  const common = {
+  const common: EsbuildOptions = {
     bundle: true,
     minify: true,
     platform: 'node',
-    format: 'cjs',
+    format: 'esm',
+    outExtension: { '.js': '.mjs' },
+    // ES builds of dependencies first; CommonJS ones left inside get a real `require` for Node's built-ins.
+    mainFields: ['module', 'main'],
+    banner: { js: "import { createRequire as __lambdaRequire } from 'node:module'; const require = __lambdaRequire(import.meta.url);" },
     target: esbuildTarget(),
     sourcemap: 'external',
     sourcesContent: false,
-    external: ['onnxruntime-node'] as string[],
     outdir: path.join(root, 'dist', 'function'),
     write: false,
     logLevel: 'silent',
     legalComments: 'none',
-  } as const;
+    plugins: [esmForLambda],
+  };
   const [index, s3] = await Promise.all([
-    // import() becomes require(), so the chunk loads through CommonJS like the rest of the function.
-    build({ ...common, entryPoints: { index: path.join(root, 'functions', 'predict', 'index.ts') }, plugins: [s3ChunkExternal], supported: { 'dynamic-import': false } }),
-    build({ ...common, entryPoints: { 's3-download': path.join(root, 'functions', 'predict', 's3-download.ts') } }),
+    build({ ...common, write: false, entryPoints: { index: path.join(root, 'functions', 'predict', 'index.ts') } }),
+    build({ ...common, write: false, entryPoints: { 's3-download': path.join(root, 'functions', 'predict', 's3-download.ts') } }),
   ]);
   return [...(index.outputFiles ?? []), ...(s3.outputFiles ?? [])].map((file) => ({ path: path.basename(file.path), data: file.contents }));
 }
@@ -128,8 +145,10 @@ function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
+/** A path as build.json and messages show it: relative to the project when inside it, absolute otherwise. */
 function relative(file: string): string {
-  return path.relative(root, file).split(path.sep).join('/');
+  const inside = path.relative(root, file);
+  return inside.startsWith('..') || path.isAbsolute(inside) ? file : inside.split(path.sep).join('/');
 }
 
 export async function runBuild(options: BuildOptions, log: (line: string) => void): Promise<void> {

@@ -13,7 +13,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { bundleFunction } from '../build.js';
 import { sessionOptions } from '../functions/predict/model-session.js';
@@ -93,13 +93,12 @@ interface ColdResult {
 }
 
 async function coldStart(): Promise<ColdResult> {
-  const index = path.join(functionDir, 'index.js');
+  const index = pathToFileURL(path.join(functionDir, 'index.mjs')).href;
   const model = path.join(root, 'models', 'iris');
   const event = JSON.stringify(httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' } }, Buffer.from('{"features":[5.1,3.5,1.4,0.2]}'), 'cold', true));
   const handlerScript = `
     const t0 = performance.now();
-    const { handler } = require(${JSON.stringify(index)});
-    handler(${event}, { awsRequestId: 'cold' }).then((r) => {
+    import(${JSON.stringify(index)}).then(({ handler }) => handler(${event}, { awsRequestId: 'cold' })).then((r) => {
       if (r.statusCode !== 200) throw new Error(r.body);
       process.stderr.write(String(performance.now() - t0));
     });`;
@@ -132,7 +131,7 @@ async function coldStart(): Promise<ColdResult> {
     handlerP50Ms: Math.round(h * 10) / 10,
     ratioP50: Math.round((h / f) * 100) / 100,
     runs: COLD_RUNS,
-    bundleBytes: readFileSync(index).length,
+    bundleBytes: readFileSync(path.join(functionDir, 'index.mjs')).length,
   };
 }
 

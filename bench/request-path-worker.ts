@@ -1,6 +1,6 @@
 /**
  * One request-path case of `npm run bench`, in its own process: the shipped function bundle (dist-style
- * `index.js`, required as Lambda requires it) against raw `session.run` on the same input, interleaved. The
+ * `index.mjs`, imported as Lambda imports it) against raw `session.run` on the same input, interleaved. The
  * parent points stdout at /dev/null, so the handler's EMF lines take the same synchronous write they take in
  * Lambda; the result goes to stderr as one JSON line.
  *
@@ -8,8 +8,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../functions/predict/model-session.js';
 import { httpEvent } from '../scripts/lambda-event.js';
@@ -28,7 +28,7 @@ const event = httpEvent({ method: 'POST', url: '/predict', headers: { 'content-t
 
 process.env['MODEL_DIR'] = bundleDir;
 type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<{ statusCode: number; body: string }>;
-const { handler } = createRequire(import.meta.url)(path.join(functionDir, 'index.js')) as { handler: Handler };
+const { handler } = (await import(pathToFileURL(path.join(functionDir, 'index.mjs')).href)) as { handler: Handler };
 const session = await ort.InferenceSession.create(path.join(bundleDir, 'model.onnx'), sessionOptions(1));
 const data = Float32Array.from(input.flat());
 const raw = () => session.run({ [manifest.input]: new ort.Tensor('float32', data, [batch, manifest.features.length]) }, [manifest.output]);

@@ -38,16 +38,17 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
   t.regex(first.stdout, /function \+ layers\s+[\d.]+ MB\s+250\.0 MB unzipped\s+[\d.]+ MB/);
 });
 
-test('the function zip holds the CommonJS bundle, its source map, the S3 chunk and the model at the handler path', async (t) => {
+test('the function zip holds the ES module bundle, its source map, the S3 chunk and the model at the handler path', async (t) => {
   const run = await runBuild();
   t.is(run.code, 0, run.stderr);
   const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
-  t.deepEqual(Object.keys(files).sort(), ['index.js', 'index.js.map', 'model/model.json', 'model/model.onnx', 's3-download.js', 's3-download.js.map']);
-  const index = Buffer.from(files['index.js']!).toString();
-  t.true(index.includes('require("onnxruntime-node")'), 'onnxruntime-node comes from the layer');
-  t.true(index.includes('require("./s3-download.js")'), 'the SDK chunk is loaded on demand');
+  t.deepEqual(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map', 'model/model.json', 'model/model.onnx', 's3-download.mjs', 's3-download.mjs.map']);
+  const index = Buffer.from(files['index.mjs']!).toString();
+  t.regex(index, /\(import\.meta\.url\)\("onnxruntime-node"\)/, 'onnxruntime-node comes from the layer through createRequire');
+  t.notRegex(index, /from\s*"onnxruntime-node"/, 'no ESM import of onnxruntime-node, which NODE_PATH cannot satisfy');
+  t.true(index.includes('import("./s3-download.mjs")'), 'the SDK chunk is loaded on demand');
   t.false(index.includes('S3Client'), 'the SDK is not in the main bundle');
-  t.true(Buffer.from(files['s3-download.js']!).toString().includes('GetObjectCommand'));
+  t.true(Buffer.from(files['s3-download.mjs']!).toString().includes('GetObjectCommand'));
 });
 
 test('the arm64 layer holds onnxruntime for linux/arm64 only, under nodejs/node_modules', async (t) => {

@@ -16,6 +16,9 @@ export interface InvocationContext {
 
 export type Handler = (event: unknown, context: InvocationContext) => Promise<HttpResponse>;
 
+/** The handler, and a promise that settles once the model is loaded or known to be unavailable (it never rejects). */
+export type LoadingHandler = Handler & { readonly ready: Promise<void> };
+
 type ModelState =
   | {
       readonly ok: true;
@@ -61,7 +64,7 @@ interface Outcome {
  * the init phase. A bad environment or a model that cannot be loaded is logged once, naming the cause; the handler
  * then answers 503 on model routes and keeps answering (no crash loop), while `/v2/health/live` stays 200.
  */
-export function createHandler(configure: () => FunctionConfig, options: HandlerOptions = {}): Handler {
+export function createHandler(configure: () => FunctionConfig, options: HandlerOptions = {}): LoadingHandler {
   const write = options.write ?? writeStdout;
   let config: FunctionConfig;
   let configError: unknown;
@@ -95,7 +98,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
   });
   let coldStart = true;
 
-  return async function handler(event, context) {
+  const handler: Handler = async function handler(event, context) {
     const started = performance.now();
     const requestId = context.awsRequestId;
     const loaded = settled ?? (await state);
@@ -128,6 +131,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     });
     return outcome.response;
   };
+  return Object.assign(handler, { ready: state.then(() => undefined) });
 }
 
 function recordMetrics(metrics: MetricsLogger, measured: RequestMetrics): void {
