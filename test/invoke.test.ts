@@ -1,20 +1,7 @@
 import test from 'ava';
-import { spawn } from 'node:child_process';
-import { ROOT } from './helpers/function.js';
+import { runNpm } from './helpers/npm.js';
 
-async function invoke(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn('npm', ['run', 'invoke', '--silent', '--', ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr };
-}
+const invoke = (args: readonly string[]) => runNpm('invoke', args);
 
 // One test runs the real thing end to end (build if needed, emulator, runtime client); the others its refusals.
 test('runs an example event through the built function and prints the response and the REPORT line', async (t) => {

@@ -1,30 +1,16 @@
-import { spawn } from 'node:child_process';
 import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT } from './function.js';
+import { runNpm, type NpmRun } from './npm.js';
 
-export interface BuildRun {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
+export interface BuildRun extends NpmRun {
   readonly outDir: string;
 }
 
 /** Runs `npm run build` as a user does, into a fresh output folder. */
 export async function runBuild(args: readonly string[] = [], outDir?: string): Promise<BuildRun> {
   const out = outDir ?? (await mkdtemp(path.join(tmpdir(), 'dist-')));
-  const child = spawn('npm', ['run', 'build', '--silent', '--', '--out', out, ...args], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (chunk: Buffer) => {
-    stdout += chunk.toString();
-  });
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stdout, stderr, outDir: out };
+  return { ...(await runNpm('build', ['--out', out, ...args])), outDir: out };
 }
 
 export interface BuildJson {

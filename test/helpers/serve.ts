@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ROOT } from './function.js';
+import { runNpm, type NpmRun } from './npm.js';
 
 /** `npm start` running in its own process group on a free port, with its stdout (the function's log) captured. */
 export interface Server {
@@ -49,12 +50,6 @@ export async function startServer(args: readonly string[] = [], env: Record<stri
 }
 
 /** Runs `npm start` with arguments that must make it exit, and returns its exit code and stderr. */
-export async function failingStart(args: readonly string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn('npm', ['start', '--silent', '--', ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
-  let stderr = '';
-  child.stderr.on('data', (chunk: Buffer) => {
-    stderr += chunk.toString();
-  });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
-  return { code, stderr };
+export function failingStart(args: readonly string[], env: Record<string, string> = {}): Promise<NpmRun> {
+  return runNpm('start', args, env);
 }
