@@ -1,6 +1,8 @@
 /**
  * Prepares the test bed before `npm test` (run as `pretest`), all of it project-local under `.testbed/`:
  * - `venv/`: a Python venv with moto server, pinned in test/testbed-requirements.txt;
+ * - `checkov-venv/`: a venv of its own with checkov, pinned in test/testbed-checkov-requirements.txt (its pins clash
+ *   with moto's);
  * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
  * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose native addon is compiled on install.
  * Idempotent: a stamp per part (what it was built from) skips the work when nothing changed. Fails with a message
@@ -16,6 +18,8 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 export const TESTBED = path.join(root, '.testbed');
 export const VENV = path.join(TESTBED, 'venv');
 export const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server');
+export const CHECKOV_VENV = path.join(TESTBED, 'checkov-venv');
+export const CHECKOV_BIN = path.join(CHECKOV_VENV, 'bin', 'checkov');
 
 /**
  * The emulator's Go module. Its proxy serves this commit as a pseudo-version (the v1.x tags are not served). It
@@ -88,6 +92,18 @@ export function ensureMoto(): void {
   step('installing moto server into .testbed/venv (once)');
   if (!existsSync(path.join(VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', VENV], 'creating the venv');
   run(path.join(VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], 'installing test/testbed-requirements.txt from PyPI');
+  writeFileSync(stamp, digest);
+}
+
+export function ensureCheckov(): void {
+  const requirements = path.join(root, 'test', 'testbed-checkov-requirements.txt');
+  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  const stamp = path.join(TESTBED, 'checkov-venv.sha256');
+  if (stamped(stamp, digest, CHECKOV_BIN)) return;
+  mkdirSync(TESTBED, { recursive: true });
+  step('installing checkov into .testbed/checkov-venv (once, about a minute)');
+  if (!existsSync(path.join(CHECKOV_VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', CHECKOV_VENV], 'creating the checkov venv');
+  run(path.join(CHECKOV_VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], 'installing test/testbed-checkov-requirements.txt from PyPI');
   writeFileSync(stamp, digest);
 }
 
@@ -190,6 +206,7 @@ export function ensureRic(): void {
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   ensureMoto();
+  ensureCheckov();
   ensureRie();
   ensureRic();
 }
