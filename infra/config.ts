@@ -1,0 +1,172 @@
+/**
+ * The deployment's configuration: one entry per environment, typed and validated before any construct sees it.
+ *
+ * Before the first deploy, set `state.bucket` to a globally unique bucket name and `github.repository` to the
+ * repository whose workflows deploy (see infra/stacks/bootstrap-stack.ts). Settings that are construct props
+ * (memorySizeMb, timeoutSeconds, ...) keep the props' names, and the constructs check them: an error names the
+ * stack (the environment), the setting, the value and the allowed range.
+ */
+import { LOG_LEVELS, type LogLevel } from '../functions/predict/config.js';
+import { ARCHES, RUNTIMES, type Arch, type Runtime } from './build-manifest.js';
+import type { AlarmThresholds } from './constructs/alarms.js';
+import type { FunctionUrlAuthorization } from './constructs/function-url.js';
+import type { HttpAuthorization, Throttling } from './constructs/http-endpoint.js';
+import { fail, matching, oneOf } from './settings.js';
+
+export type EndpointConfig =
+  | {
+      readonly kind: 'http-api';
+      readonly authorization: HttpAuthorization;
+      readonly throttling: Throttling;
+      readonly accessLogRetentionDays: number;
+    }
+  | { readonly kind: 'function-url'; readonly authorization: FunctionUrlAuthorization };
+
+export interface EnvironmentConfig {
+  /** Names the stack (`cdktf.out/stacks/<name>`) and prefixes every resource (`<project>-<name>-...`). */
+  readonly name: string;
+  readonly region: string;
+  /** The build to deploy: a folder holding build.json, relative to the project root. */
+  readonly distDir: string;
+  /** Must match the build's (`npm run build -- --arch ...`). */
+  readonly arch: Arch;
+  /** Must match the build's (`npm run build -- --runtime ...`). */
+  readonly runtime: Runtime;
+  readonly memorySizeMb: number;
+  readonly timeoutSeconds: number;
+  /** Unset: sized from the model. */
+  readonly ephemeralStorageMb?: number;
+  /** Days the function's logs are kept; below 365, checkov's one-year check is skipped as this environment's choice. */
+  readonly logRetentionDays: number;
+  /**
+   * KMS key ARN for the function's and the API's log groups; its key policy must let `logs.<region>.amazonaws.com`
+   * use it. Unset: CloudWatch Logs' own encryption at rest.
+   */
+  readonly logsKmsKeyArn?: string;
+  readonly logLevel: LogLevel;
+  readonly metricsNamespace: string;
+  /** Unset: the function shares the account's unreserved concurrency. */
+  readonly reservedConcurrency?: number;
+  /** Unset: none; cold starts are absorbed by the model loading in the init phase. */
+  readonly provisionedConcurrency?: number;
+  readonly endpoint: EndpointConfig;
+  /** For the Alarms construct, which checks them; unset thresholds take its defaults. */
+  readonly alarms: AlarmThresholds;
+}
+
+export interface GitHubConfig {
+  /** `owner/name` of the repository whose workflows may assume the deploy role. */
+  readonly repository: string;
+  /** The only branch whose workflows may deploy. */
+  readonly branch: string;
+  /** An account has one GitHub OIDC provider; set false when it already exists and the role should reference it. */
+  readonly createOidcProvider: boolean;
+}
+
+export interface AppConfig {
+  /** Prefix of every resource name; short, because names carry the environment and a suffix too. */
+  readonly project: string;
+  /** The Terraform state bucket (created by the bootstrap stack) and its region. */
+  readonly state: { readonly bucket: string; readonly region: string };
+  readonly github: GitHubConfig;
+  readonly environments: readonly EnvironmentConfig[];
+}
+
+const shared = {
+  distDir: 'dist',
+  arch: 'arm64',
+  runtime: 'nodejs24.x',
+  timeoutSeconds: 30,
+  metricsNamespace: 'OnnxLambda',
+  logLevel: 'info',
+} as const;
+
+export const DEFAULT_CONFIG: AppConfig = {
+  project: 'onnx-lambda',
+  state: { bucket: 'onnx-lambda-terraform-state', region: 'us-east-1' },
+  github: { repository: 'example-org/onnx-lambda-kit', branch: 'main', createOidcProvider: true },
+  environments: [
+    {
+      ...shared,
+      name: 'dev',
+      region: 'us-east-1',
+      memorySizeMb: 1024,
+      logRetentionDays: 14,
+      endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 20, burstLimit: 40 }, accessLogRetentionDays: 14 },
+      alarms: { errorRatePercent: 5, durationP99Ms: 1000, throttles: 10 },
+    },
+    {
+      ...shared,
+      name: 'prod',
+      region: 'us-east-1',
+      // One full vCPU: onnxruntime and the JSON work of large batches are CPU-bound.
+      memorySizeMb: 1769,
+      logRetentionDays: 90,
+      endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 200, burstLimit: 400 }, accessLogRetentionDays: 90 },
+      alarms: { errorRatePercent: 1, durationP99Ms: 500, throttles: 0 },
+    },
+  ],
+};
+
+const PROJECT = /^[a-z][a-z0-9-]{1,15}$/;
+const ENVIRONMENT = /^[a-z][a-z0-9]{1,9}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/;
+const BUCKET = /^(?!xn--)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+const REPOSITORY = /^[A-Za-z0-9_.-]+\/[A-Za-z0-9_.-]+$/;
+const BRANCH = /^(?!\/)(?!.*\/\/)(?!.*\.\.)[A-Za-z0-9._/-]+(?<!\/)$/;
+const ENDPOINT_KINDS = ['http-api', 'function-url'] as const;
+
+/**
+ * Checks what only the configuration knows (names, regions, the build to use, the endpoint kind). Lambda, API
+ * Gateway and alarm limits are checked by the constructs that apply them.
+ */
+export function validateEnvironment(environment: EnvironmentConfig): EnvironmentConfig {
+  const where = `environments[${String(environment.name)}]`;
+  matching(where, 'name', environment.name, ENVIRONMENT, '2 to 10 lowercase letters and digits, starting with a letter');
+  if (environment.name === 'bootstrap') fail(where, 'name', environment.name, 'any name but "bootstrap", which is the bootstrap stack');
+  matching(where, 'region', environment.region, REGION, 'an AWS region such as "us-east-1"');
+  matching(where, 'distDir', environment.distDir, /\S/, 'a folder holding build.json, relative to the project root');
+  oneOf(where, 'arch', environment.arch, ARCHES);
+  oneOf(where, 'runtime', environment.runtime, RUNTIMES);
+  oneOf(where, 'logLevel', environment.logLevel, LOG_LEVELS);
+  oneOf(where, 'endpoint.kind', environment.endpoint.kind, ENDPOINT_KINDS);
+  return environment;
+}
+
+/** Validates the whole configuration and returns it frozen. */
+export function validateAppConfig(config: AppConfig): AppConfig {
+  matching('config', 'project', config.project, PROJECT, '2 to 16 lowercase letters, digits and "-", starting with a letter');
+  matching('config', 'state.bucket', config.state.bucket, BUCKET, 'an S3 bucket name: 3 to 63 lowercase letters, digits, dots and hyphens');
+  matching('config', 'state.region', config.state.region, REGION, 'an AWS region such as "us-east-1"');
+  matching('config', 'github.repository', config.github.repository, REPOSITORY, '"owner/name" of a GitHub repository');
+  matching('config', 'github.branch', config.github.branch, BRANCH, 'one branch name such as "main" (no wildcards)');
+  if (config.environments.length === 0) fail('config', 'environments', config.environments, 'one or more environments');
+  const names = new Set<string>();
+  for (const environment of config.environments) {
+    validateEnvironment(environment);
+    if (names.has(environment.name)) fail('config', 'environments[].name', environment.name, 'a name used by one environment only');
+    names.add(environment.name);
+  }
+  return deepFreeze(structuredClone(config));
+}
+
+/**
+ * The configuration `npm run synth` uses: DEFAULT_CONFIG, with every environment's `distDir` replaced by
+ * `INFRA_DIST_DIR` when that is set (CI and tests point synth at a build elsewhere without editing this file).
+ */
+export function loadAppConfig(env: Readonly<Record<string, string | undefined>> = process.env): AppConfig {
+  const distDir = env['INFRA_DIST_DIR']?.trim();
+  const config: AppConfig =
+    distDir === undefined || distDir === ''
+      ? DEFAULT_CONFIG
+      : { ...DEFAULT_CONFIG, environments: DEFAULT_CONFIG.environments.map((e) => ({ ...e, distDir })) };
+  return validateAppConfig(config);
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

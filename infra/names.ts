@@ -1,0 +1,52 @@
+/**
+ * Resource names, derived in one place from the project and environment: the service stack creates resources under
+ * these names and the bootstrap stack's deploy role is scoped to the same patterns, so the two cannot drift.
+ */
+
+export interface ServiceNames {
+  /** `<project>-<environment>`: the prefix of everything the environment owns. */
+  readonly base: string;
+  readonly functionName: string;
+  readonly functionRoleName: string;
+  readonly layerName: string;
+  readonly apiName: string;
+  /** The rollout finds the environment's alarms by this prefix (`npm run rollout -- --alarm-prefix`). */
+  readonly alarmPrefix: string;
+  readonly dashboardName: string;
+  /** Terraform appends a unique suffix, as bucket names are global. */
+  readonly modelBucketPrefix: string;
+  /** The environment's state object in the state bucket. */
+  readonly stateKey: string;
+}
+
+export function serviceNames(project: string, environment: string): ServiceNames {
+  const base = `${project}-${environment}`;
+  return Object.freeze({
+    base,
+    functionName: `${base}-predict`,
+    functionRoleName: `${base}-predict`,
+    layerName: `${base}-onnxruntime`,
+    apiName: `${base}-api`,
+    alarmPrefix: `${base}-`,
+    dashboardName: base,
+    modelBucketPrefix: `${base}-models-`,
+    stateKey: `${project}/${environment}/terraform.tfstate`,
+  });
+}
+
+/** Name patterns (IAM resource wildcards) covering every environment's resources, for the deploy role. */
+export function projectPatterns(project: string) {
+  return Object.freeze({
+    functions: `${project}-*-predict`,
+    functionRoles: `${project}-*-predict`,
+    layers: `${project}-*-onnxruntime`,
+    modelBuckets: `${project}-*-models-*`,
+    lambdaLogGroups: `/aws/lambda/${project}-*`,
+    apiLogGroups: `/aws/apigateway/${project}-*`,
+    alarms: `${project}-*`,
+    dashboards: `${project}-*`,
+    stateKeys: `${project}/*`,
+  });
+}
+
+export const DEPLOY_ROLE_SUFFIX = 'github-deploy';

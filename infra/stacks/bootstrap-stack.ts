@@ -1,0 +1,191 @@
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
+import { DataAwsIamOpenidConnectProvider } from '@cdktf/provider-aws/lib/data-aws-iam-openid-connect-provider/index.js';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+import { IamOpenidConnectProvider } from '@cdktf/provider-aws/lib/iam-openid-connect-provider/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { skipCheck } from '../checkov.js';
+import type { AppConfig, GitHubConfig } from '../config.js';
+import { SecureBucket } from '../constructs/secure-bucket.js';
+import { DEPLOY_ROLE_SUFFIX, projectPatterns } from '../names.js';
+
+export interface BootstrapStackProps {
+  /** Prefix of every resource name; the deploy role may manage only resources under it. */
+  readonly project: string;
+  /** The state bucket to create, and its region. */
+  readonly state: AppConfig['state'];
+  /** Which repository and branch may assume the deploy role. */
+  readonly github: GitHubConfig;
+}
+
+const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
+const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
+
+/**
+ * What must exist before the service stacks can be deployed, applied once per account by a person: the Terraform
+ * state bucket (the service stacks' S3 backend, locking with S3 lock files), GitHub's OIDC provider, and a deploy
+ * role that only workflows of one repository on one branch can assume, allowed to manage only this project's
+ * resources. Its own state is local (`terraform.bootstrap.tfstate` in the project root), as the bucket it would
+ * live in is what it creates.
+ */
+export class BootstrapStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: BootstrapStackProps) {
+    super(scope, id);
+    const { project, github } = props;
+    new AwsProvider(this, 'aws', { region: props.state.region, defaultTags: [{ tags: { Project: project, ManagedBy: 'cdktf' } }] });
+    // Relative to the stack's working directory (cdktf.out/stacks/bootstrap): the project root, kept across syntheses.
+    new LocalBackend(this, { path: '../../../terraform.bootstrap.tfstate' });
+
+    const state = new SecureBucket(this, 'state', { bucketName: props.state.bucket, noncurrentVersionsToKeep: 50 });
+    skipCheck(state.bucket, 'CKV_AWS_18', 'Only the deploy role (StateObjects, one key prefix) and the administrators who apply the bootstrap reach the state; server access logs would need a second, itself unlogged bucket here, and CloudTrail S3 data events on this bucket are the audit trail of who read or wrote state');
+    skipCheck(state.bucket, 'CKV2_AWS_62', 'Nothing reacts to state writes: Terraform reads the state itself and locks with S3 lock files (use_lockfile), not with notifications');
+    skipCheck(state.bucket, 'CKV_AWS_144', 'Every service stack is single-region; when the state\'s region is out, deploys wait but the deployed service keeps serving, and versioning (50 noncurrent versions kept) covers overwritten or deleted state; replication would add a second bucket, region and role to the bootstrap');
+    skipCheck(state.bucket, 'CKV_AWS_145', 'SSE-S3: the state holds ARNs, names and non-secret Lambda settings (the stacks create no passwords or keys), the bucket is private and TLS-only, and only the deploy role may read it; a customer-managed key would add a key policy and per-request cost without protecting anything those controls do not');
+
+    const oidcArn = github.createOidcProvider
+      ? new IamOpenidConnectProvider(this, 'github-oidc', {
+          url: GITHUB_OIDC_URL,
+          clientIdList: ['sts.amazonaws.com'],
+          // No thumbprint_list: AWS trusts GitHub's certificate authority for this provider and ignores thumbprints.
+        }).arn
+      : new DataAwsIamOpenidConnectProvider(this, 'github-oidc', { url: GITHUB_OIDC_URL }).arn;
+
+    const trust = new DataAwsIamPolicyDocument(this, 'deploy-trust', {
+      statement: [
+        {
+          effect: 'Allow',
+          actions: ['sts:AssumeRoleWithWebIdentity'],
+          principals: [{ type: 'Federated', identifiers: [oidcArn] }],
+          condition: [
+            { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: ['sts.amazonaws.com'] },
+            // Exactly one repository and branch. A workflow job with a GitHub `environment:` presents a different
+            // subject (repo:<owner>/<name>:environment:<env>) and is refused.
+            { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:sub`, values: [`repo:${github.repository}:ref:refs/heads/${github.branch}`] },
+          ],
+        },
+      ],
+    });
+    const role = new IamRole(this, 'deploy-role', {
+      name: `${project}-${DEPLOY_ROLE_SUFFIX}`,
+      description: `Deploys ${project} from ${github.repository}@${github.branch} (GitHub Actions OIDC)`,
+      assumeRolePolicy: trust.json,
+      maxSessionDuration: 3600,
+    });
+
+    const account = new DataAwsCallerIdentity(this, 'account').accountId;
+    const partition = new DataAwsPartition(this, 'partition').partition;
+    const permissions = new DataAwsIamPolicyDocument(this, 'deploy-permissions', {
+      statement: deployStatements(projectPatterns(project), { account, partition, stateBucketArn: state.arn }),
+    });
+    new IamRolePolicy(this, 'deploy-policy', { name: 'deploy', role: role.id, policy: permissions.json });
+
+    new TerraformOutput(this, 'state_bucket', { value: state.name, description: 'Terraform state bucket of the service stacks' });
+    new TerraformOutput(this, 'deploy_role_arn', { value: role.arn, description: 'Role the deploy workflow assumes (aws-actions/configure-aws-credentials role-to-assume)' });
+    new TerraformOutput(this, 'oidc_provider_arn', { value: oidcArn, description: 'GitHub Actions OIDC provider' });
+  }
+}
+
+/**
+ * What `cdktf deploy` and the rollout need, scoped by name to this project's resources where the service supports
+ * resource-level permissions. Function roles are matched by their `-predict` suffix, so the deploy role cannot edit
+ * its own policy.
+ */
+function deployStatements(
+  names: ReturnType<typeof projectPatterns>,
+  context: { readonly account: string; readonly partition: string; readonly stateBucketArn: string },
+): DataAwsIamPolicyDocumentStatement[] {
+  const { account, partition } = context;
+  const arn = (service: string, region: string, resource: string) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  return [
+    { sid: 'StateList', effect: 'Allow', actions: ['s3:ListBucket'], resources: [context.stateBucketArn] },
+    {
+      sid: 'StateObjects',
+      effect: 'Allow',
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+      resources: [`${context.stateBucketArn}/${names.stateKeys}`],
+    },
+    {
+      sid: 'Functions',
+      effect: 'Allow',
+      actions: ['lambda:*'],
+      resources: [
+        arn('lambda', '*', `function:${names.functions}`),
+        arn('lambda', '*', `function:${names.functions}:*`),
+        arn('lambda', '*', `layer:${names.layers}`),
+        arn('lambda', '*', `layer:${names.layers}:*`),
+      ],
+    },
+    {
+      sid: 'HttpApis',
+      effect: 'Allow',
+      actions: ['apigateway:GET', 'apigateway:POST', 'apigateway:PUT', 'apigateway:PATCH', 'apigateway:DELETE'],
+      resources: [`arn:${partition}:apigateway:*::/apis`, `arn:${partition}:apigateway:*::/apis/*`, `arn:${partition}:apigateway:*::/tags/*`],
+    },
+    {
+      sid: 'LogGroups',
+      effect: 'Allow',
+      actions: ['logs:*'],
+      resources: [
+        arn('logs', '*', `log-group:${names.lambdaLogGroups}`),
+        arn('logs', '*', `log-group:${names.lambdaLogGroups}:*`),
+        arn('logs', '*', `log-group:${names.apiLogGroups}`),
+        arn('logs', '*', `log-group:${names.apiLogGroups}:*`),
+      ],
+    },
+    {
+      sid: 'ModelBuckets',
+      effect: 'Allow',
+      actions: ['s3:*'],
+      resources: [`arn:${partition}:s3:::${names.modelBuckets}`, `arn:${partition}:s3:::${names.modelBuckets}/*`],
+    },
+    {
+      sid: 'FunctionRoles',
+      effect: 'Allow',
+      actions: [
+        'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole',
+        'iam:ListRoleTags', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies',
+        'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole',
+      ],
+      resources: [`arn:${partition}:iam::${account}:role/${names.functionRoles}`],
+    },
+    {
+      sid: 'PassFunctionRoles',
+      effect: 'Allow',
+      actions: ['iam:PassRole'],
+      resources: [`arn:${partition}:iam::${account}:role/${names.functionRoles}`],
+      condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
+    },
+    {
+      sid: 'AlarmsAndDashboards',
+      effect: 'Allow',
+      actions: [
+        'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:ListTagsForResource',
+        'cloudwatch:TagResource', 'cloudwatch:UntagResource', 'cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards',
+      ],
+      resources: [arn('cloudwatch', '*', `alarm:${names.alarms}`), `arn:${partition}:cloudwatch::${account}:dashboard/${names.dashboards}`],
+    },
+    {
+      // The rollout lists alarms by name prefix (DescribeAlarms(AlarmNamePrefix)), which CloudWatch authorizes
+      // against every alarm of the account, not per name: read-only, and limited to this account.
+      sid: 'ListAlarms',
+      effect: 'Allow',
+      actions: ['cloudwatch:DescribeAlarms'],
+      resources: [arn('cloudwatch', '*', 'alarm:*')],
+    },
+    {
+      // Reads and the API Gateway access-log delivery calls, which IAM does not scope to resources.
+      sid: 'Unscoped',
+      effect: 'Allow',
+      actions: [
+        'cloudwatch:GetMetricData', 'logs:DescribeLogGroups', 'lambda:GetAccountSettings', 'lambda:ListLayers',
+        'lambda:ListLayerVersions', 'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
+        'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies',
+      ],
+      resources: ['*'],
+    },
+  ];
+}

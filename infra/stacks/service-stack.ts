@@ -1,0 +1,105 @@
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
+import { readBuildManifest } from '../build-manifest.js';
+import { validateEnvironment, type AppConfig, type EnvironmentConfig } from '../config.js';
+import { Alarms } from '../constructs/alarms.js';
+import { Dashboard } from '../constructs/dashboard.js';
+import { FunctionUrlEndpoint } from '../constructs/function-url.js';
+import { HttpEndpoint } from '../constructs/http-endpoint.js';
+import { InferenceFunction } from '../constructs/inference-function.js';
+import { LiveAlias } from '../constructs/live-alias.js';
+import { ModelStore } from '../constructs/model-store.js';
+import { RuntimeLayer } from '../constructs/runtime-layer.js';
+import { serviceNames } from '../names.js';
+
+export interface ServiceStackProps {
+  /** Prefix of every resource name (AppConfig.project). */
+  readonly project: string;
+  /** Where Terraform keeps this environment's state (the bootstrap stack's bucket). */
+  readonly state: AppConfig['state'];
+  readonly environment: EnvironmentConfig;
+}
+
+/**
+ * One environment of the service: the build in `distDir` deployed as model store, runtime layer, function, `live`
+ * alias and endpoint, with its state in the bootstrap stack's bucket (S3 backend, S3-native locking).
+ */
+export class ServiceStack extends TerraformStack {
+  constructor(scope: Construct, id: string, props: ServiceStackProps) {
+    super(scope, id);
+    const env = validateEnvironment(props.environment);
+    const names = serviceNames(props.project, env.name);
+
+    new AwsProvider(this, 'aws', {
+      region: env.region,
+      defaultTags: [{ tags: { Project: props.project, Environment: env.name, ManagedBy: 'cdktf' } }],
+    });
+    const backend = new S3Backend(this, { bucket: props.state.bucket, key: names.stateKey, region: props.state.region, encrypt: true });
+    // S3-native state locking (Terraform 1.10+); cdktf 0.21's S3BackendConfig predates the option.
+    backend.addOverride('use_lockfile', true);
+
+    const manifest = readBuildManifest(env.distDir, { arch: env.arch, runtime: env.runtime, where: `environments[${env.name}]` });
+
+    const store = new ModelStore(this, 'model-store', { bucketPrefix: names.modelBucketPrefix });
+    const model = manifest.model.packaging === 's3' ? store.addModel(manifest.model) : undefined;
+    const layer = new RuntimeLayer(this, 'runtime-layer', { manifest, layerName: names.layerName });
+    const fn = new InferenceFunction(this, 'function', {
+      manifest,
+      functionName: names.functionName,
+      roleName: names.functionRoleName,
+      layers: [layer.arn],
+      model,
+      memorySizeMb: env.memorySizeMb,
+      timeoutSeconds: env.timeoutSeconds,
+      ephemeralStorageMb: env.ephemeralStorageMb,
+      logRetentionDays: env.logRetentionDays,
+      logsKmsKeyArn: env.logsKmsKeyArn,
+      logLevel: env.logLevel,
+      metricsNamespace: env.metricsNamespace,
+      reservedConcurrency: env.reservedConcurrency,
+    });
+    const alias = new LiveAlias(this, 'live-alias', { fn, provisionedConcurrency: env.provisionedConcurrency });
+    const endpoint =
+      env.endpoint.kind === 'http-api'
+        ? new HttpEndpoint(this, 'endpoint', {
+            alias,
+            apiName: names.apiName,
+            authorization: env.endpoint.authorization,
+            throttling: env.endpoint.throttling,
+            accessLogRetentionDays: env.endpoint.accessLogRetentionDays,
+            accessLogsKmsKeyArn: env.logsKmsKeyArn,
+          })
+        : new FunctionUrlEndpoint(this, 'endpoint', { alias, authorization: env.endpoint.authorization });
+
+    // Every alarm name starts with names.alarmPrefix: the rollout finds them by it. The model-aware alarms
+    // (p99 InferenceLatency, low confidence) watch the model this apply deploys, which is what a canary serves.
+    const alarms = new Alarms(this, 'alarms', {
+      prefix: names.alarmPrefix,
+      functionName: names.functionName,
+      aliasName: alias.name,
+      metricsNamespace: env.metricsNamespace,
+      modelVersion: `${manifest.model.name}@${manifest.model.version}`,
+      thresholds: env.alarms,
+    });
+    const dashboard = new Dashboard(this, 'dashboard', {
+      name: names.dashboardName,
+      region: env.region,
+      functionName: names.functionName,
+      aliasName: alias.name,
+      metricsNamespace: env.metricsNamespace,
+      alarmArns: alarms.alarmArns,
+    });
+
+    const output = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
+    output('endpoint_url', endpoint.url, 'Base URL of the inference endpoint');
+    output('function_name', fn.functionName, 'The inference function (npm run rollout -- --function)');
+    output('function_version', fn.version, 'The version this apply published: the rollout target (--to)');
+    output('alias_name', alias.name, 'The serving alias (npm run rollout -- --alias)');
+    output('alarm_prefix', names.alarmPrefix, 'Prefix of this environment\'s alarm names (npm run rollout -- --alarm-prefix)');
+    output('metrics_namespace', fn.metricsNamespace, 'CloudWatch namespace of the function\'s EMF metrics');
+    output('model_bucket', store.bucket.name, 'Bucket holding model artifacts packaged for S3');
+    output('alarm_topic_arn', alarms.topicArn, 'SNS topic the alarms notify; subscribe to it');
+    output('dashboard_url', dashboard.consoleUrl, 'The CloudWatch dashboard of this environment');
+  }
+}
