@@ -26,6 +26,11 @@ export interface EnvironmentConfig {
   /** Names the stack (`cdktf.out/stacks/<name>`) and prefixes every resource (`<project>-<name>-...`). */
   readonly name: string;
   readonly region: string;
+  /**
+   * The AWS account this environment deploys to (12 digits). The provider refuses any other account's credentials,
+   * and the dashboard names its alarms by ARN without a lookup.
+   */
+  readonly accountId: string;
   /** The build to deploy: a folder holding build.json, relative to the project root. */
   readonly distDir: string;
   /** Must match the build's (`npm run build -- --arch ...`). */
@@ -90,6 +95,7 @@ export const DEFAULT_CONFIG: AppConfig = {
       ...shared,
       name: 'dev',
       region: 'us-east-1',
+      accountId: '123456789012',
       memorySizeMb: 1024,
       logRetentionDays: 14,
       endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 20, burstLimit: 40 }, accessLogRetentionDays: 14 },
@@ -99,6 +105,7 @@ export const DEFAULT_CONFIG: AppConfig = {
       ...shared,
       name: 'prod',
       region: 'us-east-1',
+      accountId: '123456789012',
       // One full vCPU: onnxruntime and the JSON work of large batches are CPU-bound.
       memorySizeMb: 1769,
       logRetentionDays: 90,
@@ -125,6 +132,7 @@ export function validateEnvironment(environment: EnvironmentConfig): Environment
   matching(where, 'name', environment.name, ENVIRONMENT, '2 to 10 lowercase letters and digits, starting with a letter');
   if (environment.name === 'bootstrap') fail(where, 'name', environment.name, 'any name but "bootstrap", which is the bootstrap stack');
   matching(where, 'region', environment.region, REGION, 'an AWS region such as "us-east-1"');
+  matching(where, 'accountId', environment.accountId, /^\d{12}$/, 'the 12-digit id of the AWS account to deploy to');
   matching(where, 'distDir', environment.distDir, /\S/, 'a folder holding build.json, relative to the project root');
   oneOf(where, 'arch', environment.arch, ARCHES);
   oneOf(where, 'runtime', environment.runtime, RUNTIMES);

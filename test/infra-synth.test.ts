@@ -1,4 +1,5 @@
 import test from 'ava';
+import { parse } from '@cdktf/hcl2json';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -52,4 +53,37 @@ test('the HCL refers to the zips by paths inside the stack folder, copied there'
   const filename = /filename\s+= "(assets\/function_zip_[^"]+\/function\.zip)"/.exec(dev)?.[1];
   t.not(filename, undefined);
   t.true(existsSync(path.join(run.out, 'stacks', 'dev', filename!)));
+});
+
+type Blocks = Record<string, Record<string, Record<string, unknown>[]>>;
+
+/** The HCL read back by HashiCorp's own parser (cdktf-cli's hcl2json), as a user's Terraform will read it. */
+async function parsedHcl(stack: string): Promise<{ resource?: Blocks; data?: Blocks; output?: Record<string, unknown> }> {
+  return (await parse('cdk.tf', await hcl(stack))) as { resource?: Blocks; data?: Blocks; output?: Record<string, unknown> };
+}
+
+test('every stack\'s HCL parses, with every resource and output of the stack', async (t) => {
+  for (const stack of ['bootstrap', 'dev', 'prod']) {
+    const parsed = await parsedHcl(stack);
+    const json = JSON.parse(await readFile(path.join(run.out, 'stacks', stack, 'metadata.json'), 'utf8')) as unknown;
+    t.truthy(json);
+    t.true(Object.keys(parsed.resource ?? {}).length > 0, stack);
+    t.true(Object.keys(parsed.output ?? {}).length > 0, stack);
+  }
+  const dev = await parsedHcl('dev');
+  for (const type of ['aws_lambda_function', 'aws_lambda_alias', 'aws_lambda_layer_version', 'aws_apigatewayv2_api', 'aws_cloudwatch_metric_alarm', 'aws_cloudwatch_dashboard', 'aws_sns_topic', 'aws_s3_bucket']) {
+    t.truthy(dev.resource?.[type], `dev has ${type}`);
+  }
+  t.deepEqual(Object.keys(dev.output ?? {}).sort(), ['alarm_prefix', 'alarm_topic_arn', 'alias_name', 'dashboard_url', 'endpoint_url', 'function_name', 'function_version', 'metrics_namespace', 'model_bucket']);
+});
+
+test('the dashboard body survives the HCL intact, quotes in its SEARCH expressions included', async (t) => {
+  const dashboards = Object.values((await parsedHcl('dev')).resource?.['aws_cloudwatch_dashboard'] ?? {});
+  const expression = String(dashboards[0]?.[0]?.['dashboard_body']);
+  const encoded = /^\$\{base64decode\("([A-Za-z0-9+/=]+)"\)\}$/.exec(expression)?.[1];
+  t.truthy(encoded, expression.slice(0, 80));
+  const body = JSON.parse(Buffer.from(encoded ?? '', 'base64').toString('utf8')) as { widgets: { properties: { metrics?: unknown[] } }[] };
+  const searches = JSON.stringify(body.widgets.map((w) => w.properties.metrics ?? []));
+  t.regex(searches, /SEARCH\('\{\\"OnnxLambda\\",FunctionName,FunctionVersion\} MetricName=\\"ColdStart\\"/);
+  t.regex(JSON.stringify(body), /arn:aws:cloudwatch:us-east-1:123456789012:alarm:onnx-lambda-dev-error-rate/);
 });

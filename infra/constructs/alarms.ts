@@ -25,7 +25,7 @@
  *     covers every model version of the function in one time series; each request is counted once because only
  *     one dimension set is summed.
  */
-import { Annotations, Token } from 'cdktf';
+import { Annotations, Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm, type CloudwatchMetricAlarmConfig } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
 import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
@@ -419,7 +419,9 @@ export class Alarms extends Construct {
   private createTopicKey(prefix: string): KmsKey {
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;
-    const policy = {
+    // Terraform's jsonencode(), not a JSON string: cdktf's HCL output mangles a JSON string that holds references.
+    // (A key policy's "*" resource means this key; an aws_iam_policy_document would read as an IAM policy to checkov.)
+    const policy = Fn.jsonencode({
       Version: '2012-10-17',
       Statement: [
         {
@@ -438,11 +440,11 @@ export class Alarms extends Construct {
           Condition: { StringEquals: { 'aws:SourceAccount': account } },
         },
       ],
-    };
+    });
     return new KmsKey(this, 'topic-key', {
       description: `Encrypts the ${prefix}alarms SNS topic; CloudWatch alarms may use it to publish`,
       enableKeyRotation: true,
-      policy: JSON.stringify(policy),
+      policy,
     });
   }
 }

@@ -12,7 +12,7 @@
  *
  * The body is plain JSON built here in a fixed order, so the same props give the same body byte for byte.
  */
-import { Token } from 'cdktf';
+import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard/index.js';
 import { fail, type Where } from '../settings.js';
@@ -195,7 +195,16 @@ export class Dashboard extends Construct {
     });
 
     this.body = JSON.stringify({ start: '-PT3H', periodOverride: 'inherit', widgets });
-    const dashboard = new CloudwatchDashboard(this, 'dashboard', { dashboardName: name, dashboardBody: this.body });
+    // The body goes into Terraform as base64decode("..."): cdktf's HCL output does not escape the backslashes of a
+    // JSON text (the quotes in the SEARCH expressions) and mangles one that holds references, while base64 has
+    // nothing to escape. Terraform decodes it at plan time to exactly this text. cdk.tf is the users' way out.
+    if (Token.isUnresolved(this.body)) {
+      fail(this, 'functionName, aliasName and alarmArns', 'values holding Terraform references', 'plain strings (the body is written into the HCL as base64); pass alarm ARNs written out');
+    }
+    const dashboard = new CloudwatchDashboard(this, 'dashboard', {
+      dashboardName: name,
+      dashboardBody: Fn.base64decode(Buffer.from(this.body, 'utf8').toString('base64')),
+    });
     this.dashboardName = name;
     this.dashboardArn = dashboard.dashboardArn;
     this.consoleUrl = dashboardConsoleUrl(region, name);

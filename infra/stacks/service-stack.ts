@@ -13,6 +13,16 @@ import { ModelStore } from '../constructs/model-store.js';
 import { RuntimeLayer } from '../constructs/runtime-layer.js';
 import { serviceNames } from '../names.js';
 
+/** The alias the endpoint, alarms and dashboard use; the rollout shifts its weights. */
+const ALIAS_NAME = 'live';
+
+/** The ARN partition of a region. */
+function partition(region: string): string {
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  return 'aws';
+}
+
 export interface ServiceStackProps {
   /** Prefix of every resource name (AppConfig.project). */
   readonly project: string;
@@ -33,6 +43,7 @@ export class ServiceStack extends TerraformStack {
 
     new AwsProvider(this, 'aws', {
       region: env.region,
+      allowedAccountIds: [env.accountId],
       defaultTags: [{ tags: { Project: props.project, Environment: env.name, ManagedBy: 'cdktf' } }],
     });
     const backend = new S3Backend(this, { bucket: props.state.bucket, key: names.stateKey, region: props.state.region, encrypt: true });
@@ -59,7 +70,7 @@ export class ServiceStack extends TerraformStack {
       metricsNamespace: env.metricsNamespace,
       reservedConcurrency: env.reservedConcurrency,
     });
-    const alias = new LiveAlias(this, 'live-alias', { fn, provisionedConcurrency: env.provisionedConcurrency });
+    const alias = new LiveAlias(this, 'live-alias', { fn, aliasName: ALIAS_NAME, provisionedConcurrency: env.provisionedConcurrency });
     const endpoint =
       env.endpoint.kind === 'http-api'
         ? new HttpEndpoint(this, 'endpoint', {
@@ -77,7 +88,7 @@ export class ServiceStack extends TerraformStack {
     const alarms = new Alarms(this, 'alarms', {
       prefix: names.alarmPrefix,
       functionName: names.functionName,
-      aliasName: alias.name,
+      aliasName: ALIAS_NAME,
       metricsNamespace: env.metricsNamespace,
       modelVersion: `${manifest.model.name}@${manifest.model.version}`,
       thresholds: env.alarms,
@@ -86,9 +97,11 @@ export class ServiceStack extends TerraformStack {
       name: names.dashboardName,
       region: env.region,
       functionName: names.functionName,
-      aliasName: alias.name,
+      aliasName: ALIAS_NAME,
       metricsNamespace: env.metricsNamespace,
-      alarmArns: alarms.alarmArns,
+      // Written out rather than referenced: the body then holds no Terraform references, which cdktf's HCL output
+      // would mangle inside a JSON string.
+      alarmArns: alarms.alarmNames.map((name) => `arn:${partition(env.region)}:cloudwatch:${env.region}:${env.accountId}:alarm:${name}`),
     });
 
     const output = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
