@@ -10,9 +10,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { MAX_BODY_BYTES } from '../functions/predict/http-event.js';
 import { httpEvent, isTextContent, lambdaContext } from './lambda-event.js';
 
-const MAX_BODY_BYTES = 6 * 1024 * 1024;
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 function fail(message: string): never {

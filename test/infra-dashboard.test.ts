@@ -4,6 +4,7 @@ import { Alarms } from '../infra/constructs/alarms.js';
 import { SettingError } from '../infra/errors.js';
 import { Dashboard, dashboardConsoleUrl, type DashboardProps } from '../infra/constructs/dashboard.js';
 import { resourcesOf, synth, testStack, type Json } from './helpers/infra-monitoring.js';
+import { decodeDashboardBody } from './helpers/infra-synth.js';
 
 const FUNCTION = 'onnx-predict-dev';
 const ALARM_ARNS = ['arn:aws:cloudwatch:eu-west-1:123456789012:alarm:onnx-predict-dev-error-rate', 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:onnx-predict-dev-throttles'];
@@ -16,12 +17,9 @@ function build(props: Partial<DashboardProps> = {}): { stack: TerraformStack; da
   return { stack, dashboard, out: synth(stack) };
 }
 
-/** The body as Terraform will see it: the construct writes it as base64decode("<base64>"). */
 function bodyOf(out: Json): Json {
   const [resource] = resourcesOf(out, 'aws_cloudwatch_dashboard');
-  const encoded = /^\$\{base64decode\("([A-Za-z0-9+/=]+)"\)\}$/.exec(resource?.['dashboard_body'] as string)?.[1];
-  if (encoded === undefined) throw new Error(`dashboard_body is not base64decode("..."): ${String(resource?.['dashboard_body']).slice(0, 80)}`);
-  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as Json;
+  return decodeDashboardBody(String(resource?.['dashboard_body']));
 }
 
 function widgets(out: Json): Json[] {

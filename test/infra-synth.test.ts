@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { buildDist } from './helpers/infra-synth.js';
+import { buildDist, decodeDashboardBody } from './helpers/infra-synth.js';
 import { runNpm } from './helpers/npm.js';
 
 // One end-to-end run of `npm run synth` (cdktf synth --hcl) as a user runs it, pointed at a fresh build through
@@ -79,10 +79,7 @@ test('every stack\'s HCL parses, with every resource and output of the stack', a
 
 test('the dashboard body survives the HCL intact, quotes in its SEARCH expressions included', async (t) => {
   const dashboards = Object.values((await parsedHcl('dev')).resource?.['aws_cloudwatch_dashboard'] ?? {});
-  const expression = String(dashboards[0]?.[0]?.['dashboard_body']);
-  const encoded = /^\$\{base64decode\("([A-Za-z0-9+/=]+)"\)\}$/.exec(expression)?.[1];
-  t.truthy(encoded, expression.slice(0, 80));
-  const body = JSON.parse(Buffer.from(encoded ?? '', 'base64').toString('utf8')) as { widgets: { properties: { metrics?: unknown[] } }[] };
+  const body = decodeDashboardBody(String(dashboards[0]?.[0]?.['dashboard_body'])) as { widgets: { properties: { metrics?: unknown[] } }[] };
   const searches = JSON.stringify(body.widgets.map((w) => w.properties.metrics ?? []));
   t.regex(searches, /SEARCH\('\{\\"OnnxLambda\\",FunctionName,FunctionVersion\} MetricName=\\"ColdStart\\"/);
   t.regex(JSON.stringify(body), /arn:aws:cloudwatch:us-east-1:123456789012:alarm:onnx-lambda-dev-error-rate/);

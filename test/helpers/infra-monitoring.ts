@@ -7,7 +7,8 @@ import { join } from 'node:path';
 import { Testing, TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 
-export type Json = Record<string, any>;
+export type { Json } from './infra-synth.js';
+import type { Json } from './infra-synth.js';
 
 /** Apps are only synthesized through Testing.synth, which writes nothing; one outdir spares a temp dir per test. */
 const OUTDIR = join(tmpdir(), 'cdktf-infra-monitoring-tests');
@@ -19,25 +20,8 @@ export function testStack(): TerraformStack {
   return stack;
 }
 
-/** The stack as Terraform JSON, validations run. */
-export function synth(stack: TerraformStack): Json {
-  return JSON.parse(Testing.synth(stack, true)) as Json;
-}
-
-/** Every resource of one type, in logical-id order. */
-export function resourcesOf(synthesized: Json, type: string): Json[] {
-  const byId = (synthesized['resource']?.[type] ?? {}) as Record<string, Json>;
-  return Object.keys(byId)
-    .sort()
-    .map((id) => byId[id]!);
-}
-
-/** The one resource of a type whose `key` equals `value`; throws when there is not exactly one. */
-export function resourceWith(synthesized: Json, type: string, key: string, value: unknown): Json {
-  const found = resourcesOf(synthesized, type).filter((r) => r[key] === value);
-  if (found.length !== 1) throw new Error(`expected one ${type} with ${key} = ${JSON.stringify(value)}, found ${found.length}`);
-  return found[0]!;
-}
+/** The synthesized-JSON readers are infra-synth's; these names read better beside alarms and dashboards. */
+export { synth, all as resourcesOf, oneWhere as resourceWith } from './infra-synth.js';
 
 /** metric_query entries of an alarm by id. */
 export function queriesById(alarm: Json): Record<string, Json> {

@@ -187,3 +187,10 @@ export function blankHashes(out: Json): Json {
       .replace(/[A-Za-z0-9+/]{43}=/g, '<sha256-base64>'),
   ) as Json;
 }
+
+/** The dashboard body Terraform will see: the Dashboard writes it as base64decode("<base64>"). */
+export function decodeDashboardBody(expression: string): Json {
+  const encoded = /^\$\{base64decode\("([A-Za-z0-9+/=]+)"\)\}$/.exec(expression)?.[1];
+  if (encoded === undefined) throw new Error(`dashboard_body is not base64decode("..."): ${expression.slice(0, 80)}`);
+  return JSON.parse(Buffer.from(encoded, 'base64').toString('utf8')) as Json;
+}
