@@ -1,0 +1,136 @@
+/**
+ * `npm run rollout -- ...` flags, parsed with node:util parseArgs and checked into frozen RolloutOptions. Every
+ * error names the flag, the value and what is expected (exit 1, nothing touched).
+ */
+import { parseArgs } from 'node:util';
+import type { Thresholds } from './canary-analysis.js';
+import { UsageError } from './errors.js';
+import { isPublishedVersion, PlanError, planSteps } from './plan.js';
+import type { RolloutOptions } from './rollout.js';
+
+export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias> --to <version> [options]
+
+  --function <name>            the Lambda function (name or ARN)
+  --alias <alias>              the alias callers invoke (default: live)
+  --to <version>               the published version to promote (optional with --resume or --rollback)
+  --steps <p,p,...>            percents of traffic on the new version, ending at 100 (default: 10,50,100)
+  --interval <s>               seconds each step is observed before the next (default: 300)
+  --alarm-prefix <p>           any alarm whose name starts with <p> in ALARM rolls back (default: none checked)
+  --min-requests <n>           requests the new version must serve in a step before it can pass; 0: alarms alone
+                               decide (default: 100)
+  --max-wait <s>               a step short of traffic is extended up to this long, then rolled back
+                               (default: 3 x --interval)
+  --poll <s>                   how often alarms are read while a step waits (default: min(15, --interval))
+  --namespace <ns>             the function's metrics namespace (default: its METRICS_NAMESPACE)
+  --max-error-rate-increase <r>     (default: 0.01, one percentage point above the stable version)
+  --max-invalid-rate-increase <r>   (default: 0.05)
+  --max-latency-ratio <x>           (default: 1.5, on p99 where available, else on the average)
+  --latency-slack-ms <ms>           latency differences under this pass anyway (default: 5)
+  --max-confidence-drop <d>         mean confidence may fall this much below the stable version's (default: 0.05)
+  --dry-run                    print the plan, change nothing
+  --json                       one JSON object per event on stdout
+  --resume                     continue a rollout whose weights are on the alias
+  --rollback                   put the alias back on its stable version, no weights
+
+exit: 0 promoted (or nothing to do), 2 rolled back, 1 could not run`;
+
+export interface CliOptions extends RolloutOptions {
+  readonly json: boolean;
+  readonly help: boolean;
+}
+
+function number(flag: string, raw: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
+  if (raw === undefined) return fallback;
+  const value = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
+    throw new UsageError(flag, raw, `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function parseRolloutArgs(argv: readonly string[]): CliOptions {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: [...argv],
+      strict: true,
+      allowPositionals: false,
+      options: {
+        function: { type: 'string' },
+        alias: { type: 'string' },
+        to: { type: 'string' },
+        steps: { type: 'string' },
+        interval: { type: 'string' },
+        'alarm-prefix': { type: 'string' },
+        'min-requests': { type: 'string' },
+        'max-wait': { type: 'string' },
+        poll: { type: 'string' },
+        namespace: { type: 'string' },
+        'max-error-rate-increase': { type: 'string' },
+        'max-invalid-rate-increase': { type: 'string' },
+        'max-latency-ratio': { type: 'string' },
+        'latency-slack-ms': { type: 'string' },
+        'max-confidence-drop': { type: 'string' },
+        'dry-run': { type: 'boolean', default: false },
+        json: { type: 'boolean', default: false },
+        resume: { type: 'boolean', default: false },
+        rollback: { type: 'boolean', default: false },
+        help: { type: 'boolean', short: 'h', default: false },
+      },
+    }));
+  } catch (error) {
+    throw new UsageError('flags', argv.join(' '), `known flags only (${error instanceof Error ? error.message : String(error)})`);
+  }
+  const help = values.help;
+  const functionName = values.function;
+  if (!help && (functionName === undefined || functionName.trim() === '')) throw new UsageError('function', functionName, 'the Lambda function name or ARN, e.g. --function onnx-lambda-prod-predict');
+  const alias = values.alias ?? 'live';
+  if (!/^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$/.test(alias)) throw new UsageError('alias', alias, 'an alias name: letters, digits, "-" and "_", not only digits');
+  const to = values.to;
+  if (to !== undefined && !isPublishedVersion(to)) throw new UsageError('to', to, 'a published version number such as 7 (not $LATEST or an alias: weighted aliases route between published versions)');
+  if (values.resume && values.rollback) throw new UsageError('rollback', true, 'either --resume or --rollback, not both');
+  if (!help && to === undefined && !values.resume && !values.rollback) throw new UsageError('to', undefined, 'the version to promote, e.g. --to 7 (or --resume / --rollback for a rollout already on the alias)');
+
+  let steps: readonly number[];
+  const rawSteps = values.steps ?? '10,50,100';
+  try {
+    steps = planSteps(rawSteps.split(',').map((part) => (part.trim() === '' ? Number.NaN : Number(part))));
+  } catch (error) {
+    if (error instanceof PlanError) throw new UsageError('steps', rawSteps, `percents separated by commas, increasing, ending at 100, such as 10,50,100 (${error.message})`);
+    throw error;
+  }
+  const intervalS = number('interval', values.interval, 300, 0, 86_400, false);
+  const minRequests = number('min-requests', values['min-requests'], 100, 0, 1e12, true);
+  const maxWaitS = number('max-wait', values['max-wait'], intervalS * 3, intervalS, 7 * 86_400, false);
+  const pollS = number('poll', values.poll, Math.min(15, intervalS), 0.05, 3600, false);
+  const alarmPrefix = values['alarm-prefix'];
+  if (alarmPrefix !== undefined && alarmPrefix.trim() === '') throw new UsageError('alarm-prefix', alarmPrefix, 'a non-empty alarm name prefix (the service stack\'s alarm_prefix output), or leave the flag out');
+  const namespace = values.namespace;
+  if (namespace !== undefined && namespace.trim() === '') throw new UsageError('namespace', namespace, 'the function\'s METRICS_NAMESPACE, or leave the flag out');
+
+  const thresholds: Thresholds = Object.freeze({
+    minRequests,
+    maxErrorRateIncrease: number('max-error-rate-increase', values['max-error-rate-increase'], 0.01, 0, 1, false),
+    maxInvalidRateIncrease: number('max-invalid-rate-increase', values['max-invalid-rate-increase'], 0.05, 0, 1, false),
+    maxLatencyRatio: number('max-latency-ratio', values['max-latency-ratio'], 1.5, 1, 1000, false),
+    latencySlackMs: number('latency-slack-ms', values['latency-slack-ms'], 5, 0, 600_000, false),
+    maxConfidenceDrop: number('max-confidence-drop', values['max-confidence-drop'], 0.05, 0, 1, false),
+  });
+  return Object.freeze({
+    functionName: functionName ?? '',
+    alias,
+    to,
+    steps,
+    intervalS,
+    pollS,
+    maxWaitS,
+    alarmPrefix,
+    namespace,
+    thresholds,
+    dryRun: values['dry-run'],
+    resume: values.resume,
+    rollback: values.rollback,
+    json: values.json,
+    help,
+  });
+}

@@ -1,0 +1,114 @@
+/**
+ * The Lambda calls a rollout makes: read the alias, check a version exists, move the alias (one UpdateAlias per
+ * step, skipped when the alias is already there, so every call is safe to repeat), and look for provisioned
+ * concurrency, which Lambda refuses to combine with weights.
+ */
+import {
+  GetAliasCommand,
+  GetFunctionConfigurationCommand,
+  GetProvisionedConcurrencyConfigCommand,
+  ListVersionsByFunctionCommand,
+  UpdateAliasCommand,
+  type LambdaClient,
+} from '@aws-sdk/client-lambda';
+import { PreconditionError } from './errors.js';
+import { sameRouting, type AliasRouting } from './plan.js';
+
+export interface AliasRef {
+  readonly functionName: string;
+  readonly alias: string;
+}
+
+/** The alias's routing and revision, for an UpdateAlias that fails if someone else moved it in between. */
+export interface AliasSnapshot extends AliasRouting {
+  readonly revisionId?: string | undefined;
+}
+
+function named(error: unknown, name: string): boolean {
+  return error instanceof Error && error.name === name;
+}
+
+export async function readAlias(client: LambdaClient, ref: AliasRef): Promise<AliasSnapshot> {
+  try {
+    const alias = await client.send(new GetAliasCommand({ FunctionName: ref.functionName, Name: ref.alias }));
+    return { version: alias.FunctionVersion ?? '$LATEST', weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) }, revisionId: alias.RevisionId };
+  } catch (error) {
+    if (named(error, 'ResourceNotFoundException')) {
+      throw new PreconditionError(`alias ${ref.alias} of function ${ref.functionName} does not exist (${(error as Error).message}); check --function and --alias (the service stack's function_name and alias_name outputs)`);
+    }
+    throw error;
+  }
+}
+
+/** The published version numbers of a function, oldest first. */
+export async function listVersions(client: LambdaClient, functionName: string): Promise<string[]> {
+  const versions: string[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker }));
+    for (const fn of page.Versions ?? []) if (fn.Version !== undefined && fn.Version !== '$LATEST') versions.push(fn.Version);
+    marker = page.NextMarker;
+  } while (marker !== undefined);
+  return versions.sort((a, b) => Number(a) - Number(b));
+}
+
+export interface VersionInfo {
+  /** The function's plain name (the CLI also accepts an ARN). */
+  readonly functionName: string;
+  readonly metricsNamespace: string | undefined;
+}
+
+/** Fails with the published versions listed when `version` does not exist. */
+export async function describeVersion(client: LambdaClient, functionName: string, version: string): Promise<VersionInfo> {
+  try {
+    const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
+    return { functionName: config.FunctionName ?? functionName, metricsNamespace: config.Environment?.Variables?.['METRICS_NAMESPACE'] };
+  } catch (error) {
+    if (!named(error, 'ResourceNotFoundException')) throw error;
+    let known = '';
+    try {
+      const versions = await listVersions(client, functionName);
+      known = versions.length === 0 ? '; the function has no published versions' : `; published versions: ${versions.join(', ')}`;
+    } catch {
+      // the list is only a hint
+    }
+    throw new PreconditionError(`version ${version} of function ${functionName} does not exist${known}; give --to a published version (the service stack's function_version output)`);
+  }
+}
+
+/** Moves the alias to `routing` unless it is there already; returns whether it called UpdateAlias. */
+export async function applyRouting(client: LambdaClient, ref: AliasRef, routing: AliasRouting): Promise<boolean> {
+  const current = await readAlias(client, ref);
+  if (sameRouting(current, routing)) return false;
+  await client.send(
+    new UpdateAliasCommand({
+      FunctionName: ref.functionName,
+      Name: ref.alias,
+      FunctionVersion: routing.version,
+      RoutingConfig: { AdditionalVersionWeights: { ...routing.weights } },
+      RevisionId: current.revisionId,
+    }),
+  );
+  return true;
+}
+
+export type ProvisionedConcurrency =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'configured'; readonly requested: number; readonly status: string }
+  | { readonly kind: 'unknown'; readonly reason: string };
+
+/**
+ * Whether the alias has provisioned concurrency. "unknown" when the endpoint cannot say (no permission, or an
+ * emulator without the API): the rollout goes on and warns, because Lambda itself will refuse the first weighted
+ * step if there is some.
+ */
+export async function provisionedConcurrency(client: LambdaClient, ref: AliasRef): Promise<ProvisionedConcurrency> {
+  try {
+    const config = await client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: ref.functionName, Qualifier: ref.alias }));
+    return { kind: 'configured', requested: config.RequestedProvisionedConcurrentExecutions ?? 0, status: config.Status ?? 'UNKNOWN' };
+  } catch (error) {
+    if (named(error, 'ProvisionedConcurrencyConfigNotFoundException')) return { kind: 'none' };
+    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+    return { kind: 'unknown', reason: `${error instanceof Error ? error.name : 'error'}${status === undefined ? '' : ` (HTTP ${status})`}` };
+  }
+}
