@@ -224,3 +224,31 @@ test('an interrupt mid-step rolls the alias back', async (t) => {
   t.regex(result.message, /interrupted/);
   t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
 });
+
+test('refuses to put weights on an alias with provisioned concurrency, and says how to proceed', async (t) => {
+  const bed = await createBed(moto.endpoint);
+  const options = parseRolloutArgs(['--function', bed.functionName, '--to', '2', '--interval', '1']);
+  const { lambda, cloudwatch } = clients(moto.endpoint);
+  // moto has no provisioned-concurrency API: this one call is answered here, as Lambda would for an alias with
+  // provisioned concurrency; every other call goes to moto.
+  lambda.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName === 'GetProvisionedConcurrencyConfigCommand') {
+        return { response: {}, output: { $metadata: {}, RequestedProvisionedConcurrentExecutions: 5, Status: 'READY' } };
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'provisionedConcurrencyAnswer' },
+  );
+  const error = await t.throwsAsync(runRollout(options, { lambda, cloudwatch, report: () => {} }), { instanceOf: PreconditionError });
+  lambda.destroy();
+  cloudwatch.destroy();
+  t.regex(error?.message ?? '', /has provisioned concurrency \(5, READY\), and Lambda refuses weights on an alias with provisioned concurrency/);
+  t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
+});
+
+test('warns when the endpoint cannot say whether the alias has provisioned concurrency', async (t) => {
+  const bed = await createBed(moto.endpoint);
+  const run = await rollout(bed, ['--dry-run']);
+  t.regex(run.events.find((e) => e.event === 'warning')?.message ?? '', /could not read the alias's provisioned concurrency/);
+});
