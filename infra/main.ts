@@ -17,7 +17,7 @@ import { ServiceStack } from './stacks/service-stack.js';
 
 const config = loadAppConfig();
 const app = new App();
-new BootstrapStack(app, 'bootstrap', { project: config.project, state: config.state, github: config.github });
+new BootstrapStack(app, 'bootstrap', { project: config.project, state: config.state, github: config.github, environments: config.environments.map((env) => env.name) });
 for (const environment of config.environments) {
   new ServiceStack(app, environment.name, { project: config.project, state: config.state, environment });
 }

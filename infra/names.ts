@@ -37,6 +37,7 @@ export function serviceNames(project: string, environment: string): ServiceNames
 /** Name patterns (IAM resource wildcards) covering every environment's resources, for the deploy role. */
 export function projectPatterns(project: string) {
   return Object.freeze({
+    project,
     functions: `${project}-*-predict`,
     functionRoles: `${project}-*-predict`,
     layers: `${project}-*-onnxruntime`,
@@ -44,6 +45,7 @@ export function projectPatterns(project: string) {
     lambdaLogGroups: `/aws/lambda/${project}-*`,
     apiLogGroups: `/aws/apigateway/${project}-*`,
     alarms: `${project}-*`,
+    alarmTopics: `${project}-*-alarms`,
     dashboards: `${project}-*`,
     stateKeys: `${project}/*`,
   });

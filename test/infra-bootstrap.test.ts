@@ -8,6 +8,7 @@ function synthBootstrap(github: Partial<GitHubConfig> = {}): Json {
     project: 'onnx-lambda',
     state: { bucket: 'acme-onnx-state', region: 'eu-west-1' },
     github: { ...DEFAULT_CONFIG.github, repository: 'acme/onnx-lambda-kit', branch: 'main', ...github },
+    environments: ['dev', 'prod'],
   });
   return synth(stack);
 }
@@ -46,16 +47,21 @@ test('refers to an existing OIDC provider instead when told to', (t) => {
   t.is(one(out, 'aws_iam_openid_connect_provider', 'data')['url'], 'https://token.actions.githubusercontent.com');
 });
 
-test('lets only workflows of the repository on the branch assume the deploy role', (t) => {
+test('lets only workflows of the repository on the branch, or in its environments, assume the deploy role', (t) => {
   const out = synthBootstrap();
   const [statement] = document(out, 'deploy-trust')['statement'] as Json[];
   t.deepEqual(statement!['actions'], ['sts:AssumeRoleWithWebIdentity']);
   t.deepEqual(statement!['principals'], [{ type: 'Federated', identifiers: [ref(out, 'aws_iam_openid_connect_provider', 'arn')] }]);
   t.deepEqual(statement!['condition'], [
     { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:aud', values: ['sts.amazonaws.com'] },
-    { test: 'StringEquals', variable: 'token.actions.githubusercontent.com:sub', values: ['repo:acme/onnx-lambda-kit:ref:refs/heads/main'] },
+    {
+      test: 'StringEquals',
+      variable: 'token.actions.githubusercontent.com:sub',
+      values: ['repo:acme/onnx-lambda-kit:ref:refs/heads/main', 'repo:acme/onnx-lambda-kit:environment:dev', 'repo:acme/onnx-lambda-kit:environment:prod'],
+    },
   ]);
   t.is(one(out, 'aws_iam_role')['name'], 'onnx-lambda-github-deploy');
+  t.is(one(out, 'aws_iam_role')['max_session_duration'], 10800, 'a deploy plus a full rollout fits in one session');
 });
 
 test('lets the deploy role read and write only this project\'s state objects', (t) => {
@@ -96,4 +102,12 @@ test('gives the state bucket a lifecycle configuration on the bucket itself, aft
   const lifecycle = one(out, 'aws_s3_bucket_lifecycle_configuration');
   t.is(lifecycle['bucket'], ref(out, 'aws_s3_bucket', 'id'));
   t.deepEqual(lifecycle['depends_on'], [`aws_s3_bucket_versioning.${Object.keys(out['resource']['aws_s3_bucket_versioning'])[0]}`]);
+});
+
+test('lets the deploy role manage only this project\'s alarm topics and the keys tagged with the project', (t) => {
+  const statements = statementsBySid(document(synthBootstrap(), 'deploy-permissions'));
+  t.deepEqual(statements['AlarmTopics']!['resources'], ['arn:${data.aws_partition.partition.partition}:sns:*:${data.aws_caller_identity.account.account_id}:onnx-lambda-*-alarms']);
+  t.deepEqual(statements['AlarmTopicKeyCreate']!['condition'], [{ test: 'StringEquals', variable: 'aws:RequestTag/Project', values: ['onnx-lambda'] }]);
+  t.deepEqual(statements['AlarmTopicKeys']!['condition'], [{ test: 'StringEquals', variable: 'aws:ResourceTag/Project', values: ['onnx-lambda'] }]);
+  t.false((statements['AlarmTopicKeys']!['actions'] as string[]).some((action) => action === 'kms:*' || action.startsWith('kms:Decrypt')), 'manages the key, never uses it');
 });

@@ -40,7 +40,7 @@ const SERVICE_SKIPS = [
 ].sort();
 
 test('checkov finds no failed check in the bootstrap stack', async (t) => {
-  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github });
+  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github, environments: DEFAULT_CONFIG.environments.map((env) => env.name) });
   const result = await scan('bootstrap', synth(stack));
   t.true(result.passed > 0);
   t.deepEqual(failures(result), []);

@@ -16,7 +16,7 @@ function synthEnvironment(name: 'dev' | 'prod', dist = zipDist): Json {
 }
 
 test('the bootstrap stack synthesizes as recorded', (t) => {
-  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github });
+  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github, environments: DEFAULT_CONFIG.environments.map((env) => env.name) });
   t.snapshot(blankHashes(synth(stack)));
 });
 

@@ -20,7 +20,16 @@ export interface BootstrapStackProps {
   readonly state: AppConfig['state'];
   /** Which repository and branch may assume the deploy role. */
   readonly github: GitHubConfig;
+  /**
+   * GitHub environments (one per service stack) whose jobs may assume the deploy role: the deploy and promote
+   * workflows run in `environment: <name>` so that prod can require a reviewer.
+   * @default none: only jobs without an environment, on the branch
+   */
+  readonly environments?: readonly string[] | undefined;
 }
+
+/** A deploy longer than this needs fresh credentials; a rollout of 3 steps x 5 min x 3 (extensions) fits. */
+const DEPLOY_SESSION_SECONDS = 3 * 3600;
 
 const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
 const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -62,9 +71,14 @@ export class BootstrapStack extends TerraformStack {
           principals: [{ type: 'Federated', identifiers: [oidcArn] }],
           condition: [
             { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:aud`, values: ['sts.amazonaws.com'] },
-            // Exactly one repository and branch. A workflow job with a GitHub `environment:` presents a different
-            // subject (repo:<owner>/<name>:environment:<env>) and is refused.
-            { test: 'StringEquals', variable: `${GITHUB_OIDC_HOST}:sub`, values: [`repo:${github.repository}:ref:refs/heads/${github.branch}`] },
+            // One repository: its branch, or a job in one of its GitHub environments. A job with `environment:`
+            // presents repo:<owner>/<name>:environment:<env>, which carries no branch, so each GitHub environment
+            // must allow deployments from that branch only (README "CI/CD").
+            {
+              test: 'StringEquals',
+              variable: `${GITHUB_OIDC_HOST}:sub`,
+              values: [`repo:${github.repository}:ref:refs/heads/${github.branch}`, ...(props.environments ?? []).map((env) => `repo:${github.repository}:environment:${env}`)],
+            },
           ],
         },
       ],
@@ -73,7 +87,7 @@ export class BootstrapStack extends TerraformStack {
       name: `${project}-${DEPLOY_ROLE_SUFFIX}`,
       description: `Deploys ${project} from ${github.repository}@${github.branch} (GitHub Actions OIDC)`,
       assumeRolePolicy: trust.json,
-      maxSessionDuration: 3600,
+      maxSessionDuration: DEPLOY_SESSION_SECONDS,
     });
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
@@ -167,6 +181,31 @@ function deployStatements(
         'cloudwatch:TagResource', 'cloudwatch:UntagResource', 'cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards',
       ],
       resources: [arn('cloudwatch', '*', `alarm:${names.alarms}`), `arn:${partition}:cloudwatch::${account}:dashboard/${names.dashboards}`],
+    },
+    {
+      sid: 'AlarmTopics',
+      effect: 'Allow',
+      actions: ['sns:*'],
+      resources: [arn('sns', '*', names.alarmTopics)],
+    },
+    {
+      // The alarm topic's key. KMS names no key before it exists, so creation is allowed only with the project's tag
+      // (the provider's default tags), and every later call only on keys that carry it.
+      sid: 'AlarmTopicKeyCreate',
+      effect: 'Allow',
+      actions: ['kms:CreateKey', 'kms:TagResource'],
+      resources: ['*'],
+      condition: [{ test: 'StringEquals', variable: 'aws:RequestTag/Project', values: [names.project] }],
+    },
+    {
+      sid: 'AlarmTopicKeys',
+      effect: 'Allow',
+      actions: [
+        'kms:DescribeKey', 'kms:GetKeyPolicy', 'kms:PutKeyPolicy', 'kms:GetKeyRotationStatus', 'kms:EnableKeyRotation',
+        'kms:ListResourceTags', 'kms:TagResource', 'kms:UntagResource', 'kms:UpdateKeyDescription', 'kms:ScheduleKeyDeletion',
+      ],
+      resources: [arn('kms', '*', 'key/*')],
+      condition: [{ test: 'StringEquals', variable: 'aws:ResourceTag/Project', values: [names.project] }],
     },
     {
       // The rollout lists alarms by name prefix (DescribeAlarms(AlarmNamePrefix)), which CloudWatch authorizes
