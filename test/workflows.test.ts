@@ -166,11 +166,12 @@ test('deploy applies the synthesized HCL with cdktf deploy and then rolls out th
   t.true(credentials >= 0 && credentials < deploy, 'AWS credentials before cdktf deploy');
 });
 
-test('promote rolls out the requested version with the requested steps, interval and minimum requests', (t) => {
+test('promote rolls out, resumes or rolls back the requested version with the requested steps, interval and minimum requests', (t) => {
   const list = steps('promote.yml');
   const rollout = list[runIndex(list, /\bnpm run rollout\b/)];
   t.truthy(rollout);
   t.deepEqual(rollout?.env, {
+    ACTION: '${{ inputs.action }}',
     FUNCTION_NAME: '${{ steps.stack.outputs.function_name }}',
     ALIAS_NAME: '${{ steps.stack.outputs.alias_name }}',
     ALARM_PREFIX: '${{ steps.stack.outputs.alarm_prefix }}',
@@ -180,7 +181,9 @@ test('promote rolls out the requested version with the requested steps, interval
     MIN_REQUESTS: '${{ inputs.min-requests }}',
   });
   const inputs = (workflow('promote.yml').on['workflow_dispatch'] as { inputs: Record<string, { default?: unknown; required?: boolean }> }).inputs;
-  t.is(inputs['version']?.required, true);
+  t.is(inputs['version']?.required, false, 'a rollback needs no version; the script requires one to promote');
+  t.deepEqual((inputs['action'] as { options?: unknown } | undefined)?.options, ['promote', 'resume', 'rollback']);
+  for (const flag of ['--to "$TO_VERSION"', '--resume', '--rollback']) t.true(rollout?.run?.includes(flag), flag);
   t.is(inputs['steps']?.default, '10,50,100');
   t.is(inputs['interval']?.default, 300);
   t.is(inputs['min-requests']?.default, 100);
