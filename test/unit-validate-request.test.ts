@@ -1,13 +1,16 @@
 import test from 'ava';
 import { InvalidRequestError, PayloadTooLargeError } from '../functions/predict/errors.js';
-import { featureSpec, parseJsonBody, parsePredictRequest, type Batch } from '../functions/predict/validate-request.js';
+import { predictBodyScanner } from '../functions/predict/scan-predict-body.js';
+import { featureSpec, parseJsonBody, parsePredictRequest, readPredictBody, type Batch } from '../functions/predict/validate-request.js';
 import { irisManifest } from './helpers/unit-manifests.js';
 
 const spec = featureSpec(irisManifest());
 const smallSpec = featureSpec(irisManifest({ maxBatch: 3 }));
+const scan = predictBodyScanner(spec);
 
+/** A body as the handler reads it: the scanner for the common shapes, the general path for the rest. */
 function parse(body: string): Batch {
-  return parsePredictRequest(parseJsonBody(body), spec);
+  return readPredictBody(body, spec, scan);
 }
 
 function rejects(t: import('ava').ExecutionContext, body: string, ...parts: string[]): InvalidRequestError {
@@ -238,4 +241,17 @@ test('rejects a finite number beyond the float32 range instead of sending Infini
 
 test('accepts the largest float32 value', (t) => {
   t.is(parse('{"features": [3.4028234663852886e38, 1, 2, 3]}').data[0], 3.4028234663852886e38);
+});
+
+test('refuses more rows than maxBatch with the same 413 when the body is read as the handler reads it', (t) => {
+  const body = JSON.stringify({ instances: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] });
+  const error = t.throws(() => readPredictBody(body, smallSpec, predictBodyScanner(smallSpec)), { instanceOf: PayloadTooLargeError });
+  t.true(error.message.includes('instances has 4 rows; model iris accepts at most 3 per request (maxBatch)'));
+});
+
+test('reads exactly maxBatch rows of a body', (t) => {
+  const body = JSON.stringify({ instances: [[1, 2, 3, 4], [5, 6, 7, 8], [9, 10, 11, 12]] });
+  const batch = readPredictBody(body, smallSpec, predictBodyScanner(smallSpec));
+  t.is(batch.rows, 3);
+  t.deepEqual([...batch.data], [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
 });

@@ -7,7 +7,8 @@ import { loadModel, type LoadedModel } from './model-session.js';
 import { inferResponse, modelMetadata, parseInferRequest } from './oip.js';
 import { predictionWriter, type WrittenPrediction } from './postprocess.js';
 import { resolveRoute, type Route } from './router.js';
-import { parseJsonBody, parsePredictRequest } from './validate-request.js';
+import { predictBodyScanner, type PredictBodyScanner } from './scan-predict-body.js';
+import { parseJsonBody, readPredictBody } from './validate-request.js';
 
 /** The parts of Lambda's context object the handler reads. */
 export interface InvocationContext {
@@ -26,6 +27,7 @@ type ModelState =
       readonly loadMs: number;
       readonly metrics: MetricsLogger;
       readonly writePrediction: (output: Float32Array, rows: number) => WrittenPrediction;
+      readonly scanBody: PredictBodyScanner;
     }
   | { readonly ok: false; readonly metrics: MetricsLogger };
 
@@ -86,7 +88,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     (model) => {
       const loadMs = performance.now() - loadStart;
       logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
-      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.manifest, model.version) };
+      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.manifest, model.version), scanBody: predictBodyScanner(model.spec) };
     },
     (error: unknown) => {
       logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });
@@ -157,7 +159,7 @@ async function serve(route: Route, body: () => string, loaded: ModelState): Prom
     case 'POST /predict': {
       if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
       const model = loaded.model;
-      const batch = parsePredictRequest(parseJsonBody(body()), model.spec);
+      const batch = readPredictBody(body(), model.spec, loaded.scanBody);
       const t0 = performance.now();
       const output = await model.predict(batch);
       const inferenceMs = performance.now() - t0;

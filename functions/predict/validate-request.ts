@@ -1,5 +1,6 @@
 import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
 import type { Manifest } from './manifest.js';
+import type { PredictBodyScanner } from './scan-predict-body.js';
 
 /** Rows ready for the model: `rows` rows of `width` float32 values, row-major. */
 export interface Batch {
@@ -138,4 +139,13 @@ export function parsePredictRequest(json: unknown, spec: FeatureSpec): Batch {
   const data = new Float32Array(instances.length * width);
   for (let r = 0; r < instances.length; r++) writeRow(instances[r], r, spec, data, r * width);
   return { rows: instances.length, data };
+}
+
+/**
+ * A `/predict` body to a batch. The common bodies (rows of numbers) are scanned straight into the batch; anything
+ * else, every refused body included, goes through `JSON.parse` and `parsePredictRequest`, which alone decide what
+ * is refused and with which message.
+ */
+export function readPredictBody(body: string, spec: FeatureSpec, scan: PredictBodyScanner): Batch {
+  return scan(body) ?? parsePredictRequest(parseJsonBody(body), spec);
 }
