@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Manifest } from '../functions/predict/manifest.js';
-import { float32ToNumber, predictionWriter } from '../functions/predict/postprocess.js';
+import { float32Text, float32ToNumber, predictionWriter } from '../functions/predict/postprocess.js';
 import { irisManifest, regressionManifest } from './helpers/unit-manifests.js';
 
 /** Deterministic pseudo-random 32-bit words (mulberry32), so a failure reproduces. */
@@ -57,6 +57,54 @@ test('float32ToNumber keeps zero and exact integers', (t) => {
 
 test('float32ToNumber keeps the float32 extremes', (t) => {
   for (const v of [3.4028234663852886e38, 1.1754943508222875e-38, 1.401298464324817e-45]) t.is(Math.fround(float32ToNumber(v)), v);
+});
+
+/** What the body showed before float32Text wrote the digits itself: JSON.stringify's text of the short double. */
+function formatted(value: number): string {
+  return Number.isFinite(value) ? String(float32ToNumber(value)) : 'null';
+}
+
+test('float32Text writes the text of float32ToNumber for random float32 bit patterns of both signs', (t) => {
+  const failures = randomFloat32s(11, 200_000).filter((v) => float32Text(v) !== formatted(v));
+  t.deepEqual(failures.slice(0, 5), []);
+});
+
+test('float32Text writes the text of float32ToNumber next to every power of ten', (t) => {
+  const value = new Float32Array(1);
+  const bits = new Uint32Array(value.buffer);
+  const failures: number[] = [];
+  for (let k = -45; k <= 38; k++) {
+    value[0] = Number(`1e${k}`);
+    const centre = bits[0]!;
+    for (let d = -64; d <= 64; d++) {
+      bits[0] = centre + d;
+      for (const v of [value[0]!, -value[0]!]) if (float32Text(v) !== formatted(v)) failures.push(v);
+    }
+  }
+  t.deepEqual(failures.slice(0, 5), []);
+});
+
+test('float32Text writes the text of float32ToNumber for probabilities, and the forms the README shows', (t) => {
+  const failures: number[] = [];
+  for (const w of words(5, 50_000)) {
+    const p = Math.fround(w / 0xffffffff);
+    if (float32Text(p) !== formatted(p)) failures.push(p);
+  }
+  t.deepEqual(failures, []);
+  t.is(float32Text(Math.fround(0.9768071)), '0.9768071');
+  t.is(float32Text(Math.fround(1.3650329e-7)), '1.3650329e-7');
+  t.is(float32Text(Math.fround(142.36209)), '142.36209');
+  t.is(float32Text(16_777_216), '16777216');
+  t.is(float32Text(Math.fround(1e21)), '1e+21');
+  t.is(float32Text(Math.fround(-0.5)), '-0.5');
+});
+
+test('float32Text writes zero as 0 and non-finite values as null', (t) => {
+  t.is(float32Text(0), '0');
+  t.is(float32Text(-0), '0');
+  t.is(float32Text(Number.NaN), 'null');
+  t.is(float32Text(Number.POSITIVE_INFINITY), 'null');
+  t.is(float32Text(Number.NEGATIVE_INFINITY), 'null');
 });
 
 const iris = irisManifest();

@@ -26,9 +26,97 @@ export function float32ToNumber(value: number): number {
 /** 1e0 to 1e22, each an exact double. */
 const POW10 = Float64Array.from({ length: 23 }, (_, i) => Number(`1e${i}`));
 
-/** A float32 output value as JSON: its short form, or `null` for NaN and infinities (as JSON.stringify writes them). */
-function jsonNumber(value: number): string {
-  return Number.isFinite(value) ? String(float32ToNumber(value)) : 'null';
+/** A float32's bits, for its binary exponent. */
+const f32 = new Float32Array(1);
+const f32Bits = new Uint32Array(f32.buffer);
+/** floor(log10(2^e)) for each biased float32 exponent e (1 to 254). */
+const LOG10_OF_POW2 = Int32Array.from({ length: 256 }, (_, e) => Math.floor((e - 127) * Math.log10(2)));
+/** 10^k as the nearest double, for k from -46 to 39 (index k + 46). */
+const POW10_ANY = Float64Array.from({ length: 86 }, (_, i) => Number(`1e${i - 46}`));
+
+/**
+ * floor(log10(a)) for a positive finite float32 `a`, without Math.log10: the binary exponent gives it or one
+ * less. No float32 lies close enough to a power of ten for the double nearest that power to decide differently
+ * (the unit tests compare with Math.log10 on every float32 next to one).
+ */
+function decimalExponent(a: number): number {
+  f32[0] = a;
+  const biased = f32Bits[0]! >>> 23;
+  if (biased === 0) return Math.floor(Math.log10(a));
+  const e = LOG10_OF_POW2[biased]!;
+  return a >= POW10_ANY[e + 47]! ? e + 1 : e;
+}
+
+/**
+ * The number `float32Text` last wrote, as a double (NaN for a non-finite value): the confidence the metrics
+ * record, without shortening the same value twice.
+ */
+let lastShort = 0;
+
+/**
+ * The JSON text of a float32 output value: `String(float32ToNumber(value))`, or `null` for NaN and infinities
+ * (as JSON.stringify writes them). It runs for every probability of every row, so it writes the rounded digits
+ * itself instead of formatting a double again: the same decisions as `float32ToNumber` (digit counts, rounding,
+ * the `Math.fround` check), the layout of Number.prototype.toString. Outside 1e-14 to 1e28, where those decisions
+ * would need `toPrecision`, it calls `float32ToNumber`.
+ */
+export function float32Text(value: number): string {
+  if (!Number.isFinite(value)) {
+    lastShort = Number.NaN;
+    return 'null';
+  }
+  if (value === 0) {
+    lastShort = value;
+    return '0';
+  }
+  const exponent = decimalExponent(Math.abs(value));
+  if (exponent >= -14 && exponent <= 27) {
+    for (let digits = 6; digits <= 9; digits++) {
+      const power = digits - 1 - exponent;
+      let mantissa: number;
+      let short: number;
+      if (power >= 0) {
+        mantissa = Math.round(value * POW10[power]!);
+        short = mantissa / POW10[power]!;
+      } else {
+        mantissa = Math.round(value / POW10[-power]!);
+        short = mantissa * POW10[-power]!;
+      }
+      if (Math.fround(short) === value) {
+        lastShort = short;
+        return decimalText(mantissa, power);
+      }
+    }
+  }
+  lastShort = float32ToNumber(value);
+  return String(lastShort);
+}
+
+/**
+ * Number.prototype.toString of `mantissa / 10^power`, for a whole `mantissa` of at most 10 digits. Such a decimal
+ * is the only one of 15 digits or fewer that reads as its double, so it is that double's shortest form: its digits
+ * without trailing zeros, placed by the ECMAScript rules (fixed notation from 1e-7 up to 1e21, exponential
+ * outside).
+ */
+function decimalText(mantissa: number, power: number): string {
+  const negative = mantissa < 0;
+  let m = negative ? -mantissa : mantissa;
+  while (m % 10 === 0) {
+    m /= 10;
+    power--;
+  }
+  const digits = String(m);
+  const length = digits.length;
+  const point = length - power;
+  let text: string;
+  if (point >= length && point <= 21) text = digits + '0'.repeat(point - length);
+  else if (point > 0 && point <= 21) text = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  else if (point > -6 && point <= 0) text = `0.${'0'.repeat(-point)}${digits}`;
+  else {
+    const e = point - 1;
+    text = `${digits[0]!}${length > 1 ? `.${digits.slice(1)}` : ''}e${e < 0 ? '-' : '+'}${e < 0 ? -e : e}`;
+  }
+  return negative ? `-${text}` : text;
 }
 
 /** The 200 body as JSON text, and the confidences the metrics record. */
@@ -46,7 +134,7 @@ export function predictionWriter(manifest: Manifest, modelVersion: string): (out
   if (manifest.task === 'regression') {
     return (output, rows) => {
       let prediction = '';
-      for (let r = 0; r < rows; r++) prediction += (r === 0 ? '' : ',') + jsonNumber(output[r]!);
+      for (let r = 0; r < rows; r++) prediction += (r === 0 ? '' : ',') + float32Text(output[r]!);
       return { body: `{"prediction":[${prediction}]${tail}`, confidences: undefined };
     };
   }
@@ -59,19 +147,28 @@ export function predictionWriter(manifest: Manifest, modelVersion: string): (out
     const confidences = new Array<number>(rows);
     for (let r = 0; r < rows; r++) {
       const base = r * width;
+      // The first highest probability (NaN never wins), its text and short value kept for `confidence` and metrics.
       let best = 0;
-      let row = '';
-      for (let c = 0; c < width; c++) {
+      let top = output[base]!;
+      let row = float32Text(top);
+      let topText = row;
+      let topShort = lastShort;
+      for (let c = 1; c < width; c++) {
         const p = output[base + c]!;
-        row += (c === 0 ? '[' : ',') + jsonNumber(p);
-        if (p > output[base + best]!) best = c;
+        const text = float32Text(p);
+        row += `,${text}`;
+        if (p > top) {
+          best = c;
+          top = p;
+          topText = text;
+          topShort = lastShort;
+        }
       }
-      const top = output[base + best]!;
-      confidences[r] = Number.isFinite(top) ? float32ToNumber(top) : Number.NaN;
+      confidences[r] = topShort;
       const sep = r === 0 ? '' : ',';
       prediction += sep + labels[best]!;
-      confidence += sep + jsonNumber(top);
-      probabilities += `${sep + row}]`;
+      confidence += sep + topText;
+      probabilities += `${sep}[${row}]`;
     }
     return { body: `{"prediction":[${prediction}],"confidence":[${confidence}],"probabilities":[${probabilities}]${tail}`, confidences };
   };
