@@ -1,24 +1,13 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
-import { Transform } from 'node:stream';
 import { ModelSourceError } from './errors.js';
 import type { LocalArtifact } from './model-source.js';
 
-/** A pass-through stream that feeds every chunk to `hash`, so a download is checksummed as it is written. */
-export function hashingStream(hash: ReturnType<typeof createHash>): Transform {
-  return new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      hash.update(chunk);
-      callback(null, chunk);
-    },
-  });
-}
-
-export function sha256(): ReturnType<typeof createHash> {
-  return createHash('sha256');
-}
-
+/**
+ * The sha256 of a packaged model file. `node:crypto` and the file stream are imported here, on first use: the
+ * function ships as one ES module, where a static import is loaded at cold start even if unused, and hashing is
+ * needed only when MODEL_SHA256 is set (node:crypto alone costs about 10 ms to load; docs/PERFORMANCE.md).
+ */
 export async function sha256OfFile(file: string): Promise<string> {
+  const [{ createHash }, { createReadStream }] = await Promise.all([import('node:crypto'), import('node:fs')]);
   const hash = createHash('sha256');
   for await (const chunk of createReadStream(file)) hash.update(chunk as Buffer);
   return hash.digest('hex');

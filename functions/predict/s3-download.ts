@@ -1,14 +1,29 @@
+import { createHash, type Hash } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { hashingStream, sha256, verify } from './checksum.js';
+import { verify } from './checksum.js';
 import type { ModelArtifactSource } from './config.js';
 import { ModelSourceError, describeError } from './errors.js';
 import type { LocalArtifact } from './model-source.js';
 
 type S3Source = Extract<ModelArtifactSource, { kind: 's3' }>;
+
+/** A pass-through stream that feeds every chunk to `hash`, so a download is checksummed as it is written. */
+function hashingStream(hash: Hash): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      hash.update(chunk);
+      callback(null, chunk);
+    },
+  });
+}
+
+function sha256(): Hash {
+  return createHash('sha256');
+}
 
 function s3Url(source: S3Source): string {
   return `s3://${source.bucket}/${source.key}${source.versionId === undefined ? '' : ` (version ${source.versionId})`}`;
