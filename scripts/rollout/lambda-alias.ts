@@ -109,6 +109,7 @@ export async function provisionedConcurrency(client: LambdaClient, ref: AliasRef
   } catch (error) {
     if (named(error, 'ProvisionedConcurrencyConfigNotFoundException')) return { kind: 'none' };
     const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    return { kind: 'unknown', reason: `${error instanceof Error ? error.name : 'error'}${status === undefined ? '' : ` (HTTP ${status})`}` };
+    if (status === 404) return { kind: 'unknown', reason: 'the endpoint has no GetProvisionedConcurrencyConfig (HTTP 404 without an AWS error)' };
+    return { kind: 'unknown', reason: `${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}${status === undefined ? '' : ` (HTTP ${status})`}` };
   }
 }
