@@ -54,7 +54,7 @@ const CLOSE_BRACE = 0x7d;
 const LOWER_E = 0x65;
 const UPPER_E = 0x45;
 
-/** Where the scanner is in the body; module state so that reading a number returns a plain double. */
+/** Where the scanner is in the body, between the steps of one scan. */
 let at = 0;
 
 function skipSpace(s: string): void {
@@ -64,56 +64,11 @@ function skipSpace(s: string): void {
 }
 
 /**
- * Reads one JSON number at `at` and returns the double `JSON.parse` would give it, or, for a long decimal far
- * from a float32 rounding boundary, a double that rounds to the same float32. NaN when the text is not a JSON
- * number (the caller then gives up).
+ * The double for `mantissa * 10^scale` (negated when `negative`), the digits of which are `s[start, end)`: the
+ * double `JSON.parse` gives it, or, for a long decimal far from a float32 rounding boundary, a double that rounds to
+ * the same float32 (see the top of this file).
  */
-function readNumber(s: string): number {
-  const start = at;
-  let i = at;
-  let c = s.charCodeAt(i);
-  const negative = c === MINUS;
-  if (negative) c = s.charCodeAt(++i);
-  let mantissa = 0;
-  let scale = 0;
-  if (c === ZERO) {
-    c = s.charCodeAt(++i);
-    if (c >= ZERO && c <= NINE) return Number.NaN; // a leading zero is not JSON
-  } else if (c > ZERO && c <= NINE) {
-    do {
-      mantissa = mantissa * 10 + (c - ZERO);
-      c = s.charCodeAt(++i);
-    } while (c >= ZERO && c <= NINE);
-  } else {
-    return Number.NaN;
-  }
-  // Digits, leading zeros included: a bound on the significant digits, for the error bound below.
-  let digits = i - start;
-  if (c === DOT) {
-    const fraction = ++i;
-    c = s.charCodeAt(i);
-    if (!(c >= ZERO && c <= NINE)) return Number.NaN;
-    do {
-      mantissa = mantissa * 10 + (c - ZERO);
-      c = s.charCodeAt(++i);
-    } while (c >= ZERO && c <= NINE);
-    scale = fraction - i;
-    digits += i - fraction;
-  }
-  if (c === LOWER_E || c === UPPER_E) {
-    c = s.charCodeAt(++i);
-    const negativeExponent = c === MINUS;
-    if (negativeExponent || c === PLUS) c = s.charCodeAt(++i);
-    if (!(c >= ZERO && c <= NINE)) return Number.NaN;
-    let exponent = 0;
-    do {
-      if (exponent < 10_000) exponent = exponent * 10 + (c - ZERO);
-      c = s.charCodeAt(++i);
-    } while (c >= ZERO && c <= NINE);
-    scale += negativeExponent ? -exponent : exponent;
-  }
-  at = i;
-  if (mantissa === 0) return negative ? -0 : 0;
+function decimalValue(mantissa: number, scale: number, negative: boolean, digits: number, s: string, start: number, end: number): number {
   if (scale >= -22 && scale <= 22) {
     const value = scale < 0 ? mantissa / POW10[-scale]! : mantissa * POW10[scale]!;
     if (mantissa < TWO_53) return negative ? -value : value;
@@ -124,26 +79,70 @@ function readNumber(s: string): number {
       if (exponent >= MIN_EXPONENT && exponent <= MAX_EXPONENT && (offset > MIDPOINT_MARGIN || offset < -MIDPOINT_MARGIN)) return negative ? -value : value;
     }
   }
-  return Number(s.slice(start, i));
+  return Number(s.slice(start, end));
 }
 
 /**
- * Reads `[n, n, ...]` of exactly `width` numbers into `target` at `offset`; false (give up) for anything else,
- * a value beyond float32 included.
+ * Reads `[n, n, ...]` of exactly `width` JSON numbers at `at` into `target` at `offset`; false (give up) for
+ * anything else, a value beyond float32 included. One loop with the index in a local: this runs for every value of
+ * every request.
  */
 function readRow(s: string, width: number, target: Float32Array, offset: number): boolean {
-  if (s.charCodeAt(at) !== OPEN_BRACKET) return false;
-  at++;
+  let i = at;
+  if (s.charCodeAt(i) !== OPEN_BRACKET) return false;
+  let c = s.charCodeAt(++i);
   for (let column = 0; column < width; column++) {
-    skipSpace(s);
-    const value = readNumber(s);
-    // NaN (not a number) and values beyond float32 fail the comparison.
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
+    const start = i;
+    const negative = c === MINUS;
+    if (negative) c = s.charCodeAt(++i);
+    let mantissa = 0;
+    let scale = 0;
+    if (c === ZERO) {
+      c = s.charCodeAt(++i);
+      if (c >= ZERO && c <= NINE) return false; // a leading zero is not JSON
+    } else if (c > ZERO && c <= NINE) {
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        c = s.charCodeAt(++i);
+      } while (c >= ZERO && c <= NINE);
+    } else {
+      return false;
+    }
+    // Digits, leading zeros included: a bound on the significant digits, for the error bound.
+    let digits = i - start;
+    if (c === DOT) {
+      const fraction = ++i;
+      c = s.charCodeAt(i);
+      if (!(c >= ZERO && c <= NINE)) return false;
+      do {
+        mantissa = mantissa * 10 + (c - ZERO);
+        c = s.charCodeAt(++i);
+      } while (c >= ZERO && c <= NINE);
+      scale = fraction - i;
+      digits += i - fraction;
+    }
+    if (c === LOWER_E || c === UPPER_E) {
+      c = s.charCodeAt(++i);
+      const negativeExponent = c === MINUS;
+      if (negativeExponent || c === PLUS) c = s.charCodeAt(++i);
+      if (!(c >= ZERO && c <= NINE)) return false;
+      let exponent = 0;
+      do {
+        if (exponent < 10_000) exponent = exponent * 10 + (c - ZERO);
+        c = s.charCodeAt(++i);
+      } while (c >= ZERO && c <= NINE);
+      scale += negativeExponent ? -exponent : exponent;
+    }
+    const value = mantissa === 0 ? (negative ? -0 : 0) : decimalValue(mantissa, scale, negative, digits, s, start, i);
+    // Values beyond float32 fail the comparison.
     if (!(Math.abs(value) <= FLOAT32_MAX)) return false;
     target[offset + column] = value;
-    skipSpace(s);
-    const c = s.charCodeAt(at++);
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
     if (c !== (column === width - 1 ? CLOSE_BRACKET : COMMA)) return false;
+    c = s.charCodeAt(++i);
   }
+  at = i;
   return true;
 }
 
