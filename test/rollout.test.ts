@@ -252,3 +252,13 @@ test('warns when the endpoint cannot say whether the alias has provisioned concu
   const run = await rollout(bed, ['--dry-run']);
   t.regex(run.events.find((e) => e.event === 'warning')?.message ?? '', /could not read the alias's provisioned concurrency/);
 });
+
+test('refuses an alias on $LATEST, which Lambda cannot weight', async (t) => {
+  const bed = await createBed(moto.endpoint);
+  const { lambda } = clients(moto.endpoint);
+  const { UpdateAliasCommand } = await import('@aws-sdk/client-lambda');
+  await lambda.send(new UpdateAliasCommand({ FunctionName: bed.functionName, Name: bed.alias, FunctionVersion: '$LATEST' }));
+  lambda.destroy();
+  const error = await t.throwsAsync(rollout(bed, []), { instanceOf: PreconditionError });
+  t.regex(error?.message ?? '', /points at \$LATEST, not a published version/);
+});

@@ -13,7 +13,7 @@ import { analyse, type Thresholds } from './canary-analysis.js';
 import { readWindow } from './canary-metrics.js';
 import { PreconditionError, RolloutError } from './errors.js';
 import { applyRouting, describeVersion, provisionedConcurrency, readAlias, type AliasRef } from './lambda-alias.js';
-import { readState, resumeIndex, rollbackRouting, routingAt, weightFor, type RolloutState } from './plan.js';
+import { isPublishedVersion, readState, resumeIndex, rollbackRouting, routingAt, weightFor, type RolloutState } from './plan.js';
 
 export interface RolloutOptions {
   readonly functionName: string;
@@ -100,6 +100,9 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
     throw new PreconditionError(`alias ${options.alias} of ${options.functionName}: ${(error as Error).message}; fix the alias by hand`);
   }
   const stable = state.stable;
+  if (!isPublishedVersion(stable)) {
+    throw new PreconditionError(`alias ${options.alias} points at ${stable}, not a published version; Lambda routes weights only between published versions. Point it at one first (terraform apply publishes one)`);
+  }
 
   if (options.rollback) {
     if (state.canary === undefined) {
