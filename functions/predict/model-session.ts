@@ -31,7 +31,7 @@ export interface LoadedModel {
 }
 
 /**
- * Session options, chosen with `npm run bench` on the bundled models (see docs/performance.md): one intra-op
+ * Session options, chosen with `npm run bench` on the bundled models (see docs/PERFORMANCE.md): one intra-op
  * thread (a Lambda below 1,769 MB has less than one vCPU, and for rows this small a second thread costs more than
  * it saves), sequential execution, full graph optimisation, and no spinning so an idle container burns no CPU.
  */
@@ -90,6 +90,23 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   const feed = (batch: Batch) => ({ [manifest.input]: new ort.Tensor('float32', batch.data, [batch.rows, width]) });
   const only = [manifest.output];
 
+  // Prepared inputs: one buffer for the largest batch, and per row count a tensor over its start, made on first
+  // use. A prediction copies its rows in rather than handing onnxruntime a new array and tensor each time (less
+  // work per run, no new ArrayBuffer for the garbage collector; docs/PERFORMANCE.md). onnxruntime reads the buffer
+  // in a later turn of the event loop, so a prediction that starts while another is running (npm start can
+  // overlap requests; Lambda never does) uses its own array.
+  const prepared = new Float32Array(manifest.maxBatch * width);
+  const preparedFeeds = new Map<number, Record<string, ort.Tensor>>();
+  let preparedInUse = false;
+  const preparedFeed = (rows: number) => {
+    let feeds = preparedFeeds.get(rows);
+    if (feeds === undefined) {
+      feeds = { [manifest.input]: new ort.Tensor('float32', prepared.subarray(0, rows * width), [rows, width]) };
+      preparedFeeds.set(rows, feeds);
+    }
+    return feeds;
+  };
+
   const model: LoadedModel = {
     manifest,
     spec: featureSpec(manifest),
@@ -98,8 +115,18 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     outputs,
     artifact,
     async predict(batch) {
-      const result = await session.run(feed(batch), only);
-      return result[manifest.output]!.data as Float32Array;
+      if (preparedInUse || batch.rows > manifest.maxBatch) {
+        const result = await session.run(feed(batch), only);
+        return result[manifest.output]!.data as Float32Array;
+      }
+      preparedInUse = true;
+      try {
+        prepared.set(batch.data);
+        const result = await session.run(preparedFeed(batch.rows), only);
+        return result[manifest.output]!.data as Float32Array;
+      } finally {
+        preparedInUse = false;
+      }
     },
     async run(batch, names) {
       const result = await session.run(feed(batch), names.length > 0 ? [...names] : session.outputNames);
