@@ -1,199 +1,253 @@
 /**
- * `npm run bench`: the predict function's costs, each as a ratio against a baseline measured in the same run.
+ * `npm run bench [-- --quick]`: the figures that matter for serving a model on Lambda, each beside its floor,
+ * measured in the same run (docs/PERFORMANCE.md explains the method):
  *
- * 1. Request path: handler time per request vs raw `session.run` on the same input (iris single row, iris 100-row
- *    batch, breast-cancer 100-row batch), interleaved so machine noise hits both alike; one process per case
- *    (bench/request-path-worker.ts).
- * 2. Cold start: fresh processes alternately load the shipped handler bundle and answer one request, or do the
- *    floor: import onnxruntime-node, create the session, run once.
- * 3. Session options: intra-op threads and spinning, on the same inputs (the choice in model-session.ts).
+ * - warm/<model>/<single|batch100>: handler time per request against raw `session.run` on the same input,
+ *   interleaved in one process (bench/request-path-worker.ts), with a hand-written minimal handler beside them;
+ * - emf/iris/*: the after-response work with the EMF line written, against the same with the line dropped;
+ * - cold/iris/in-process and cold/iris/rie*: fresh processes, and the Lambda runtime under AWS's emulator, against
+ *   a floor that only loads onnxruntime-node, creates the session and runs one row (bench/cold-start.ts);
+ * - size/*: the built artifacts against zipping the installed onnxruntime-node as it is;
+ * - rss/*: peak resident memory of a process serving the model, against onnxruntime's own share;
+ * - synth: seconds for `npm run synth`.
  *
- * Writes bench/results/latest.json and prints a table. `--quick` runs fewer iterations.
+ * Every answer the bench times is checked against golden.json first; a wrong one fails the run. Timings never
+ * fail it: targets are reported (met: yes / NO), since this machine's noise is not the code's.
+ * Writes bench/results/latest.json, docs/cost-per-million.svg and the tables in docs/PERFORMANCE.md.
  */
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { bundleFunction } from '../build.js';
-import { sessionOptions } from '../functions/predict/model-session.js';
-import { httpEvent } from '../scripts/lambda-event.js';
+import { stageArtifacts } from '../scripts/stage-artifacts.js';
+import { RIC_ENTRY, RIE_BIN } from '../scripts/testbed.js';
+import { artifactSize, buildFor, naivePackageSize } from './artifact-sizes.js';
+import { readBundle, type Spelling } from './bench-data.js';
+import { coldInProcess, coldUnderEmulator, peakMemory, sampled } from './cold-start.js';
+import { costMarkdown, costRows, costSvg, PRICING, type CostInput } from './lambda-cost.js';
+import { casesMarkdown, consoleRows, replaceSection, timingCase, valueCase, type BenchCase } from './report.js';
+import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
-const REQUESTS = quick ? 1000 : 5000;
-const WARMUP = 300;
-const COLD_RUNS = quick ? 5 : 15;
+const settings = quick
+  ? { budgetMs: 3500, minRequests: 300, maxRequests: 2000, warmup: 100, coldRuns: 11, rieRuns: 5, rieWarm: 5, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
+  : { budgetMs: 15_000, minRequests: 1000, maxRequests: 10_000, warmup: 300, coldRuns: 21, rieRuns: 7, rieWarm: 20, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
 
-interface Golden {
-  inputs: number[][];
-}
-function golden(bundle: string): number[][] {
-  return (JSON.parse(readFileSync(path.join(root, 'models', bundle, 'golden.json'), 'utf8')) as Golden).inputs;
-}
-function rows(bundle: string, n: number): number[][] {
-  const inputs = golden(bundle);
-  return Array.from({ length: n }, (_, i) => inputs[i % inputs.length]!);
-}
+const TARGET_RATIO_WARM = 1.3;
+const TARGET_RATIO_COLD = 1.2;
+const TARGET_LAYER_ARM64_MIB = 12;
+const TARGET_RSS_IRIS_MB = 110;
+const MIB = 2 ** 20;
 
-function percentile(samples: number[], p: number): number {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
-}
-const us = (ms: number) => Math.round(ms * 1000 * 10) / 10;
-const now = () => Number(process.hrtime.bigint()) / 1e6;
+const started = Date.now();
+const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+const cases: BenchCase[] = [];
+const skipped: string[] = [];
+const failures: string[] = [];
 
-/**
- * The function code exactly as `npm run build` ships it (build.ts's bundler: CommonJS, minified, the S3 chunk
- * apart), written inside the project so it resolves onnxruntime-node from node_modules as Lambda resolves it from
- * the layer. Not the TypeScript sources under tsx, whose transform adds work of its own.
- */
-mkdirSync(path.join(root, 'node_modules', '.cache'), { recursive: true });
-const functionDir = mkdtempSync(path.join(root, 'node_modules', '.cache', 'bench-'));
-for (const entry of await bundleFunction()) writeFileSync(path.join(functionDir, entry.path), entry.data);
+const models = {
+  iris: readBundle(path.join(root, 'models', 'iris')),
+  'breast-cancer': readBundle(path.join(root, 'models', 'breast-cancer')),
+  'digits-mlp': readBundle(path.join(root, 'bench', 'models', 'digits-mlp')),
+};
+type ModelName = keyof typeof models;
 
-// --- 1. request path -------------------------------------------------------------------------------------------
-interface PathResult {
-  case: string;
-  rawP50Us: number;
-  handlerP50Us: number;
-  ratioP50: number;
-  rawP99Us: number;
-  handlerP99Us: number;
-}
+// Scratch space inside the project: the warm workers' bundle must resolve onnxruntime-node from node_modules, the
+// same copy the raw baseline in that process uses (the built artifacts below use the layer's copy instead).
+const scratch = path.join(root, 'node_modules', '.cache', 'bench');
+mkdirSync(scratch, { recursive: true });
+const work = mkdtempSync(path.join(scratch, 'run-'));
+const cleanups: (() => void | Promise<void>)[] = [() => rmSync(work, { recursive: true, force: true })];
 
-function requestPath(bundle: string, batch: number): PathResult {
-  const child = spawnSync(
-    process.execPath,
-    ['--import', 'tsx', path.join(root, 'bench', 'request-path-worker.ts'), functionDir, path.join(root, 'models', bundle), String(batch), String(REQUESTS), String(WARMUP)],
-    { cwd: root, stdio: ['ignore', openSync('/dev/null', 'w'), 'pipe'], maxBuffer: 64 * 1024 * 1024 },
-  );
-  const last = child.stderr.toString().trim().split('\n').at(-1) ?? '';
-  if (child.status !== 0) throw new Error(`request-path worker failed (${child.status}): ${child.stderr.toString()}`);
-  const { rawMs, handlerMs } = JSON.parse(last) as { rawMs: number[]; handlerMs: number[] };
-  const rawP50 = percentile(rawMs, 50);
-  const handlerP50 = percentile(handlerMs, 50);
-  return {
-    case: `${bundle} x${batch}`,
-    rawP50Us: us(rawP50),
-    handlerP50Us: us(handlerP50),
-    ratioP50: Math.round((handlerP50 / rawP50) * 100) / 100,
-    rawP99Us: us(percentile(rawMs, 99)),
-    handlerP99Us: us(percentile(handlerMs, 99)),
+try {
+  // --- the function bundle, as build.ts bundles it ---------------------------------------------------------------
+  const functionDir = path.join(work, 'function');
+  mkdirSync(functionDir);
+  for (const entry of await bundleFunction()) writeFileSync(path.join(functionDir, entry.path), entry.data);
+
+  // --- warm request path --------------------------------------------------------------------------------------
+  const warm = (model: ModelName, rows: number, spelling: Spelling, emf: boolean): WorkerResult => {
+    const config: WorkerConfig = { functionDir, bundleDir: models[model].dir, rows, spelling, emf, ...settings };
+    const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'request-path-worker.ts'), JSON.stringify(config)], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      maxBuffer: 1024 * 1024 * 1024,
+      encoding: 'utf8',
+    });
+    const last = child.stderr.trim().split('\n').at(-1) ?? '';
+    if (child.status !== 0) throw new Error(`request-path worker for ${model} x${rows} failed (exit ${child.status}):\n${child.stderr.slice(-3000)}`);
+    return JSON.parse(last) as WorkerResult;
   };
-}
-
-// --- 2. cold start ---------------------------------------------------------------------------------------------
-interface ColdResult {
-  floorP50Ms: number;
-  handlerP50Ms: number;
-  ratioP50: number;
-  runs: number;
-  bundleBytes: number;
-}
-
-async function coldStart(): Promise<ColdResult> {
-  const index = pathToFileURL(path.join(functionDir, 'index.mjs')).href;
-  const model = path.join(root, 'models', 'iris');
-  const event = JSON.stringify(httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' } }, Buffer.from('{"features":[5.1,3.5,1.4,0.2]}'), 'cold', true));
-  const handlerScript = `
-    const t0 = performance.now();
-    import(${JSON.stringify(index)}).then(({ handler }) => handler(${event}, { awsRequestId: 'cold' })).then((r) => {
-      if (r.statusCode !== 200) throw new Error(r.body);
-      process.stderr.write(String(performance.now() - t0));
-    });`;
-  const floorScript = `
-    const t0 = performance.now();
-    const ort = require('onnxruntime-node');
-    ort.InferenceSession.create(${JSON.stringify(path.join(model, 'model.onnx'))}).then(async (s) => {
-      await s.run({ float_input: new ort.Tensor('float32', Float32Array.from([5.1, 3.5, 1.4, 0.2]), [1, 4]) });
-      process.stderr.write(String(performance.now() - t0));
-    });`;
-  const env = { ...process.env, MODEL_DIR: model, NODE_PATH: path.join(root, 'node_modules') };
-  const once = (script: string) => {
-    const child = spawnSync(process.execPath, ['-e', script], { env, cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    const ms = Number(child.stderr.toString());
-    if (child.status !== 0 || !Number.isFinite(ms)) throw new Error(`cold-start process failed (${child.status}): ${child.stderr.toString()}`);
-    return ms;
-  };
-  const floor: number[] = [];
-  const handler: number[] = [];
-  once(floorScript);
-  once(handlerScript);
-  for (let i = 0; i < COLD_RUNS; i++) {
-    floor.push(once(floorScript));
-    handler.push(once(handlerScript));
-  }
-  const f = percentile(floor, 50);
-  const h = percentile(handler, 50);
-  return {
-    floorP50Ms: Math.round(f * 10) / 10,
-    handlerP50Ms: Math.round(h * 10) / 10,
-    ratioP50: Math.round((h / f) * 100) / 100,
-    runs: COLD_RUNS,
-    bundleBytes: readFileSync(path.join(functionDir, 'index.mjs')).length,
-  };
-}
-
-// --- 3. session options ----------------------------------------------------------------------------------------
-interface OptionResult {
-  case: string;
-  options: string;
-  p50Us: number;
-  ratioToChosen: number;
-}
-
-async function sessionOptionSweep(bundle: string, batch: number): Promise<OptionResult[]> {
-  const dir = path.join(root, 'models', bundle);
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as { input: string; output: string; features: string[] };
-  const data = Float32Array.from(rows(bundle, batch).flat());
-  const variants: [string, ort.InferenceSession.SessionOptions][] = [
-    ['1 thread, no spinning (chosen)', sessionOptions(1)],
-    ['2 threads, no spinning', sessionOptions(2)],
-    ['2 threads, spinning', { ...sessionOptions(2), extra: { session: { intra_op: { allow_spinning: '1' } } } }],
-    ['onnxruntime defaults', {}],
+  const warmCases: [ModelName, number, Spelling, string][] = [
+    ['iris', 1, 'float32', 'warm/iris/single'],
+    ['iris', 100, 'float32', 'warm/iris/batch100'],
+    ['breast-cancer', 1, 'float32', 'warm/breast-cancer/single'],
+    ['breast-cancer', 100, 'float32', 'warm/breast-cancer/batch100'],
+    ['breast-cancer', 100, 'golden', 'warm/breast-cancer/batch100/17-digit'],
+    ['digits-mlp', 1, 'float32', 'warm/digits-mlp/single'],
+    ['digits-mlp', 100, 'float32', 'warm/digits-mlp/batch100'],
   ];
-  const sessions = await Promise.all(variants.map(([, options]) => ort.InferenceSession.create(path.join(dir, 'model.onnx'), options)));
-  const samples: number[][] = variants.map(() => []);
-  const feed = () => ({ [manifest.input]: new ort.Tensor('float32', data, [batch, manifest.features.length]) });
-  for (let i = 0; i < WARMUP; i++) for (const s of sessions) await s.run(feed(), [manifest.output]);
-  for (let i = 0; i < REQUESTS / 2; i++) {
-    for (let v = 0; v < sessions.length; v++) {
-      const index = (v + i) % sessions.length;
-      const t = now();
-      await sessions[index]!.run(feed(), [manifest.output]);
-      samples[index]!.push(now() - t);
+  const warmResults = new Map<string, WorkerResult>();
+  for (const [model, rows, spelling, name] of warmCases) {
+    log(`${name}: handler vs raw session.run, interleaved`);
+    const emf = model === 'iris';
+    const result = warm(model, rows, spelling, emf);
+    warmResults.set(name, result);
+    cases.push(
+      timingCase(name, 'us', result.handler, 'raw session.run', result.raw, TARGET_RATIO_WARM, {
+        body_bytes: result.bodyBytes,
+        spelling,
+        naive_p50: Math.round(result.naive.p50 * 10) / 10,
+        naive_ratio: Math.round((result.naive.p50 / result.naiveRaw.p50) * 100) / 100,
+      }),
+    );
+    if (result.emf !== undefined) {
+      cases.push(
+        timingCase(`emf/iris/${rows === 1 ? 'single' : 'batch100'}`, 'us', result.emf.written, 'EMF line dropped at stdout', result.emf.dropped, undefined, {
+          cost_us: Math.round((result.emf.written.p50 - result.emf.dropped.p50) * 10) / 10,
+          line_bytes: result.emf.lineBytes,
+        }),
+      );
     }
   }
-  const chosen = percentile(samples[0]!, 50);
-  return variants.map(([name], v) => ({
-    case: `${bundle} x${batch}`,
-    options: name,
-    p50Us: us(percentile(samples[v]!, 50)),
-    ratioToChosen: Math.round((percentile(samples[v]!, 50) / chosen) * 100) / 100,
-  }));
+
+  // --- the built artifacts: sizes --------------------------------------------------------------------------------
+  log('size: npm run build for arm64 and x86_64, and the naive package');
+  const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+  const built = { arm64: await buildFor('arm64', path.join(work, 'dist-arm64')), x86_64: await buildFor('x86_64', path.join(work, 'dist-x86_64')) };
+  const naive = naivePackageSize(path.join(root, 'node_modules'));
+  const naiveLabel = 'onnxruntime-node as installed, zipped';
+  const naiveExtra = { baseline_unzipped_bytes: naive.unzippedBytes, baseline_cached: naive.cached };
+  for (const arch of ['arm64', 'x86_64'] as const) {
+    const layer = artifactSize(built[arch], 'runtime-layer');
+    const target = arch === 'arm64' ? { text: `<= ${TARGET_LAYER_ARM64_MIB} MiB zipped`, meets: layer.bytes <= TARGET_LAYER_ARM64_MIB * MIB } : undefined;
+    cases.push(valueCase(`size/layer-${arch}`, 'bytes', layer.bytes, naiveLabel, naive.bytes, target, { unzipped_bytes: layer.unzippedBytes, ...naiveExtra }));
+  }
+  const fn = artifactSize(built[hostArch], 'function');
+  cases.push(valueCase('size/function', 'bytes', fn.bytes, naiveLabel, naive.bytes, undefined, { unzipped_bytes: fn.unzippedBytes, model: 'iris, in the zip', ...naiveExtra }));
+
+  const staged = await stageArtifacts(built[hostArch].outDir);
+  cleanups.push(() => staged.remove());
+
+  // --- cold start ---------------------------------------------------------------------------------------------------
+  log('cold/iris/in-process: fresh processes, handler vs floor, alternating');
+  const cold = await coldInProcess(staged, models.iris, settings.coldRuns);
+  cases.push(
+    timingCase('cold/iris/in-process', 'ms', cold.handler, 'ESM entry: require onnxruntime-node, create session, run once', cold.floor, TARGET_RATIO_COLD, {
+      from: 'process start',
+      module_p50: Math.round(cold.handlerModule.p50 * 10) / 10,
+      baseline_module_p50: Math.round(cold.floorModule.p50 * 10) / 10,
+    }),
+  );
+
+  let rieInitMs: number | undefined;
+  let rieWarmMs: number | undefined;
+  if (existsSync(RIE_BIN) && existsSync(RIC_ENTRY)) {
+    log('cold/iris/rie: the Runtime Interface Emulator, function vs floor function, alternating');
+    const rie = await coldUnderEmulator(staged, models.iris, settings.rieRuns, settings.rieWarm);
+    rieInitMs = rie.handlerInit.p50;
+    rieWarmMs = rie.handlerWarm.p50;
+    cases.push(
+      timingCase('cold/iris/rie', 'ms', rie.handlerFirst, 'floor function: first response', rie.floorFirst, TARGET_RATIO_COLD, { measures: 'first invocation as the caller sees it' }),
+      timingCase('cold/iris/rie/init', 'ms', rie.handlerInit, 'floor function: Init Duration', rie.floorInit, TARGET_RATIO_COLD, { measures: 'INIT REPORT duration (billed init)' }),
+      timingCase('warm/iris/rie', 'ms', rie.handlerWarm, 'floor function: REPORT Duration', rie.floorWarm, undefined, { measures: 'REPORT Duration of warm invocations' }),
+    );
+  } else {
+    const reason = `cold/iris/rie skipped: the Runtime Interface Emulator or runtime client is not installed (${RIE_BIN}); run npx tsx scripts/testbed.ts`;
+    skipped.push(reason);
+    log(reason);
+  }
+
+  // --- memory -------------------------------------------------------------------------------------------------------
+  for (const model of ['iris', 'digits-mlp'] as const) {
+    log(`rss/${model}: peak RSS serving ${settings.memoryRequests} requests, handler vs floor`);
+    const memory = await peakMemory(staged, models[model], settings.memoryRequests, settings.memoryRuns);
+    const target = model === 'iris' ? { text: `<= ${TARGET_RSS_IRIS_MB} MB`, meets: memory.handler.p50 <= TARGET_RSS_IRIS_MB } : undefined;
+    cases.push(valueCase(`rss/${model}`, 'MB', memory.handler.p50, 'onnxruntime alone serving the same rows', memory.floor.p50, target, { runs: memory.handler.n, requests: settings.memoryRequests }));
+  }
+
+  // --- synth ---------------------------------------------------------------------------------------------------------
+  log('synth: npm run synth');
+  const synthSeconds: number[] = [];
+  for (let i = 0; i < settings.synthRuns; i++) {
+    const t0 = performance.now();
+    const child = spawnSync('npm', ['run', 'synth'], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+    const seconds = (performance.now() - t0) / 1000;
+    if (child.status !== 0) {
+      failures.push(`npm run synth failed (exit ${child.status}): ${(child.stderr || child.stdout).slice(-1500)}`);
+      break;
+    }
+    synthSeconds.push(seconds);
+  }
+  if (synthSeconds.length > 0) {
+    const s = sampled(synthSeconds);
+    cases.push({ ...valueCase('synth', 's', s.p50, null, undefined), n: s.n });
+  }
+
+  // --- cost estimate ------------------------------------------------------------------------------------------------
+  const emfBytes = warmResults.get('warm/iris/single')?.emf?.lineBytes ?? 0;
+  const emfBatchBytes = warmResults.get('warm/iris/batch100')?.emf?.lineBytes ?? emfBytes;
+  const ms = (name: string) => (warmResults.get(name)?.handler.p50 ?? Number.NaN) / 1000;
+  const costInputs: CostInput[] = [
+    { name: 'iris, 1 row', durationMs: ms('warm/iris/single'), predictionsPerRequest: 1, logBytesPerRequest: emfBytes },
+    { name: 'digits-mlp, 1 row', durationMs: ms('warm/digits-mlp/single'), predictionsPerRequest: 1, logBytesPerRequest: emfBytes },
+    { name: 'digits-mlp, 100 rows', durationMs: ms('warm/digits-mlp/batch100'), predictionsPerRequest: 100, logBytesPerRequest: emfBatchBytes },
+  ];
+  const rows = costRows(costInputs);
+  const initMs = rieInitMs ?? cold.handler.p50;
+
+  // --- write -----------------------------------------------------------------------------------------------------------
+  const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  const results = {
+    date: new Date().toISOString(),
+    mode: quick ? 'quick' : 'full',
+    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    machine: {
+      cpus: os.cpus().length,
+      cpu: cpuModel,
+      arch: process.arch,
+      os: `${os.type()} ${os.release()}`,
+      memory_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+      node: process.version,
+      onnxruntime: ort.env.versions.node,
+      load_average: os.loadavg().map((l) => Math.round(l * 100) / 100),
+    },
+    settings,
+    cases,
+    cost: {
+      estimate: true,
+      prices: PRICING,
+      model: 'duration = one-core handler p50 x max(1, 1769 / MB), billed in whole ms (at least 1); INIT billed like duration',
+      init_ms_one_core: Math.round(initMs * 10) / 10,
+      rie_warm_duration_ms: rieWarmMs === undefined ? null : Math.round(rieWarmMs * 100) / 100,
+      rows: rows.map((r) => ({ ...r, durationMs: Math.round(r.durationMs * 1000) / 1000, lambdaPerMillion: Number(r.lambdaPerMillion.toPrecision(4)), logsPerMillion: Number(r.logsPerMillion.toPrecision(4)) })),
+    },
+    skipped,
+    failures,
+  };
+  mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+  writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
+
+  const caption = `us-east-1 prices as of ${PRICING.asOf}; durations from ${results.command} on ${results.machine.cpus} x ${cpuModel}`;
+  writeFileSync(path.join(root, 'docs', 'cost-per-million.svg'), costSvg(rows, caption));
+  const doc = path.join(root, 'docs', 'PERFORMANCE.md');
+  const machineLine = `\`${results.command}\`, ${results.date.slice(0, 10)}: ${results.machine.cpus} x ${cpuModel} (${results.machine.os}), Node ${process.version}, onnxruntime-node ${results.machine.onnxruntime}, load average at the end ${results.machine.load_average.join(' / ')}.`;
+  if (existsSync(doc)) {
+    const updated = replaceSection(doc, 'results', `${machineLine}\n\n${casesMarkdown(cases)}`) && replaceSection(doc, 'cost', costMarkdown(rows, initMs));
+    if (!updated) log('docs/PERFORMANCE.md has no bench markers; its tables were not updated');
+  }
+
+  console.log(`\n${machineLine}`);
+  console.table(consoleRows(cases));
+  const missed = cases.filter((c) => c.meets === false).map((c) => `${c.case} (${c.ratio ?? c.value} against ${c.target})`);
+  console.log(missed.length === 0 ? 'every target met' : `targets missed: ${missed.join('; ')}`);
+  for (const line of [...skipped, ...failures]) console.log(line);
+  console.log('wrote bench/results/latest.json, docs/cost-per-million.svg and the tables in docs/PERFORMANCE.md');
+  if (failures.length > 0) process.exitCode = 1;
+} finally {
+  for (const cleanup of cleanups.reverse()) await cleanup();
 }
-
-// --- run -------------------------------------------------------------------------------------------------------
-const requestPaths = [requestPath('iris', 1), requestPath('iris', 100), requestPath('breast-cancer', 100)];
-const cold = await coldStart();
-const options = [...(await sessionOptionSweep('iris', 1)), ...(await sessionOptionSweep('iris', 100)), ...(await sessionOptionSweep('breast-cancer', 100))];
-
-const results = {
-  date: new Date().toISOString(),
-  machine: { node: process.version, cpus: (await import('node:os')).cpus().length, onnxruntime: ort.env.versions.node },
-  requests: REQUESTS,
-  requestPath: requestPaths,
-  coldStart: cold,
-  sessionOptions: options,
-};
-mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
-writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
-
-console.log(`\nRequest path (p50 of ${REQUESTS} interleaved requests; target handler <= 1.3x raw for iris x1)`);
-console.table(requestPaths);
-console.log(`\nCold start (p50 of ${COLD_RUNS} fresh processes each; target handler <= 1.2x floor)`);
-console.table([cold]);
-console.log('\nSession options (p50 of session.run)');
-console.table(options);
-console.log('\nwrote bench/results/latest.json');

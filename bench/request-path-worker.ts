@@ -1,70 +1,177 @@
 /**
- * One request-path case of `npm run bench`, in its own process: the shipped function bundle (dist-style
- * `index.mjs`, imported as Lambda imports it) against raw `session.run` on the same input, interleaved. The
- * parent points stdout at /dev/null, so the handler's EMF lines take the same synchronous write they take in
- * Lambda; the result goes to stderr as one JSON line.
+ * One warm request-path case of `npm run bench`, in a process of its own: the shipped function bundle (`index.mjs`,
+ * imported as Lambda imports it) against raw `session.run` on the same input, interleaved, with a hand-written
+ * minimal handler as a third subject. Every answer is checked against golden.json before anything is timed.
  *
- *   tsx bench/request-path-worker.ts <function dir> <bundle dir> <rows> <requests> <warmup>
+ *   tsx bench/request-path-worker.ts '<WorkerConfig as JSON>'
+ *
+ * The parent reads this process's stdout through a pipe, as Lambda's runtime reads a function's, so the handler's
+ * EMF lines take the same synchronous write they take in Lambda. The result goes to stderr as one JSON line.
  */
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../functions/predict/model-session.js';
 import { httpEvent } from '../scripts/lambda-event.js';
+import { checkPrediction, percentile, readBundle, requestBody, type Spelling } from './bench-data.js';
 
-const [functionDir, bundleDir, rowsArg, requestsArg, warmupArg] = process.argv.slice(2);
-if (functionDir === undefined || bundleDir === undefined) throw new Error('usage: request-path-worker <function dir> <bundle dir> <rows> <requests> <warmup>');
-const batch = Number(rowsArg);
-const requests = Number(requestsArg);
-const warmup = Number(warmupArg);
+export interface WorkerConfig {
+  /** Folder holding the bundled `index.mjs`, inside the project so that it resolves onnxruntime-node from node_modules. */
+  readonly functionDir: string;
+  readonly bundleDir: string;
+  readonly rows: number;
+  readonly spelling: Spelling;
+  /** Time to spend on the timed loop; the request count follows from it, within the bounds below. */
+  readonly budgetMs: number;
+  readonly minRequests: number;
+  readonly maxRequests: number;
+  readonly warmup: number;
+  /** Also time the after-response work with the EMF line written and with it dropped. */
+  readonly emf: boolean;
+}
 
-const manifest = JSON.parse(readFileSync(path.join(bundleDir, 'model.json'), 'utf8')) as { input: string; output: string; features: string[] };
-const golden = (JSON.parse(readFileSync(path.join(bundleDir, 'golden.json'), 'utf8')) as { inputs: number[][] }).inputs;
-const input = Array.from({ length: batch }, (_, i) => golden[i % golden.length]!);
-const body = JSON.stringify(batch === 1 ? { features: input[0] } : { instances: input });
+export interface Timing {
+  readonly p50: number;
+  readonly p99: number;
+  readonly n: number;
+}
+
+export interface WorkerResult {
+  /** Microseconds. */
+  readonly raw: Timing;
+  readonly handler: Timing;
+  readonly naive: Timing;
+  /** Raw session.run in the naive handler's loop, its baseline. */
+  readonly naiveRaw: Timing;
+  readonly emf?: { readonly written: Timing; readonly dropped: Timing; readonly lineBytes: number };
+  readonly bodyBytes: number;
+}
+
+const config = JSON.parse(process.argv[2] ?? '') as WorkerConfig;
+const bundle = readBundle(config.bundleDir);
+const { manifest } = bundle;
+const body = requestBody(bundle, config.rows, config.spelling);
 const event = httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, Buffer.from(body), 'bench', true);
+const context = { awsRequestId: 'bench-request' };
+const width = manifest.features.length;
 
-process.env['MODEL_DIR'] = bundleDir;
-type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<{ statusCode: number; body: string }>;
-const { handler } = (await import(pathToFileURL(path.join(functionDir, 'index.mjs')).href)) as { handler: Handler };
-const session = await ort.InferenceSession.create(path.join(bundleDir, 'model.onnx'), sessionOptions(1));
-const data = Float32Array.from(input.flat());
-const raw = () => session.run({ [manifest.input]: new ort.Tensor('float32', data, [batch, manifest.features.length]) }, [manifest.output]);
-const context = { awsRequestId: randomUUID() };
-const now = () => Number(process.hrtime.bigint()) / 1e6;
-// The handler writes its EMF line in the next event-loop turn, after Lambda has the response (see app.ts): billed,
-// not waited for. It runs outside the timed window rather than inside the next measurement.
-const afterResponse = () => new Promise((resolve) => setImmediate(resolve));
+process.env['MODEL_DIR'] = config.bundleDir;
+type Response = { statusCode: number; body: string };
+type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<Response>;
+const { handler } = (await import(pathToFileURL(path.join(config.functionDir, 'index.mjs')).href)) as { handler: Handler };
 
-const first = await handler(event, context);
-if (first.statusCode !== 200) throw new Error(`handler answered ${first.statusCode}: ${first.body}`);
-for (let i = 0; i < warmup; i++) {
-  await raw();
-  await handler(event, context);
-  await afterResponse();
+// The floor: the engine's own call on a prepared tensor (made once, reused), same session options as the function.
+const session = await ort.InferenceSession.create(path.join(config.bundleDir, 'model.onnx'), sessionOptions(1));
+const preparedFeeds = { [manifest.input]: new ort.Tensor('float32', Float32Array.from(bundle.rows(config.rows).flat()), [config.rows, width]) };
+const fetches = [manifest.output];
+const raw = () => session.run(preparedFeeds, fetches);
+
+/**
+ * What one writes without the kit: JSON.parse, Float32Array.from, session.run, JSON.stringify; no validation, no
+ * metrics, doubles in the response. The same response shape, so the comparison is like for like. A session of its
+ * own, as the handler has, so that each session runs once per round.
+ */
+const naiveSession = await ort.InferenceSession.create(path.join(config.bundleDir, 'model.onnx'), sessionOptions(1));
+const labels = manifest.labels ?? [];
+async function naive(e: { body?: string }): Promise<Response> {
+  const request = JSON.parse(e.body ?? '') as { features?: number[]; instances?: number[][] };
+  const rows = request.instances ?? [request.features ?? []];
+  const output = (await naiveSession.run({ [manifest.input]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]) }, [manifest.output]))[manifest.output]!
+    .data as Float32Array;
+  if (manifest.task === 'regression') return { statusCode: 200, body: JSON.stringify({ prediction: Array.from(output), model_version: `${manifest.name}@${manifest.version}` }) };
+  const probabilities = rows.map((_, r) => Array.from(output.subarray(r * labels.length, (r + 1) * labels.length)));
+  const best = probabilities.map((p) => p.indexOf(Math.max(...p)));
+  return {
+    statusCode: 200,
+    body: JSON.stringify({ prediction: best.map((b) => labels[b]), confidence: probabilities.map((p, r) => p[best[r]!]), probabilities, model_version: `${manifest.name}@${manifest.version}` }),
+  };
 }
-const rawMs: number[] = [];
-const handlerMs: number[] = [];
-for (let i = 0; i < requests; i++) {
-  // Alternate which goes first so neither always runs on a warmer cache.
-  if (i % 2 === 0) {
-    let t = now();
-    await raw();
-    rawMs.push(now() - t);
-    t = now();
+
+// Fail loudly before timing anything: every subject must give the model's answer for these rows.
+const rawOutput = (await raw())[manifest.output]!.data as Float32Array;
+checkPrediction(bundle, config.rows, 'raw session.run', rawOutput);
+for (const [name, answer] of [
+  ['handler', await handler(event, context)],
+  ['hand-written handler', await naive(event)],
+] as const) {
+  if (answer.statusCode !== 200) throw new Error(`${name} answered ${answer.statusCode}: ${answer.body.slice(0, 300)}`);
+  checkPrediction(bundle, config.rows, name, JSON.parse(answer.body) as Record<string, unknown>);
+}
+
+const now = () => performance.now();
+/** The handler writes its EMF line in the next event-loop turn, after Lambda has the response (app.ts). */
+const nextTurn = () => new Promise((resolve) => setImmediate(resolve));
+const realWrite = process.stdout.write.bind(process.stdout);
+let lineBytes = 0;
+const dropWrite = ((chunk: string | Uint8Array) => {
+  lineBytes = Math.max(lineBytes, typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length);
+  return true;
+}) as typeof process.stdout.write;
+
+interface Subject {
+  readonly name: string;
+  /** Microseconds of one timed call. */
+  run(): Promise<number>;
+}
+const timed = (name: string, call: () => Promise<unknown>): Subject => ({
+  name,
+  async run() {
+    const t = now();
+    await call();
+    const us = (now() - t) * 1000;
+    await nextTurn();
+    return us;
+  },
+});
+/** Response plus the after-response work (the EMF line), with the line written or dropped at stdout. */
+const fullTurn = (name: string, write: boolean): Subject => ({
+  name,
+  async run() {
+    if (!write) process.stdout.write = dropWrite;
+    const t = now();
     await handler(event, context);
-    handlerMs.push(now() - t);
-    await afterResponse();
-  } else {
-    let t = now();
-    await handler(event, context);
-    handlerMs.push(now() - t);
-    await afterResponse();
-    t = now();
-    await raw();
-    rawMs.push(now() - t);
+    await nextTurn();
+    const us = (now() - t) * 1000;
+    process.stdout.write = realWrite;
+    return us;
+  },
+});
+
+// Three loops, each a pair interleaved: what runs between two calls changes a 30 µs figure, so the headline pair
+// (raw, handler) alternates with nothing else.
+const main: Subject[] = [timed('raw', raw), timed('handler', () => handler(event, context))];
+const beside: Subject[] = [timed('raw', raw), timed('naive', () => naive(event))];
+const emfPair: Subject[] = [fullTurn('emf-written', true), fullTurn('emf-dropped', false)];
+
+let warmupUs = 0;
+for (let i = 0; i < config.warmup; i++) for (const subject of main) warmupUs += await subject.run();
+for (let i = 0; i < config.warmup; i++) for (const subject of [...beside, ...(config.emf ? emfPair : [])]) await subject.run();
+// Enough requests for stable percentiles within the time budget (the warm-up shows what one round costs).
+const roundUs = warmupUs / Math.max(1, config.warmup);
+const requests = Math.max(config.minRequests, Math.min(config.maxRequests, Math.floor((config.budgetMs * 1000) / Math.max(1, roundUs))));
+const fewer = Math.max(config.minRequests, Math.floor(requests / 2));
+
+/** Runs the subjects `count` times each, alternating which goes first. */
+async function interleaved(list: readonly Subject[], count: number): Promise<Timing[]> {
+  const samples = list.map(() => [] as number[]);
+  for (let i = 0; i < count; i++) {
+    for (let k = 0; k < list.length; k++) {
+      const index = (i + k) % list.length;
+      samples[index]!.push(await list[index]!.run());
+    }
   }
+  return samples.map((values) => ({ p50: percentile(values, 50), p99: percentile(values, 99), n: values.length }));
 }
-process.stderr.write(`${JSON.stringify({ rawMs, handlerMs })}\n`);
+
+const [rawTiming, handlerTiming] = await interleaved(main, requests);
+const [besideRaw, naiveTiming] = await interleaved(beside, fewer);
+const emfTimings = config.emf ? await interleaved(emfPair, fewer) : undefined;
+const result: WorkerResult = {
+  raw: rawTiming!,
+  handler: handlerTiming!,
+  naive: naiveTiming!,
+  naiveRaw: besideRaw!,
+  ...(emfTimings === undefined ? {} : { emf: { written: emfTimings[0]!, dropped: emfTimings[1]!, lineBytes } }),
+  bodyBytes: Buffer.byteLength(body),
+};
+process.stderr.write(`${JSON.stringify(result)}\n`);
