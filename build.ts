@@ -9,7 +9,7 @@
  * 2. esbuild bundles functions/predict as an ES module (top-level await loads the model during Lambda's init;
  *    onnxruntime-node comes from the runtime layer through createRequire, which honours NODE_PATH; minified;
  *    source maps; target the oldest Node in package.json's engines). The AWS SDK is bundled into its own file,
- *    loaded only for a model in S3 (docs/performance.md has the measurements).
+ *    loaded only for a model in S3 (docs/PERFORMANCE.md has the measurements).
  * 3. The runtime layer holds onnxruntime-node for linux/<arch> only.
  * 4. The model goes into the function zip up to --zip-model-limit-mb, otherwise into a separate artifact for S3.
  * 5. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.

@@ -22,7 +22,7 @@ export interface FunctionConfig {
   readonly metricsNamespace: string;
   readonly functionName: string;
   readonly functionVersion: string;
-  /** Intra-op threads for onnxruntime; 1 unless measured otherwise (see docs/performance.md). */
+  /** Intra-op threads for onnxruntime; 1 unless measured otherwise (see docs/PERFORMANCE.md). */
   readonly intraOpThreads: number;
   readonly logLevel: LogLevel;
 }

@@ -40,7 +40,7 @@ const text = v.pipe(v.string(typed('a string')), v.regex(/\S/, 'must be a non-em
 
 /**
  * The manifest's shape. Valibot rather than zod: the same checks cost about 2.5 ms of module load instead of about
- * 8 ms in the bundled function (measured with `npm run bench`'s cold-start case; see docs/performance.md).
+ * 8 ms in the bundled function (measured with `npm run bench`'s cold-start case; see docs/PERFORMANCE.md).
  */
 const manifestSchema = v.object(
   {
