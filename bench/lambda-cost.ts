@@ -154,17 +154,26 @@ export function costSvg(rows: readonly CostRow[], caption: string): string {
   out.push(`<text transform="translate(16 ${margin.top + plotH / 2}) rotate(-90)" text-anchor="middle">USD per million predictions (log scale)</text>`);
   out.push(`<rect x="${margin.left}" y="${margin.top}" width="${plotW}" height="${plotH}" fill="none" stroke="#333333"/>`);
   const inputs = [...new Set(rows.map((r) => r.input))];
+  const drawn: { label: string; values: string }[] = [];
   let legendY = margin.top + 6;
   inputs.forEach((input, i) => {
     const colour = COLOURS[i % COLOURS.length]!;
     for (const arch of ARCHES) {
       const points = MEMORY_SIZES.map((mb) => rows.find((r) => r.input === input && r.arch === arch && r.memoryMb === mb)!);
       const dash = arch === 'x86_64' ? ' stroke-dasharray="6,4"' : '';
+      // Workloads billed the same (the one-millisecond minimum) draw one line; the legend says so.
+      const values = points.map((p) => p.lambdaPerMillion.toPrecision(6)).join(' ');
+      const same = drawn.find((d) => d.values === values);
+      drawn.push({ label: `${input}, ${arch}`, values });
       out.push(`<polyline fill="none" stroke="${colour}" stroke-width="2"${dash} points="${points.map((p) => `${x(p.memoryMb).toFixed(1)},${y(p.lambdaPerMillion).toFixed(1)}`).join(' ')}"/>`);
       for (const p of points) out.push(`<circle cx="${x(p.memoryMb).toFixed(1)}" cy="${y(p.lambdaPerMillion).toFixed(1)}" r="2.5" fill="${colour}"/>`);
       const lx = margin.left + plotW + 14;
       out.push(`<line x1="${lx}" y1="${legendY}" x2="${lx + 26}" y2="${legendY}" stroke="${colour}" stroke-width="2"${dash}/>`);
       out.push(`<text x="${lx + 32}" y="${legendY}" dominant-baseline="middle">${escapeXml(`${input}, ${arch}`)}</text>`);
+      if (same !== undefined) {
+        legendY += 13;
+        out.push(`<text x="${lx + 32}" y="${legendY}" dominant-baseline="middle" fill="#777777" font-size="10">${escapeXml(`(same line as ${same.label})`)}</text>`);
+      }
       legendY += 18;
     }
   });

@@ -195,6 +195,7 @@ try {
   const costInputs: CostInput[] = [
     { name: 'iris, 1 row', durationMs: ms('warm/iris/single'), predictionsPerRequest: 1, logBytesPerRequest: emfBytes },
     { name: 'digits-mlp, 1 row', durationMs: ms('warm/digits-mlp/single'), predictionsPerRequest: 1, logBytesPerRequest: emfBytes },
+    { name: 'breast-cancer, 100 rows', durationMs: ms('warm/breast-cancer/batch100'), predictionsPerRequest: 100, logBytesPerRequest: emfBatchBytes },
     { name: 'digits-mlp, 100 rows', durationMs: ms('warm/digits-mlp/batch100'), predictionsPerRequest: 100, logBytesPerRequest: emfBatchBytes },
   ];
   const rows = costRows(costInputs);

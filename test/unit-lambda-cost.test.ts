@@ -57,3 +57,9 @@ test('the Markdown table has a row per workload and memory size', (t) => {
   t.is(table.length, 2 + 2 * MEMORY_SIZES.length);
   t.true(table[2]!.startsWith('| model, 1 row | 512 MB |'));
 });
+
+test('the chart says when two workloads are billed the same and draw one line', (t) => {
+  const svg = costSvg(costRows([one, { ...one, name: 'other model, 1 row', durationMs: 0.25 }]), 'c');
+  t.true(svg.includes('(same line as model, 1 row, arm64)'));
+  t.true(svg.includes('(same line as model, 1 row, x86_64)'));
+});
