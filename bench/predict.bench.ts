@@ -34,7 +34,7 @@ import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { budgetMs: 3500, minRequests: 300, maxRequests: 2000, warmup: 100, coldRuns: 11, rieRuns: 5, rieWarm: 5, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
+  ? { budgetMs: 3500, minRequests: 300, maxRequests: 2000, warmup: 100, coldRuns: 21, rieRuns: 5, rieWarm: 5, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
   : { budgetMs: 15_000, minRequests: 1000, maxRequests: 10_000, warmup: 300, coldRuns: 21, rieRuns: 7, rieWarm: 20, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
 
 const TARGET_RATIO_WARM = 1.3;
