@@ -117,9 +117,9 @@ function escapeXml(text: string): string {
  * arm64 and dashed for x86_64, on a logarithmic dollar axis.
  */
 export function costSvg(rows: readonly CostRow[], caption: string): string {
-  const width = 760;
+  const width = 800;
   const height = 440;
-  const margin = { left: 78, right: 240, top: 48, bottom: 70 };
+  const margin = { left: 78, right: 280, top: 48, bottom: 70 };
   const plotW = width - margin.left - margin.right;
   const plotH = height - margin.top - margin.bottom;
   const values = rows.map((r) => r.lambdaPerMillion);
