@@ -100,7 +100,7 @@ test('exits 1 on a missing function or alias', async (t) => {
 test('npm run rollout promotes with --json, one event per line, exit 0', async (t) => {
   const bed = await createBed(moto.endpoint);
   const run = await runNpm('rollout', [...base(bed), '--to', '2', '--steps', '25,100', '--interval', '0.5', '--min-requests', '0', '--alarm-prefix', bed.alarmPrefix, '--json'], motoEnv(moto.endpoint));
-  t.is(run.code, 0, run.stderr);
+  t.is(run.code, 0, `${run.stdout}${run.stderr}`);
   const events = run.stdout.trim().split('\n').map((line) => JSON.parse(line) as Record<string, unknown>);
   t.deepEqual(events.map((e) => e['event']).filter((e) => e !== 'warning'), ['plan', 'step', 'analysis', 'step', 'promoted']);
   t.true(events.every((e) => typeof e['at'] === 'string' && typeof e['message'] === 'string'));

@@ -18,8 +18,8 @@ export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias
   --alarm-prefix <p>           any alarm whose name starts with <p> in ALARM rolls back (default: none checked)
   --min-requests <n>           requests the new version must serve in a step before it can pass; 0: alarms alone
                                decide (default: 100)
-  --max-wait <s>               a step short of traffic is extended up to this long, then rolled back
-                               (default: 3 x --interval)
+  --max-wait <s>               a step short of traffic is extended, one interval at a time, until it has been
+                               observed this long, then rolled back (default: 3 x --interval)
   --poll <s>                   how often alarms are read while a step waits (default: min(15, --interval))
   --namespace <ns>             the function's metrics namespace (default: its METRICS_NAMESPACE)
   --max-error-rate-increase <r>     (default: 0.01, one percentage point above the stable version)

@@ -223,7 +223,9 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
 
       const stepStart = now();
       let windowEnd = stepStart + options.intervalS * 1000;
-      for (;;) {
+      // Observation rounds, one interval each: counted rather than timed, so a slow API never cuts a step short.
+      const rounds = Math.max(1, Math.floor(options.maxWaitS / Math.max(options.intervalS, Number.EPSILON)));
+      for (let round = 1; ; round += 1) {
         while (now() < windowEnd) {
           await sleep(Math.min(options.pollS * 1000, Math.max(0, windowEnd - now())), deps.signal);
           const firing = await alarmsFiring();
@@ -231,6 +233,10 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
         }
         const firing = await alarmsFiring();
         if (firing.length > 0) return await rollBack(`alarm in ALARM during step ${index + 1} (${percent}%): ${alarmText(firing)}`, { step: index + 1, alarms: firing });
+        if (options.thresholds.minRequests === 0) {
+          report({ event: 'analysis', message: `step ${index + 1}: alarms stayed OK; no canary comparison (--min-requests 0)`, outcome: 'pass', step: index + 1, percent, comparisons: [], notes: ['--min-requests 0: alarms alone decide'] });
+          break;
+        }
         const window = await readWindow(deps.cloudwatch, { functionName: target.functionName, alias: options.alias, namespace }, [to, stable], new Date(stepStart), new Date(now()));
         const [canaryStats, stableStats] = window.stats as [typeof window.stats[0], typeof window.stats[0]];
         const verdict = analyse(canaryStats, stableStats, options.thresholds);
@@ -246,7 +252,7 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
           break;
         }
         const waited = (now() - stepStart) / 1000;
-        if (waited + options.intervalS > options.maxWaitS) {
+        if (round >= rounds) {
           report({ event: 'analysis', message: `step ${index + 1}: ${verdict.reason} after ${Math.round(waited)} s`, outcome: 'wait', ...detail });
           return await rollBack(`too little traffic to judge version ${to}: ${verdict.reason} in ${Math.round(waited)} s (--max-wait ${options.maxWaitS} s)`, { step: index + 1 });
         }
