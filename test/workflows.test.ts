@@ -207,14 +207,14 @@ test('every npm script the workflows run exists in package.json', (t) => {
       if (/\bnpm test\b/.test(step.run ?? '')) used.add('test');
     }
   }
-  t.deepEqual([...used].sort(), ['build', 'rollout', 'synth', 'test', 'typecheck']);
+  t.deepEqual([...used].sort(), ['build', 'lint', 'rollout', 'synth', 'test', 'typecheck']);
   for (const script of used) t.true(script in scripts, `npm run ${script} is not in package.json's scripts`);
 });
 
-test('ci type-checks, tests, builds and synthesizes, then uploads dist and cdktf.out', (t) => {
+test('ci type-checks, lints, tests, builds and synthesizes, then uploads dist and cdktf.out', (t) => {
   t.deepEqual(Object.keys(workflow('ci.yml').on).sort(), ['pull_request', 'push']);
   const list = steps('ci.yml');
-  const order = [/^npm ci\b/, /^npm run typecheck$/, /^npm test$/, /^npm run build$/, /^npm run synth$/].map((pattern) => runIndex(list, pattern));
+  const order = [/^npm ci\b/, /^npm run typecheck$/, /^npm run lint$/, /^npm test$/, /^npm run build$/, /^npm run synth$/].map((pattern) => runIndex(list, pattern));
   t.true(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)), `npm ci, typecheck, test, build, synth in order: ${order.join(', ')}`);
   const uploads = list.filter((step) => step.uses?.startsWith('actions/upload-artifact@')).map((step) => step.with?.['path']);
   t.deepEqual(uploads, ['dist/', 'cdktf.out/']);

@@ -39,7 +39,7 @@ export async function verifyBundle(dir: string): Promise<VerifiedBundle> {
   try {
     golden = JSON.parse(text) as typeof golden;
   } catch (error) {
-    throw new Error(`${goldenFile} is not valid JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`${goldenFile} is not valid JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   if (!Array.isArray(golden.inputs) || !Array.isArray(golden.outputs) || golden.inputs.length === 0 || golden.inputs.length !== golden.outputs.length) {
     throw new Error(`${goldenFile} must hold "inputs" and "outputs" arrays of the same non-zero length`);

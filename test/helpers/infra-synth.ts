@@ -17,6 +17,8 @@ import { InferenceFunction, type InferenceFunctionProps } from '../../infra/cons
 import { ServiceStack } from '../../infra/stacks/service-stack.js';
 import { runBuild } from './build.js';
 
+// Synthesized Terraform JSON is read by path in assertions; `any` keeps those reads short.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
 /** Testing.synth writes nothing; one outdir spares a temp dir per app. */
