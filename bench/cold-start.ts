@@ -52,7 +52,7 @@ function runEntry(args: string[], cwd: string, env: NodeJS.ProcessEnv, what: str
     if (child.status !== 0) throw new Error(`exit ${child.status}`);
     return JSON.parse(child.stderr) as Record<string, unknown>;
   } catch (error) {
-    throw new Error(`${what} failed (${error instanceof Error ? error.message : String(error)}): ${child.stderr.slice(0, 2000)}`);
+    throw new Error(`${what} failed (${error instanceof Error ? error.message : String(error)}): ${child.stderr.slice(0, 2000)}`, { cause: error });
   }
 }
 
