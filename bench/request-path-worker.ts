@@ -28,6 +28,8 @@ export interface WorkerConfig {
   readonly warmup: number;
   /** Also time the after-response work with the EMF line written and with it dropped. */
   readonly emf: boolean;
+  /** Time only the headline pair (raw, handler): the A/B harness (bench/ab.ts) needs nothing else. */
+  readonly pairOnly?: boolean;
 }
 
 export interface Timing {
@@ -145,7 +147,7 @@ const emfPair: Subject[] = [fullTurn('emf-written', true), fullTurn('emf-dropped
 
 let warmupUs = 0;
 for (let i = 0; i < config.warmup; i++) for (const subject of main) warmupUs += await subject.run();
-for (let i = 0; i < config.warmup; i++) for (const subject of [...beside, ...(config.emf ? emfPair : [])]) await subject.run();
+if (config.pairOnly !== true) for (let i = 0; i < config.warmup; i++) for (const subject of [...beside, ...(config.emf ? emfPair : [])]) await subject.run();
 // Enough requests for stable percentiles within the time budget (the warm-up shows what one round costs).
 const roundUs = warmupUs / Math.max(1, config.warmup);
 const requests = Math.max(config.minRequests, Math.min(config.maxRequests, Math.floor((config.budgetMs * 1000) / Math.max(1, roundUs))));
@@ -164,8 +166,8 @@ async function interleaved(list: readonly Subject[], count: number): Promise<Tim
 }
 
 const [rawTiming, handlerTiming] = await interleaved(main, requests);
-const [besideRaw, naiveTiming] = await interleaved(beside, fewer);
-const emfTimings = config.emf ? await interleaved(emfPair, fewer) : undefined;
+const [besideRaw, naiveTiming] = config.pairOnly === true ? [rawTiming, rawTiming] : await interleaved(beside, fewer);
+const emfTimings = config.emf && config.pairOnly !== true ? await interleaved(emfPair, fewer) : undefined;
 const result: WorkerResult = {
   raw: rawTiming!,
   handler: handlerTiming!,

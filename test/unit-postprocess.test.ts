@@ -176,3 +176,54 @@ test('escapes labels as JSON strings', (t) => {
   const quoted = { ...iris, labels: ['say "hi"', 'back\\slash', 'plain'] };
   t.deepEqual(toPredictResponse(quoted, 'iris@1', Float32Array.from([0.9, 0.05, 0.05]), 1)['prediction'], ['say "hi"']);
 });
+
+/** The body as the writer built it from strings before it wrote bytes: the text it must still give. */
+function referenceBody(manifest: Manifest, version: string, output: Float32Array, rows: number): string {
+  const tail = `,"model_version":${JSON.stringify(version)}}`;
+  if (manifest.task === 'regression') return `{"prediction":[${Array.from(output.subarray(0, rows), float32Text).join(',')}]${tail}`;
+  const labels = manifest.labels ?? [];
+  const width = labels.length;
+  const prediction: string[] = [];
+  const confidence: string[] = [];
+  const probabilities: string[] = [];
+  for (let r = 0; r < rows; r++) {
+    const row = Array.from(output.subarray(r * width, (r + 1) * width));
+    let best = 0;
+    for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
+    prediction.push(JSON.stringify(labels[best]));
+    confidence.push(float32Text(row[best]!));
+    probabilities.push(`[${row.map(float32Text).join(',')}]`);
+  }
+  return `{"prediction":[${prediction.join(',')}],"confidence":[${confidence.join(',')}],"probabilities":[${probabilities.join(',')}]${tail}`;
+}
+
+/** Outputs of every kind: random bit patterns (tiny, huge, negative, NaN, infinite), zeros and probabilities. */
+function mixedOutputs(seed: number, count: number): Float32Array {
+  const bits = Uint32Array.from(words(seed, count));
+  const values = new Float32Array(bits.buffer);
+  const random = Float32Array.from(words(seed + 1, count), (w) => w / 2 ** 32);
+  for (let i = 0; i < count; i += 3) values[i] = random[i]!;
+  for (let i = 1; i < count; i += 17) values[i] = 0;
+  return values;
+}
+
+test('writes the same body as the string writer for random outputs of a classifier', (t) => {
+  const output = mixedOutputs(21, 3 * 4000);
+  const writer = predictionWriter(iris, 'iris@1');
+  for (const rows of [1, 2, 100, 256, 4000]) t.is(writer(output, rows).body, referenceBody(iris, 'iris@1', output, rows), `${rows} rows`);
+});
+
+test('writes the same body as the string writer for random outputs of a regressor', (t) => {
+  const output = mixedOutputs(22, 5000);
+  const manifest = regressionManifest();
+  const writer = predictionWriter(manifest, 'price@3');
+  for (const rows of [1, 100, 5000]) t.is(writer(output, rows).body, referenceBody(manifest, 'price@3', output, rows), `${rows} rows`);
+});
+
+test('writes labels and a model version outside ASCII as UTF-8 text', (t) => {
+  const manifest = { ...iris, labels: ['setosa', 'versicolor 🌸', 'virginica é'] };
+  const output = Float32Array.from([0.1, 0.7, 0.2, 0.1, 0.2, 0.7, 0.9, 0.05, 0.05]);
+  const written = predictionWriter(manifest, 'iris@ü')(output, 3);
+  t.is(written.body, referenceBody(manifest, 'iris@ü', output, 3));
+  t.deepEqual((JSON.parse(written.body) as Record<string, unknown>)['prediction'], ['versicolor 🌸', 'virginica é', 'setosa']);
+});

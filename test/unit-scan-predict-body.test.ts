@@ -204,3 +204,21 @@ test('returns a batch of its own for each body: a later body does not change an 
   t.deepEqual([...first.data], [1, 2, 3, 4]);
   t.is(first.data.length, 4);
 });
+
+test('gives up on a body with any character outside ASCII, even one whose low byte reads as a digit', (t) => {
+  // U+0134's low byte is "4": a scanner reading bytes without this check would see [1, 2, 3, 4].
+  for (const body of ['{"features": [1, 2, 3, \u0134]}', '{"features": [1, 2, 3, 4]}\u00a0', '{"features": [1, 2, 3, 4], "é": 1}', '{"features": [1, 2, 3, 4]}\ud83c\udf38']) {
+    t.is(scan(body), undefined, body);
+  }
+});
+
+test('reads a body larger than its shared buffer, and the bodies after it', (t) => {
+  const rows = Array.from({ length: 256 }, (_, r) => [r, r + 0.5, -r, 1e-3]);
+  const padding = ' '.repeat(2 * 1024 * 1024);
+  const large = `{"instances": ${JSON.stringify(rows)}${padding}}`;
+  t.true(sameBatch(scan(large)!, reference(large)));
+  const small = '{"features": [5.1, 3.5, 1.4, 0.2]}';
+  t.true(sameBatch(scan(small)!, reference(small)));
+  const after = `{"instances": ${JSON.stringify(rows.slice(0, 3))}}`;
+  t.true(sameBatch(scan(after)!, reference(after)));
+});
