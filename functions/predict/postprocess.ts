@@ -101,23 +101,30 @@ export function float32Text(value: number): string {
 function decimalText(mantissa: number, power: number): string {
   const negative = mantissa < 0;
   let m = negative ? -mantissa : mantissa;
-  while (m % 10 === 0) {
-    m /= 10;
+  // Whole numbers of at most 10 digits: the division and the multiplication are exact.
+  let q = Math.floor(m / 10);
+  while (q * 10 === m) {
+    m = q;
+    q = Math.floor(m / 10);
     power--;
   }
   const digits = String(m);
   const length = digits.length;
   const point = length - power;
   let text: string;
-  if (point >= length && point <= 21) text = digits + '0'.repeat(point - length);
-  else if (point > 0 && point <= 21) text = `${digits.slice(0, point)}.${digits.slice(point)}`;
-  else if (point > -6 && point <= 0) text = `0.${'0'.repeat(-point)}${digits}`;
+  if (point === 0) text = `0.${digits}`;
+  else if (point > 0 && point < length) text = `${digits.slice(0, point)}.${digits.slice(point)}`;
+  else if (point > -6 && point < 0) text = `0.${ZEROS[-point]!}${digits}`;
+  else if (point >= length && point <= 21) text = digits + '0'.repeat(point - length);
   else {
     const e = point - 1;
     text = `${digits[0]!}${length > 1 ? `.${digits.slice(1)}` : ''}e${e < 0 ? '-' : '+'}${e < 0 ? -e : e}`;
   }
   return negative ? `-${text}` : text;
 }
+
+/** Runs of zeros after the point, for values from 1e-7 up to 0.1. */
+const ZEROS = ['', '0', '00', '000', '0000', '00000'];
 
 /** The 200 body as JSON text, and the confidences the metrics record. */
 export interface WrittenPrediction {
