@@ -56,18 +56,11 @@ const UPPER_E = 0x45;
 
 /** Where the scanner is in the body, between the steps of one scan. */
 let at = 0;
-/**
- * The body's bytes (UTF-8), followed by a 0 that no step accepts, as `charCodeAt` past the end gives NaN. Reading
- * a byte array costs less per character than `charCodeAt`; one buffer serves every scan and grows for a larger body.
- */
-let b = Buffer.allocUnsafe(64 * 1024);
-/** The largest shared buffer kept between scans (a body beyond it, up to Lambda's 6 MB, gets one of its own). */
-const KEEP_BYTES = 1024 * 1024;
 
-function skipSpace(): void {
-  let c = b[at]!;
+function skipSpace(s: string): void {
+  let c = s.charCodeAt(at);
   // JSON whitespace: space, tab, line feed, carriage return.
-  while (c <= 0x20 && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) c = b[++at]!;
+  while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++at);
 }
 
 /**
@@ -96,22 +89,22 @@ function decimalValue(mantissa: number, scale: number, negative: boolean, digits
  */
 function readRow(s: string, width: number, target: Float32Array, offset: number): boolean {
   let i = at;
-  if (b[i]! !== OPEN_BRACKET) return false;
-  let c = b[++i]!;
+  if (s.charCodeAt(i) !== OPEN_BRACKET) return false;
+  let c = s.charCodeAt(++i);
   for (let column = 0; column < width; column++) {
-    while (c <= 0x20 && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) c = b[++i]!;
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
     const start = i;
     const negative = c === MINUS;
-    if (negative) c = b[++i]!;
+    if (negative) c = s.charCodeAt(++i);
     let mantissa = 0;
     let scale = 0;
     if (c === ZERO) {
-      c = b[++i]!;
+      c = s.charCodeAt(++i);
       if (c >= ZERO && c <= NINE) return false; // a leading zero is not JSON
     } else if (c > ZERO && c <= NINE) {
       do {
         mantissa = mantissa * 10 + (c - ZERO);
-        c = b[++i]!;
+        c = s.charCodeAt(++i);
       } while (c >= ZERO && c <= NINE);
     } else {
       return false;
@@ -120,24 +113,24 @@ function readRow(s: string, width: number, target: Float32Array, offset: number)
     let digits = i - start;
     if (c === DOT) {
       const fraction = ++i;
-      c = b[i]!;
+      c = s.charCodeAt(i);
       if (!(c >= ZERO && c <= NINE)) return false;
       do {
         mantissa = mantissa * 10 + (c - ZERO);
-        c = b[++i]!;
+        c = s.charCodeAt(++i);
       } while (c >= ZERO && c <= NINE);
       scale = fraction - i;
       digits += i - fraction;
     }
     if (c === LOWER_E || c === UPPER_E) {
-      c = b[++i]!;
+      c = s.charCodeAt(++i);
       const negativeExponent = c === MINUS;
-      if (negativeExponent || c === PLUS) c = b[++i]!;
+      if (negativeExponent || c === PLUS) c = s.charCodeAt(++i);
       if (!(c >= ZERO && c <= NINE)) return false;
       let exponent = 0;
       do {
         if (exponent < 10_000) exponent = exponent * 10 + (c - ZERO);
-        c = b[++i]!;
+        c = s.charCodeAt(++i);
       } while (c >= ZERO && c <= NINE);
       scale += negativeExponent ? -exponent : exponent;
     }
@@ -145,9 +138,9 @@ function readRow(s: string, width: number, target: Float32Array, offset: number)
     // Values beyond float32 fail the comparison.
     if (!(Math.abs(value) <= FLOAT32_MAX)) return false;
     target[offset + column] = value;
-    while (c <= 0x20 && (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09)) c = b[++i]!;
+    while (c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09) c = s.charCodeAt(++i);
     if (c !== (column === width - 1 ? CLOSE_BRACKET : COMMA)) return false;
-    c = b[++i]!;
+    c = s.charCodeAt(++i);
   }
   at = i;
   return true;
@@ -155,10 +148,10 @@ function readRow(s: string, width: number, target: Float32Array, offset: number)
 
 /** `}` then nothing but whitespace. */
 function atEnd(s: string): boolean {
-  skipSpace();
-  if (b[at]! !== CLOSE_BRACE) return false;
+  skipSpace(s);
+  if (s.charCodeAt(at) !== CLOSE_BRACE) return false;
   at++;
-  skipSpace();
+  skipSpace(s);
   return at === s.length;
 }
 
@@ -168,59 +161,38 @@ export function predictBodyScanner(spec: FeatureSpec): PredictBodyScanner {
   if (width === 0) return () => undefined;
   // Rows are read here first, since their number is known only at the end; the batch gets an exact-size copy.
   const scratch = new Float32Array(width * spec.maxBatch);
-  const scan = (s: string): Batch | undefined => {
+  return (s) => {
     at = 0;
-    skipSpace();
-    if (b[at]! !== OPEN_BRACE) return undefined;
+    skipSpace(s);
+    if (s.charCodeAt(at) !== OPEN_BRACE) return undefined;
     at++;
-    skipSpace();
-    if (b[at]! !== QUOTE) return undefined;
+    skipSpace(s);
+    if (s.charCodeAt(at) !== QUOTE) return undefined;
     if (s.startsWith('"features"', at)) {
       at += 10;
-      skipSpace();
-      if (b[at++]! !== COLON) return undefined;
-      skipSpace();
+      skipSpace(s);
+      if (s.charCodeAt(at++) !== COLON) return undefined;
+      skipSpace(s);
       const data = new Float32Array(width);
       return readRow(s, width, data, 0) && atEnd(s) ? { rows: 1, data } : undefined;
     }
     if (!s.startsWith('"instances"', at)) return undefined;
     at += 11;
-    skipSpace();
-    if (b[at++]! !== COLON) return undefined;
-    skipSpace();
-    if (b[at++]! !== OPEN_BRACKET) return undefined;
+    skipSpace(s);
+    if (s.charCodeAt(at++) !== COLON) return undefined;
+    skipSpace(s);
+    if (s.charCodeAt(at++) !== OPEN_BRACKET) return undefined;
     let rows = 0;
     for (;;) {
       if (rows === spec.maxBatch) return undefined;
-      skipSpace();
+      skipSpace(s);
       if (!readRow(s, width, scratch, rows * width)) return undefined;
       rows++;
-      skipSpace();
-      const c = b[at++]!;
+      skipSpace(s);
+      const c = s.charCodeAt(at++);
       if (c === CLOSE_BRACKET) break;
       if (c !== COMMA) return undefined;
     }
     return atEnd(s) ? { rows, data: scratch.slice(0, rows * width) } : undefined;
   };
-  return (s) => {
-    // Room for the sentinel, and for a 4-byte character that would not fit: then the count differs from the
-    // length, as it does whenever the body holds anything outside ASCII (never part of the bodies read here).
-    const needed = s.length + 5;
-    if (needed <= b.length) return encode(s) ? scan(s) : undefined;
-    // A larger body gets a buffer of its own; the shared one grows only up to KEEP_BYTES.
-    const shared = b;
-    b = Buffer.allocUnsafe(needed);
-    try {
-      return encode(s) ? scan(s) : undefined;
-    } finally {
-      if (b.length > KEEP_BYTES) b = shared;
-    }
-  };
-}
-
-/** Writes `s` into the byte buffer with the sentinel after it; false when `s` is not all ASCII. */
-function encode(s: string): boolean {
-  if (b.write(s, 0, 'utf8') !== s.length) return false;
-  b[s.length] = 0;
-  return true;
 }
