@@ -24,7 +24,7 @@ test('is named live and starts on the version this deployment published', (t) =>
 });
 
 test('leaves the version and weights to the rollout', (t) => {
-  t.deepEqual(one(synthAlias(), 'aws_lambda_alias')['lifecycle'], { ignore_changes: ['function_version', 'routing_config'] });
+  t.deepEqual(one(synthAlias(), 'aws_lambda_alias')['lifecycle'], { ignore_changes: ['function_version', 'routing_config', 'description'] });
 });
 
 test('writes no weights by default', (t) => {

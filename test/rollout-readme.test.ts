@@ -40,6 +40,7 @@ test('the README walk-through promotes, rolls back and resumes as it says', asyn
     const expected = [
       /promoted: alias live serves version 2, no weights \(was 1\)/,
       /rolled back: alias live serves version 2 again, no weights\. Reason: alarm in ALARM during step 1 \(10%\): demo-predict-error-rate/,
+      /version 3 was rolled back before \(alias live's description: "rollout: rolled back version 3 at [^"]*demo-predict-error-rate[^"]*"\); publish a fixed version, or roll this one out again with --retry/,
       /alias live already routes 10\.0% to version 3 \(stable 2\): a rollout is in progress or was interrupted\. Resume it: npm run rollout -- .* --resume/,
       /step 1\/3: 10% of alias live on version 3 \(stable 2\), already set/,
       /promoted: alias live serves version 3, no weights \(was 2\)/,

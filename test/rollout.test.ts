@@ -262,3 +262,28 @@ test('refuses an alias on $LATEST, which Lambda cannot weight', async (t) => {
   const error = await t.throwsAsync(rollout(bed, []), { instanceOf: PreconditionError });
   t.regex(error?.message ?? '', /points at \$LATEST, not a published version/);
 });
+
+test('records a rollback on the alias and refuses that version next time, unless --retry', async (t) => {
+  const bed = await createBed(moto.endpoint);
+  const first = await rollout(bed, [], async (step, tick) => {
+    if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0, { errors: 50 }));
+  });
+  t.is(first.result.code, 2);
+  const { lambda } = clients(moto.endpoint);
+  const { GetAliasCommand } = await import('@aws-sdk/client-lambda');
+  const alias = await lambda.send(new GetAliasCommand({ FunctionName: bed.functionName, Name: bed.alias }));
+  lambda.destroy();
+  t.regex(alias.Description ?? '', /^rollout: rolled back version 2 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: canary analysis at step 1 \(10%\): error rate/);
+  t.true((alias.Description ?? '').length <= 256);
+
+  const again = await t.throwsAsync(rollout(bed, []), { instanceOf: PreconditionError });
+  t.regex(again?.message ?? '', /version 2 was rolled back before .*; publish a fixed version, or roll this one out again with --retry/);
+  t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
+
+  const retried = await rollout(bed, ['--retry', '--min-requests', '0', '--steps', '50,100']);
+  t.is(retried.result.code, 0, retried.result.message);
+  const { lambda: after } = clients(moto.endpoint);
+  const promoted = await after.send(new GetAliasCommand({ FunctionName: bed.functionName, Name: bed.alias }));
+  after.destroy();
+  t.regex(promoted.Description ?? '', /^rollout: promoted version 2 at .*: from version 1, steps 50,100$/);
+});

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { isPublishedVersion, PlanError, planSteps, readState, resumeIndex, rollbackRouting, routingAt, sameRouting, weightFor } from '../scripts/rollout/plan.js';
+import { isPublishedVersion, outcomeDescription, PlanError, rolledBackVersion, planSteps, readState, resumeIndex, rollbackRouting, routingAt, sameRouting, weightFor } from '../scripts/rollout/plan.js';
 
 test('accepts increasing percents that end at 100', (t) => {
   t.deepEqual(planSteps([10, 50, 100]), [10, 50, 100]);
@@ -63,4 +63,20 @@ test('knows a published version from $LATEST and aliases', (t) => {
   t.false(isPublishedVersion('$LATEST'));
   t.false(isPublishedVersion('live'));
   t.false(isPublishedVersion('07'));
+});
+
+test('records an outcome in an alias description within Lambda\'s 256 characters', (t) => {
+  const at = new Date('2026-11-27T22:40:01.123Z');
+  t.is(outcomeDescription('promoted', '8', at, 'from version 7'), 'rollout: promoted version 8 at 2026-11-27T22:40:01Z: from version 7');
+  const long = outcomeDescription('rolled back', '8', at, 'x'.repeat(400));
+  t.is(long.length, 256);
+  t.true(long.endsWith('…'));
+});
+
+test('reads back which version a description says was rolled back', (t) => {
+  const record = outcomeDescription('rolled back', '8', new Date(0), 'alarm');
+  t.deepEqual(rolledBackVersion(record), { version: '8', record });
+  t.is(rolledBackVersion(outcomeDescription('promoted', '8', new Date(0), '')), undefined);
+  t.is(rolledBackVersion('Serving alias; the rollout tool moves it between versions'), undefined);
+  t.is(rolledBackVersion(undefined), undefined);
 });

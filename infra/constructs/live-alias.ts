@@ -39,8 +39,9 @@ const ALIAS_NAME = /^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$/;
 
 /**
  * The `live` alias every caller invokes. Terraform creates it on the version this deployment published; from then
- * on the rollout tool owns which version it points at and its weights, so Terraform ignores changes to
- * `function_version` and `routing_config` (a deployment publishes a new version and leaves traffic where it is).
+ * on the rollout tool owns which version it points at, its weights and its description (where it records its last
+ * outcome), so Terraform ignores changes to `function_version`, `routing_config` and `description` (a deployment
+ * publishes a new version and leaves traffic where it is).
  */
 export class LiveAlias extends Construct {
   readonly alias: LambdaAlias;
@@ -76,11 +77,12 @@ export class LiveAlias extends Construct {
 
     this.alias = new LambdaAlias(this, 'alias', {
       name,
+      // The rollout writes its last outcome here ("rolled back version 8 at ..."), so it owns the description after creation.
       description: 'Serving alias; the rollout tool moves it between versions',
       functionName: props.fn.name,
       functionVersion: props.fn.version,
       ...(routing.length === 0 ? {} : { routingConfig: { additionalVersionWeights: weights } }),
-      lifecycle: { ignoreChanges: ['function_version', 'routing_config'] },
+      lifecycle: { ignoreChanges: ['function_version', 'routing_config', 'description'] },
     });
     this.provisioned =
       provisioned === undefined

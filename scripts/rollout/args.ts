@@ -31,6 +31,7 @@ export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias
   --json                       one JSON object per event on stdout
   --resume                     continue a rollout whose weights are on the alias
   --rollback                   put the alias back on its stable version, no weights
+  --retry                      roll out a version this alias already rolled back once (its description says so)
 
 exit: 0 promoted (or nothing to do), 2 rolled back, 1 could not run`;
 
@@ -75,6 +76,7 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
         json: { type: 'boolean', default: false },
         resume: { type: 'boolean', default: false },
         rollback: { type: 'boolean', default: false },
+        retry: { type: 'boolean', default: false },
         help: { type: 'boolean', short: 'h', default: false },
       },
     }));
@@ -130,6 +132,7 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
     dryRun: values['dry-run'],
     resume: values.resume,
     rollback: values.rollback,
+    retry: values.retry,
     json: values.json,
     help,
   });

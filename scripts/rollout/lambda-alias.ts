@@ -22,6 +22,8 @@ export interface AliasRef {
 /** The alias's routing and revision, for an UpdateAlias that fails if someone else moved it in between. */
 export interface AliasSnapshot extends AliasRouting {
   readonly revisionId?: string | undefined;
+  /** Where the rollout records its last outcome (plan.ts outcomeDescription). */
+  readonly description?: string | undefined;
 }
 
 function named(error: unknown, name: string): boolean {
@@ -31,7 +33,12 @@ function named(error: unknown, name: string): boolean {
 export async function readAlias(client: LambdaClient, ref: AliasRef): Promise<AliasSnapshot> {
   try {
     const alias = await client.send(new GetAliasCommand({ FunctionName: ref.functionName, Name: ref.alias }));
-    return { version: alias.FunctionVersion ?? '$LATEST', weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) }, revisionId: alias.RevisionId };
+    return {
+      version: alias.FunctionVersion ?? '$LATEST',
+      weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
+      revisionId: alias.RevisionId,
+      description: alias.Description,
+    };
   } catch (error) {
     if (named(error, 'ResourceNotFoundException')) {
       throw new PreconditionError(`alias ${ref.alias} of function ${ref.functionName} does not exist (${(error as Error).message}); check --function and --alias (the service stack's function_name and alias_name outputs)`);
@@ -76,10 +83,13 @@ export async function describeVersion(client: LambdaClient, functionName: string
   }
 }
 
-/** Moves the alias to `routing` unless it is there already; returns whether it called UpdateAlias. */
-export async function applyRouting(client: LambdaClient, ref: AliasRef, routing: AliasRouting): Promise<boolean> {
+/**
+ * Moves the alias to `routing` (and sets its description, when given, in the same call) unless it is there already;
+ * returns whether it called UpdateAlias.
+ */
+export async function applyRouting(client: LambdaClient, ref: AliasRef, routing: AliasRouting, description?: string): Promise<boolean> {
   const current = await readAlias(client, ref);
-  if (sameRouting(current, routing)) return false;
+  if (sameRouting(current, routing) && (description === undefined || description === current.description)) return false;
   await client.send(
     new UpdateAliasCommand({
       FunctionName: ref.functionName,
@@ -87,6 +97,7 @@ export async function applyRouting(client: LambdaClient, ref: AliasRef, routing:
       FunctionVersion: routing.version,
       RoutingConfig: { AdditionalVersionWeights: { ...routing.weights } },
       RevisionId: current.revisionId,
+      ...(description === undefined ? {} : { Description: description }),
     }),
   );
   return true;

@@ -86,6 +86,25 @@ export function sameRouting(a: AliasRouting, b: AliasRouting): boolean {
   return aKeys.every((v) => Math.abs((a.weights[v] ?? 0) - (b.weights[v] ?? 0)) < 10 ** -WEIGHT_DECIMALS);
 }
 
+/** Lambda's limit on an alias description. */
+const DESCRIPTION_MAX = 256;
+
+/**
+ * The alias's description records the last rollout's outcome, so a later run (a deploy that published nothing new,
+ * say) does not send traffic to a version that was already rolled back. Terraform ignores the description after
+ * creating the alias (infra/constructs/live-alias.ts).
+ */
+export function outcomeDescription(outcome: 'rolled back' | 'promoted', version: string, at: Date, detail: string): string {
+  const text = `rollout: ${outcome} version ${version} at ${at.toISOString().slice(0, 19)}Z: ${detail}`;
+  return text.length <= DESCRIPTION_MAX ? text : `${text.slice(0, DESCRIPTION_MAX - 1)}…`;
+}
+
+/** The version a description says was rolled back, and why; undefined when it records nothing of the kind. */
+export function rolledBackVersion(description: string | undefined): { version: string; record: string } | undefined {
+  const match = /^rollout: rolled back version ([1-9][0-9]*) at /.exec(description ?? '');
+  return match === null ? undefined : { version: match[1] as string, record: description as string };
+}
+
 /** Reads the rollout state from an alias; an alias split more ways than a rollout makes is refused. */
 export function readState(routing: AliasRouting): RolloutState {
   const extra = Object.entries(routing.weights).filter(([, weight]) => weight > 0);

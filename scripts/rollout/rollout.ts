@@ -13,7 +13,7 @@ import { analyse, type Thresholds } from './canary-analysis.js';
 import { readWindow } from './canary-metrics.js';
 import { PreconditionError, RolloutError } from './errors.js';
 import { applyRouting, describeVersion, provisionedConcurrency, readAlias, type AliasRef } from './lambda-alias.js';
-import { isPublishedVersion, readState, resumeIndex, rollbackRouting, routingAt, weightFor, type RolloutState } from './plan.js';
+import { isPublishedVersion, outcomeDescription, readState, resumeIndex, rolledBackVersion, rollbackRouting, routingAt, weightFor, type RolloutState } from './plan.js';
 
 export interface RolloutOptions {
   readonly functionName: string;
@@ -27,6 +27,8 @@ export interface RolloutOptions {
   /** A step with too little traffic is extended up to this long in total, then rolled back. */
   readonly maxWaitS: number;
   readonly alarmPrefix?: string | undefined;
+  /** Roll out a version the alias's description records as rolled back. */
+  readonly retry?: boolean | undefined;
   /** The function's EMF namespace; read from the new version's METRICS_NAMESPACE when absent. */
   readonly namespace?: string | undefined;
   readonly thresholds: Thresholds;
@@ -109,7 +111,7 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
       report({ event: 'unchanged', message: `alias ${options.alias} serves version ${stable} with no weights: nothing to roll back`, version: stable });
       return { code: 0, outcome: 'unchanged', message: 'nothing to roll back' };
     }
-    await applyRouting(deps.lambda, ref, rollbackRouting(stable));
+    await applyRouting(deps.lambda, ref, rollbackRouting(stable), outcomeDescription('rolled back', state.canary.version, new Date(now()), 'by request (--rollback)'));
     const message = `rolled back by request: alias ${options.alias} serves version ${stable} again; version ${state.canary.version} had ${(state.canary.weight * 100).toFixed(1)}%`;
     report({ event: 'rolled-back', message, stable, canary: state.canary.version, reason: 'requested' });
     return { code: 2, outcome: 'rolled-back', message };
@@ -140,6 +142,10 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
     }
     if (options.resume) {
       throw new PreconditionError(`alias ${options.alias} serves version ${stable} with no weights, so there is no rollout of version ${to} to resume; run without --resume to start one`);
+    }
+    const rolledBack = rolledBackVersion(initial.description);
+    if (rolledBack !== undefined && rolledBack.version === to && options.retry !== true) {
+      throw new PreconditionError(`version ${to} was rolled back before (alias ${options.alias}'s description: "${rolledBack.record}"); publish a fixed version, or roll this one out again with --retry`);
     }
   }
 
@@ -182,7 +188,7 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
   let shifted = state.canary !== undefined;
   const rollBack = async (reason: string, detail: Record<string, unknown>): Promise<RolloutResult> => {
     try {
-      await applyRouting(deps.lambda, ref, rollbackRouting(stable));
+      await applyRouting(deps.lambda, ref, rollbackRouting(stable), outcomeDescription('rolled back', to, new Date(now()), reason));
     } catch (error) {
       const message = `rollback of alias ${options.alias} to version ${stable} FAILED (${error instanceof Error ? error.message : String(error)}) after: ${reason}. Run: ${commands.rollback}`;
       report({ event: 'error', message, stable, canary: to });
@@ -199,7 +205,7 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
       const routing = routingAt(stable, to, percent);
       let changed: boolean;
       try {
-        changed = await applyRouting(deps.lambda, ref, routing);
+        changed = await applyRouting(deps.lambda, ref, routing, percent === 100 ? outcomeDescription('promoted', to, new Date(now()), `from version ${stable}, steps ${options.steps.join(',')}`) : undefined);
       } catch (error) {
         const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
         if (!shifted) throw new RolloutError(`could not move alias ${options.alias} to ${percent}% on version ${to}: ${text}; the alias is unchanged on version ${stable}`);
