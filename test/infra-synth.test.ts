@@ -39,8 +39,8 @@ test('npm run synth writes HCL for the bootstrap, dev and prod stacks', async (t
   }
 });
 
-test('the HCL leaves the alias version and weights to the rollout', async (t) => {
-  t.regex(await hcl('dev'), /resource "aws_lambda_alias" "[^"]+" \{[^]*?ignore_changes = \[\s*"function_version",\s*"routing_config",\s*\]/);
+test('the HCL leaves the alias version, weights and description to the rollout', async (t) => {
+  t.regex(await hcl('dev'), /resource "aws_lambda_alias" "[^"]+" \{[^]*?ignore_changes = \[\s*"function_version",\s*"routing_config",\s*"description",\s*\]/);
 });
 
 test('the HCL keeps state in the S3 backend with S3 locking', async (t) => {
