@@ -81,7 +81,7 @@ function queries(target: MetricsTarget, versions: readonly string[], wanted: rea
 }
 
 /** Runs the queries, following NextToken; returns each query's datapoints. */
-async function fetch(client: CloudWatchClient, list: MetricDataQuery[], start: Date, end: Date): Promise<Map<string, number[]>> {
+async function collect(client: CloudWatchClient, list: MetricDataQuery[], start: Date, end: Date): Promise<Map<string, number[]>> {
   const values = new Map<string, number[]>();
   let token: string | undefined;
   do {
@@ -105,11 +105,11 @@ export interface WindowStats {
 /** What each of `versions` did between `start` and `end`. */
 export async function readWindow(client: CloudWatchClient, target: MetricsTarget, versions: readonly string[], start: Date, end: Date): Promise<WindowStats> {
   const period = periodFor(start.getTime(), end.getTime());
-  const totals = await fetch(client, queries(target, versions, TOTALS, period), start, end);
+  const totals = await collect(client, queries(target, versions, TOTALS, period), start, end);
   let percentiles = new Map<string, number[]>();
   let percentileNote: string | undefined;
   try {
-    percentiles = await fetch(client, queries(target, versions, PERCENTILES, period), start, end);
+    percentiles = await collect(client, queries(target, versions, PERCENTILES, period), start, end);
   } catch (error) {
     percentileNote = `p99 query failed (${error instanceof Error ? error.name : 'error'}): the metrics service did not compute percentiles`;
   }

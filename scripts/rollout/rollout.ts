@@ -232,13 +232,13 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
       // Observation rounds, one interval each: counted rather than timed, so a slow API never cuts a step short.
       const rounds = Math.max(1, Math.floor(options.maxWaitS / Math.max(options.intervalS, Number.EPSILON)));
       for (let round = 1; ; round += 1) {
-        while (now() < windowEnd) {
-          await sleep(Math.min(options.pollS * 1000, Math.max(0, windowEnd - now())), deps.signal);
+        // Alarms are read after every poll, and at least once per round (an --interval of 0 waits not at all).
+        do {
+          const remaining = windowEnd - now();
+          if (remaining > 0) await sleep(Math.min(options.pollS * 1000, remaining), deps.signal);
           const firing = await alarmsFiring();
           if (firing.length > 0) return await rollBack(`alarm in ALARM during step ${index + 1} (${percent}%): ${alarmText(firing)}`, { step: index + 1, alarms: firing });
-        }
-        const firing = await alarmsFiring();
-        if (firing.length > 0) return await rollBack(`alarm in ALARM during step ${index + 1} (${percent}%): ${alarmText(firing)}`, { step: index + 1, alarms: firing });
+        } while (now() < windowEnd);
         if (options.thresholds.minRequests === 0) {
           report({ event: 'analysis', message: `step ${index + 1}: alarms stayed OK; no canary comparison (--min-requests 0)`, outcome: 'pass', step: index + 1, percent, comparisons: [], notes: ['--min-requests 0: alarms alone decide'] });
           break;
