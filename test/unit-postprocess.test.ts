@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { Manifest } from '../functions/predict/manifest.js';
-import { float32Text, float32ToNumber, predictionWriter } from '../functions/predict/postprocess.js';
+import { STRING_WRITER_MAX_VALUES, float32Text, float32ToNumber, predictionWriter } from '../functions/predict/postprocess.js';
 import { irisManifest, regressionManifest } from './helpers/unit-manifests.js';
 
 /** Deterministic pseudo-random 32-bit words (mulberry32), so a failure reproduces. */
@@ -59,52 +59,65 @@ test('float32ToNumber keeps the float32 extremes', (t) => {
   for (const v of [3.4028234663852886e38, 1.1754943508222875e-38, 1.401298464324817e-45]) t.is(Math.fround(float32ToNumber(v)), v);
 });
 
-/** What the body showed before float32Text wrote the digits itself: JSON.stringify's text of the short double. */
+/** What the body showed before the digits were written by hand: JSON.stringify's text of the short double. */
 function formatted(value: number): string {
   return Number.isFinite(value) ? String(float32ToNumber(value)) : 'null';
 }
 
-test('float32Text writes the text of float32ToNumber for random float32 bit patterns of both signs', (t) => {
-  const failures = randomFloat32s(11, 200_000).filter((v) => float32Text(v) !== formatted(v));
-  t.deepEqual(failures.slice(0, 5), []);
+const regressionWriter = predictionWriter(regressionManifest(), 'price@3');
+
+/**
+ * The text the WebAssembly writer gives each value, from one regression body holding them all (more values than
+ * the string writer takes).
+ */
+function writtenTexts(values: readonly number[]): string[] {
+  const padded = values.length > STRING_WRITER_MAX_VALUES ? values : [...values, ...new Array<number>(STRING_WRITER_MAX_VALUES + 1 - values.length).fill(0)];
+  const body = regressionWriter(Float32Array.from(padded), padded.length).body;
+  return body.slice('{"prediction":['.length, body.indexOf(']')).split(',').slice(0, values.length);
+}
+
+/** The values whose text, from the string writer (`float32Text`) or the WebAssembly writer, is not `formatted`'s. */
+function misformatted(values: readonly number[]): number[] {
+  const texts = writtenTexts(values);
+  return values.filter((v, i) => texts[i] !== formatted(v) || float32Text(v) !== formatted(v));
+}
+
+test('writes the text of float32ToNumber for random float32 bit patterns of both signs', (t) => {
+  t.deepEqual(misformatted(randomFloat32s(11, 200_000)).slice(0, 5), []);
 });
 
-test('float32Text writes the text of float32ToNumber next to every power of ten', (t) => {
+test('writes the text of float32ToNumber next to every power of ten', (t) => {
   const value = new Float32Array(1);
   const bits = new Uint32Array(value.buffer);
-  const failures: number[] = [];
+  const values: number[] = [];
   for (let k = -45; k <= 38; k++) {
     value[0] = Number(`1e${k}`);
     const centre = bits[0]!;
     for (let d = -64; d <= 64; d++) {
       bits[0] = centre + d;
-      for (const v of [value[0]!, -value[0]!]) if (float32Text(v) !== formatted(v)) failures.push(v);
+      values.push(value[0]!, -value[0]!);
     }
   }
-  t.deepEqual(failures.slice(0, 5), []);
+  t.deepEqual(misformatted(values).slice(0, 5), []);
 });
 
-test('float32Text writes the text of float32ToNumber for probabilities, and the forms the README shows', (t) => {
-  const failures: number[] = [];
-  for (const w of words(5, 50_000)) {
-    const p = Math.fround(w / 0xffffffff);
-    if (float32Text(p) !== formatted(p)) failures.push(p);
-  }
-  t.deepEqual(failures, []);
-  t.is(float32Text(Math.fround(0.9768071)), '0.9768071');
-  t.is(float32Text(Math.fround(1.3650329e-7)), '1.3650329e-7');
-  t.is(float32Text(Math.fround(142.36209)), '142.36209');
-  t.is(float32Text(16_777_216), '16777216');
-  t.is(float32Text(Math.fround(1e21)), '1e+21');
-  t.is(float32Text(Math.fround(-0.5)), '-0.5');
+test('writes the text of float32ToNumber for probabilities, and the forms the README shows', (t) => {
+  t.deepEqual(misformatted(Array.from(words(5, 50_000), (w) => Math.fround(w / 0xffffffff))), []);
+  const shown = ['0.9768071', '1.3650329e-7', '142.36209', '16777216', '1e+21', '-0.5'];
+  const values = [0.9768071, 1.3650329e-7, 142.36209, 16_777_216, 1e21, -0.5].map(Math.fround);
+  t.deepEqual(writtenTexts(values), shown);
+  t.deepEqual(values.map(float32Text), shown);
 });
 
-test('float32Text writes zero as 0 and non-finite values as null', (t) => {
-  t.is(float32Text(0), '0');
-  t.is(float32Text(-0), '0');
-  t.is(float32Text(Number.NaN), 'null');
-  t.is(float32Text(Number.POSITIVE_INFINITY), 'null');
-  t.is(float32Text(Number.NEGATIVE_INFINITY), 'null');
+test('writes zero as 0 and non-finite values as null', (t) => {
+  const values = [0, -0, Number.NaN, Number.POSITIVE_INFINITY, Number.NEGATIVE_INFINITY];
+  t.deepEqual(writtenTexts(values), ['0', '0', 'null', 'null', 'null']);
+  t.deepEqual(values.map(float32Text), ['0', '0', 'null', 'null', 'null']);
+});
+
+test('writes values outside 1e-14 to 1e28, which JavaScript formats, in place among the others', (t) => {
+  const values = [0.5, 1.362056723062387e-21, 0.25, -3.4028234663852886e38, 1.401298464324817e-45, 0.125].map(Math.fround);
+  t.deepEqual(writtenTexts(values), values.map(formatted));
 });
 
 const iris = irisManifest();
@@ -180,7 +193,7 @@ test('escapes labels as JSON strings', (t) => {
 /** The body as the writer built it from strings before it wrote bytes: the text it must still give. */
 function referenceBody(manifest: Manifest, version: string, output: Float32Array, rows: number): string {
   const tail = `,"model_version":${JSON.stringify(version)}}`;
-  if (manifest.task === 'regression') return `{"prediction":[${Array.from(output.subarray(0, rows), float32Text).join(',')}]${tail}`;
+  if (manifest.task === 'regression') return `{"prediction":[${Array.from(output.subarray(0, rows), formatted).join(',')}]${tail}`;
   const labels = manifest.labels ?? [];
   const width = labels.length;
   const prediction: string[] = [];
@@ -191,8 +204,8 @@ function referenceBody(manifest: Manifest, version: string, output: Float32Array
     let best = 0;
     for (let c = 1; c < width; c++) if (row[c]! > row[best]!) best = c;
     prediction.push(JSON.stringify(labels[best]));
-    confidence.push(float32Text(row[best]!));
-    probabilities.push(`[${row.map(float32Text).join(',')}]`);
+    confidence.push(formatted(row[best]!));
+    probabilities.push(`[${row.map(formatted).join(',')}]`);
   }
   return `{"prediction":[${prediction.join(',')}],"confidence":[${confidence.join(',')}],"probabilities":[${probabilities.join(',')}]${tail}`;
 }
@@ -226,4 +239,7 @@ test('writes labels and a model version outside ASCII as UTF-8 text', (t) => {
   const written = predictionWriter(manifest, 'iris@ü')(output, 3);
   t.is(written.body, referenceBody(manifest, 'iris@ü', output, 3));
   t.deepEqual((JSON.parse(written.body) as Record<string, unknown>)['prediction'], ['versicolor 🌸', 'virginica é', 'setosa']);
+  // Enough rows for the WebAssembly writer, which copies the labels' UTF-8 bytes.
+  const many = Float32Array.from({ length: 3 * 20 }, (_, i) => output[i % 9]!);
+  t.is(predictionWriter(manifest, 'iris@ü')(many, 20).body, referenceBody(manifest, 'iris@ü', many, 20));
 });

@@ -1,4 +1,5 @@
 import type { Manifest } from './manifest.js';
+import { bodyWriter } from './number-codec.js';
 
 /**
  * The shortest decimal of 6 to 9 significant digits that reads back as the same float32, so responses show `0.97`
@@ -132,11 +133,8 @@ export interface WrittenPrediction {
   readonly confidences: number[] | undefined;
 }
 
-/**
- * Returns a function that writes the `/predict` 200 body straight from the output tensor (row-major), with the
- * labels and model version serialized once: no intermediate objects on the request path.
- */
-export function predictionWriter(manifest: Manifest, modelVersion: string): (output: Float32Array, rows: number) => WrittenPrediction {
+/** Writes the body by concatenating strings: for a few values, cheaper than a call into WebAssembly. */
+function stringWriter(manifest: Manifest, modelVersion: string): (output: Float32Array, rows: number) => WrittenPrediction {
   const tail = `,"model_version":${JSON.stringify(modelVersion)}}`;
   if (manifest.task === 'regression') {
     return (output, rows) => {
@@ -179,4 +177,35 @@ export function predictionWriter(manifest: Manifest, modelVersion: string): (out
     }
     return { body: `{"prediction":[${prediction}],"confidence":[${confidence}],"probabilities":[${probabilities}]${tail}`, confidences };
   };
+}
+
+/**
+ * Up to this many output values a body is written with strings, above it in WebAssembly. Each call into the
+ * WebAssembly writer costs a copy in, a call and a `Buffer.toString` out, about 2 µs more than strings for a
+ * single row on a request path (docs/PERFORMANCE.md); from a few dozen values on, its 40 ns per value win.
+ */
+export const STRING_WRITER_MAX_VALUES = 24;
+
+/**
+ * Returns a function that writes the `/predict` 200 body straight from the output tensor (row-major): every value
+ * as the text of `float32ToNumber` (`float32Text`), `null` for NaN and infinities, the labels and model version
+ * serialized once. Small outputs are written with strings; larger ones in WebAssembly (number-codec.ts), which
+ * takes `float32Text`'s decisions itself for values from 1e-14 to 1e28 and calls `float32ToNumber` for the others.
+ * Both give the same text, byte for byte (test/unit-postprocess.test.ts).
+ */
+export function predictionWriter(manifest: Manifest, modelVersion: string): (output: Float32Array, rows: number) => WrittenPrediction {
+  const strings = stringWriter(manifest, modelVersion);
+  const width = manifest.task === 'regression' ? 1 : (manifest.labels ?? []).length;
+  const wasm = bodyWriter(
+    {
+      prediction: '{"prediction":[',
+      confidence: '],"confidence":[',
+      probabilities: '],"probabilities":[',
+      tail: `],"model_version":${JSON.stringify(modelVersion)}}`,
+      labels: manifest.task === 'regression' ? [] : (manifest.labels ?? []).map((label) => JSON.stringify(label)),
+    },
+    manifest.maxBatch,
+    { shortFloat32: float32ToNumber },
+  );
+  return (output, rows) => (rows * width <= STRING_WRITER_MAX_VALUES ? strings(output, rows) : wasm(output, rows));
 }
