@@ -1,10 +1,25 @@
-import test from 'ava';
-import { predictBodyScanner } from '../functions/predict/scan-predict-body.js';
+import test, { type ExecutionContext } from 'ava';
+import { predictBodyScanner, predictBodyScanners, type PredictBodyScanner } from '../functions/predict/scan-predict-body.js';
 import { featureSpec, parseJsonBody, parsePredictRequest, type Batch } from '../functions/predict/validate-request.js';
 import { irisManifest } from './helpers/unit-manifests.js';
 
 const spec = featureSpec(irisManifest());
-const scan = predictBodyScanner(spec);
+
+/** The two scanners, each alone whatever the body's length, and the one the handler uses, which picks by length. */
+function scannersFor(manifest = irisManifest()): [string, PredictBodyScanner][] {
+  const model = featureSpec(manifest);
+  const { text, bytes } = predictBodyScanners(model);
+  return [
+    ['JavaScript', text],
+    ['WebAssembly', bytes],
+    ['by length', predictBodyScanner(model)],
+  ];
+}
+
+/** One test per scanner: every case must hold for each. */
+function each(title: string, body: (t: ExecutionContext, scan: PredictBodyScanner, make: (manifest: ReturnType<typeof irisManifest>) => PredictBodyScanner) => void): void {
+  scannersFor().forEach(([kind, scan], i) => test(`${title} (${kind})`, (t) => body(t, scan, (manifest) => scannersFor(manifest)[i]![1])));
+}
 
 /** What the general path gives: JSON.parse, then validation into a Float32Array. */
 function reference(body: string): Batch {
@@ -55,14 +70,14 @@ function spellings(value: number, next: () => number): string[] {
   ].filter((s) => s !== 'Infinity' && s !== '-Infinity' && s !== 'NaN');
 }
 
-test('reads a single row exactly as JSON.parse and validation do', (t) => {
+each('reads a single row exactly as JSON.parse and validation do', (t, scan) => {
   const body = '{"features": [5.1, 3.5, 1.4, 0.2]}';
   const batch = scan(body);
   t.truthy(batch, 'the scanner reads the common single-row body');
   t.true(sameBatch(batch!, reference(body)));
 });
 
-test('reads a batch exactly as JSON.parse and validation do', (t) => {
+each('reads a batch exactly as JSON.parse and validation do', (t, scan) => {
   // A 20-digit literal on purpose: the scanner must round it to float32 exactly as JSON.parse does.
   // eslint-disable-next-line no-loss-of-precision
   const body = JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2], [6.7, 3, 5.2, 2.3], [-0, 0, 1e-3, 12345678901234567890]] });
@@ -72,17 +87,17 @@ test('reads a batch exactly as JSON.parse and validation do', (t) => {
   t.true(sameBatch(batch!, reference(body)));
 });
 
-test('keeps the sign of negative zero', (t) => {
+each('keeps the sign of negative zero', (t, scan) => {
   t.true(Object.is(scan('{"features": [-0, -0.0, -0e5, 0]}')!.data[0], -0));
   t.true(Object.is(scan('{"features": [-0, -0.0, -0e5, 0]}')!.data[2], -0));
 });
 
-test('accepts JSON whitespace anywhere between tokens', (t) => {
+each('accepts JSON whitespace anywhere between tokens', (t, scan) => {
   const body = ' \n{ "instances" :\t[ [ 1 , 2 ,3,4 ]\r\n, [5,6,7,8] ] }\n ';
   t.true(sameBatch(scan(body)!, reference(body)));
 });
 
-test('gives the float32 JSON.parse gives for random numbers in every common spelling', (t) => {
+each('gives the float32 JSON.parse gives for random numbers in every common spelling', (t, scan) => {
   const next = random(1);
   let checked = 0;
   for (let i = 0; i < 4000; i++) {
@@ -105,7 +120,7 @@ test('gives the float32 JSON.parse gives for random numbers in every common spel
   t.is(checked, 4000);
 });
 
-test('gives the float32 JSON.parse gives for random decimals of 1 to 40 digits', (t) => {
+each('gives the float32 JSON.parse gives for random decimals of 1 to 40 digits', (t, scan) => {
   const next = random(2);
   const failures: string[] = [];
   for (let i = 0; i < 20_000; i++) {
@@ -124,7 +139,7 @@ test('gives the float32 JSON.parse gives for random decimals of 1 to 40 digits',
   t.deepEqual(failures.slice(0, 5), []);
 });
 
-test('rounds exact float32 midpoints, and decimals a hair either side of them, as JSON.parse does', (t) => {
+each('rounds exact float32 midpoints, and decimals a hair either side of them, as JSON.parse does', (t, scan) => {
   const next = random(3);
   const pairs = new Float32Array(2);
   const bits = new Uint32Array(pairs.buffer);
@@ -146,14 +161,14 @@ test('rounds exact float32 midpoints, and decimals a hair either side of them, a
   t.deepEqual(failures.slice(0, 3), []);
 });
 
-test('reads integers past 2^53 as JSON.parse does', (t) => {
+each('reads integers past 2^53 as JSON.parse does', (t, scan) => {
   for (const text of ['9007199254740991', '9007199254740992', '9007199254740993', '18014398509481985', '123456789012345678901234567890']) {
     const body = `{"features":[${text},0,0,0]}`;
     t.true(sameBatch(scan(body)!, reference(body)), text);
   }
 });
 
-test('gives up on every body it does not fully recognise, leaving the decision to the general path', (t) => {
+each('gives up on every body it does not fully recognise, leaving the decision to the general path', (t, scan) => {
   const bodies = [
     '{"features": {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}}',
     '{"instances": [[1, 2, 3, 4], {"sepal_length": 5.1, "sepal_width": 3.5, "petal_length": 1.4, "petal_width": 0.2}]}',
@@ -192,27 +207,27 @@ test('gives up on every body it does not fully recognise, leaving the decision t
   for (const body of bodies) t.is(scan(body), undefined, body);
 });
 
-test('gives up on more rows than maxBatch', (t) => {
-  const small = predictBodyScanner(featureSpec(irisManifest({ maxBatch: 2 })));
+each('gives up on more rows than maxBatch', (t, _scan, make) => {
+  const small = make(irisManifest({ maxBatch: 2 }));
   t.is(small(JSON.stringify({ instances: [[1, 2, 3, 4], [1, 2, 3, 4], [1, 2, 3, 4]] })), undefined);
   t.is(small(JSON.stringify({ instances: [[1, 2, 3, 4], [1, 2, 3, 4]] }))?.rows, 2);
 });
 
-test('returns a batch of its own for each body: a later body does not change an earlier batch', (t) => {
+each('returns a batch of its own for each body: a later body does not change an earlier batch', (t, scan) => {
   const first = scan('{"instances": [[1, 2, 3, 4]]}')!;
   scan('{"instances": [[5, 6, 7, 8], [9, 10, 11, 12]]}');
   t.deepEqual([...first.data], [1, 2, 3, 4]);
   t.is(first.data.length, 4);
 });
 
-test('gives up on a body with any character outside ASCII, even one whose low byte reads as a digit', (t) => {
+each('gives up on a body with any character outside ASCII, even one whose low byte reads as a digit', (t, scan) => {
   // U+0134's low byte is "4": a scanner reading the body as Latin-1 bytes would see [1, 2, 3, 4].
   for (const body of ['{"features": [1, 2, 3, \u0134]}', '{"features": [1, 2, 3, 4]}\u00a0', '{"features": [1, 2, 3, 4], "é": 1}', '{"features": [1, 2, 3, 4]}\ud83c\udf38']) {
     t.is(scan(body), undefined, body);
   }
 });
 
-test('reads a 2 MB body, and the bodies after it', (t) => {
+each('reads a 2 MB body, and the bodies after it', (t, scan) => {
   const rows = Array.from({ length: 256 }, (_, r) => [r, r + 0.5, -r, 1e-3]);
   const padding = ' '.repeat(2 * 1024 * 1024);
   const large = `{"instances": ${JSON.stringify(rows)}${padding}}`;
