@@ -4,7 +4,6 @@ import { jsonResponse, jsonTextResponse, readHttpEvent, type HttpResponse } from
 import { Logger } from './logger.js';
 import { MetricsLogger, type RequestMetrics } from './metrics.js';
 import { loadModel, type LoadedModel } from './model-session.js';
-import { prepareCodec } from './number-codec.js';
 import { inferResponse, modelMetadata, parseInferRequest } from './oip.js';
 import { predictionWriter, type WrittenPrediction } from './postprocess.js';
 import { resolveRoute, type Route } from './router.js';
@@ -82,19 +81,14 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     new MetricsLogger({ namespace: config.metricsNamespace, functionName: config.functionName, functionVersion: config.functionVersion, modelVersion, write });
 
   const loadStart = performance.now();
-  // The number codec (number-codec.ts) compiles while the model loads, and its reader and writer are made before
-  // the first request; a failure there is a model that cannot be served, like a failed load.
-  const load =
-    configError === undefined
-      ? Promise.all([loadModel(config), prepareCodec()]).then(([model]) => ({ model, writePrediction: predictionWriter(model.manifest, model.version), scanBody: predictBodyScanner(model.spec) }))
-      : Promise.reject(configError);
+  const load = configError === undefined ? loadModel(config) : Promise.reject(configError);
   // Once settled, the state is read synchronously: no await on the request path.
   let settled: ModelState | undefined;
   const state: Promise<ModelState> = load.then(
-    ({ model, writePrediction, scanBody }) => {
+    (model) => {
       const loadMs = performance.now() - loadStart;
       logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
-      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction, scanBody };
+      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.manifest, model.version), scanBody: predictBodyScanner(model.spec) };
     },
     (error: unknown) => {
       logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });

@@ -30,24 +30,12 @@ interface CodecExports {
 }
 
 let compiled: WebAssembly.Module | undefined;
-let compiling: Promise<void> | undefined;
 
 /**
- * Starts compiling the codec on V8's background threads, so that a cold start can overlap it with loading the
- * model (the first WebAssembly compile of a process takes 1 to 3 ms here, engine start-up included). Settles once
- * the module is ready; never rejects (a failure is thrown again, with its cause, by the first codec made).
+ * Compiled once per process, when the first codec is made. Codecs are made on first use, so a function that only
+ * ever sees single rows never compiles it; the first large request pays 1 to 3 ms (V8's WebAssembly engine starting
+ * up, mostly) instead of every cold start.
  */
-export function prepareCodec(): Promise<void> {
-  compiling ??= WebAssembly.compile(Buffer.from(NUMBER_CODEC_WASM, 'base64')).then(
-    (module) => {
-      compiled ??= module;
-    },
-    () => undefined,
-  );
-  return compiling;
-}
-
-/** The compiled module: the one `prepareCodec` made, or compiled here and now. */
 function codecModule(): WebAssembly.Module {
   compiled ??= new WebAssembly.Module(Buffer.from(NUMBER_CODEC_WASM, 'base64'));
   return compiled;
@@ -107,6 +95,11 @@ export type RowScanner = (body: string) => { readonly rows: number; readonly dat
  * `maxBatch` rows (scan-predict-body.ts has the contract).
  */
 export function rowScanner(width: number, maxBatch: number): RowScanner {
+  let scan: RowScanner | undefined;
+  return (body) => (scan ??= makeRowScanner(width, maxBatch))(body);
+}
+
+function makeRowScanner(width: number, maxBatch: number): RowScanner {
   const codec = new CodecMemory(undefined);
   const rowsAt = codec.start;
   const bodyAt = align(rowsAt + maxBatch * width * 4);
@@ -114,7 +107,7 @@ export function rowScanner(width: number, maxBatch: number): RowScanner {
   return (body) => {
     // Only an ASCII body can be one of the common forms, so it needs as many bytes as it has UTF-16 units.
     if (body.length + 1 > bodyView.length) {
-      codec.ensure(bodyAt + body.length + PAGE);
+      codec.ensure(bodyAt + body.length + 1 + PAGE);
       bodyView = codec.bytes.subarray(bodyAt);
     }
     const { read, written } = encoder.encodeInto(body, bodyView);
@@ -150,6 +143,11 @@ const SCRATCH_BYTES = 64;
  * laid out for `rows` rows at once and grows for more.
  */
 export function bodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallbacks): BodyWriter {
+  let write: BodyWriter | undefined;
+  return (output, count) => (write ??= makeBodyWriter(texts, rows, fallbacks))(output, count);
+}
+
+function makeBodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallbacks): BodyWriter {
   const codec = new CodecMemory(fallbacks);
   const pieces = [texts.prediction, texts.confidence, texts.probabilities, texts.tail, ...texts.labels].map((text) => encoder.encode(text));
   const encoding = pieces.every((bytes) => bytes.every((b) => b < 0x80)) ? 'latin1' : 'utf8';
