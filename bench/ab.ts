@@ -6,6 +6,7 @@
  *
  *   tsx bench/ab.ts bundle <name>                 # bundles the working tree as build.ts does, into .cache/bench/ab/<name>
  *   tsx bench/ab.ts compare <nameA> <nameB> [--rounds 4] [--cases iris:1,iris:100,breast-cancer:1,breast-cancer:100]
+ *                                              [--no-runtime-turn]   # nothing between calls (the bench's runtime turn off)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,7 @@ if (command === 'bundle') {
       spelling: 'float32',
       emf: false,
       pairOnly: true,
+      runtimeTurn: !args.includes('--no-runtime-turn'),
       budgetMs: Number(option('budget', '1500')),
       minRequests: 300,
       maxRequests: 2000,
@@ -72,6 +74,6 @@ if (command === 'bundle') {
     console.log(`| ${model}, ${rows} row${rows === 1 ? '' : 's'} | ${text(ratios[0])} | ${text(ratios[1])} | ${(median(ratios[1]) / median(ratios[0])).toFixed(3)} |`);
   }
 } else {
-  console.error('usage: tsx bench/ab.ts bundle <name> | compare <nameA> <nameB> [--rounds n] [--cases model:rows,...] [--budget ms]');
+  console.error('usage: tsx bench/ab.ts bundle <name> | compare <nameA> <nameB> [--rounds n] [--cases model:rows,...] [--budget ms] [--no-runtime-turn]');
   process.exitCode = 1;
 }

@@ -71,7 +71,7 @@ try {
 
   // --- warm request path --------------------------------------------------------------------------------------
   const warm = (model: ModelName, rows: number, spelling: Spelling, emf: boolean): WorkerResult => {
-    const config: WorkerConfig = { functionDir, bundleDir: models[model].dir, rows, spelling, emf, ...settings };
+    const config: WorkerConfig = { functionDir, bundleDir: models[model].dir, rows, spelling, emf, runtimeTurn: true, ...settings };
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'request-path-worker.ts'), JSON.stringify(config)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
