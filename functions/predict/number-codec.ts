@@ -8,9 +8,10 @@ import { NUMBER_CODEC_WASM } from './number-codec-wasm.js';
  * value.
  *
  * The WebAssembly code takes the JavaScript code's decisions step for step (scan-predict-body.ts and
- * postprocess.ts document them) and asks JavaScript for the rare values it cannot decide alone: a long decimal
- * near a float32 rounding boundary (`Number()` gives the exact double), and an output outside 1e-14 to 1e28.
- * Each codec has its own memory, used only within one synchronous call, so overlapping requests never share bytes.
+ * postprocess.ts document them) and asks JavaScript for the rare values it cannot decide alone: a decimal of 19 or
+ * more digits, or a long one near a float32 rounding boundary (`Number()` gives the exact double), and an output
+ * outside 1e-14 to 1e28 (`float32ToNumber`). Each codec has its own memory, used only within one synchronous call,
+ * so overlapping requests never share bytes.
  */
 
 /** What the WebAssembly code asks JavaScript for. */
@@ -135,7 +136,7 @@ export type BodyWriter = (output: Float32Array, rows: number) => { readonly body
 
 /** Longest text of one float32 value (`-1.23456789e-38`), with room to spare, plus its comma. */
 const VALUE_BYTES = 24;
-/** Room the WebAssembly code uses past the end of what it writes, to place digits. */
+/** Spare room past the worst case computed from the above. */
 const SCRATCH_BYTES = 64;
 
 /**

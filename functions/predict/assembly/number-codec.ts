@@ -6,7 +6,8 @@ declare function exactNumber(start: usize, end: usize): f64;
 @external("env", "outOfRangeText")
 declare function outOfRangeText(value: f64, at: usize): i32;
 
-// Generated constant tables: see the comments where they are used.
+// Constant tables, written out once with Node (`Number('1e' + k)`, `Math.floor((e - 127) * Math.log10(2))`); a wrong
+// entry would fail the writer's tests next to every power of ten (test/unit-postprocess.test.ts).
 /** 1e0 to 1e22, each an exact double. */
 const POW10: usize = memory.data<f64>([1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22]);
 /** 10^k as the nearest double, for k from -46 to 39 (index k + 46). */
@@ -370,8 +371,8 @@ let lengthProbabilities: i32 = 0;
 let lengthTail: i32 = 0;
 
 /**
- * Where the fixed texts are: `table` holds 8 i32 (offset, length) pairs for `{"prediction":[`,
- * `],"confidence":[`, `],"probabilities":[`, and the tail (`],"model_version":"...`}`), then one pair per label.
+ * Where the fixed texts are: `table` holds (offset, length) pairs of i32, four for `{"prediction":[`,
+ * `],"confidence":[`, `],"probabilities":[` and the tail (`],"model_version":"..."}`), then one per label.
  */
 export function setTexts(table: usize): void {
   piecePrediction = load<i32>(table);
@@ -395,7 +396,6 @@ export function setTexts(table: usize): void {
  * row-major), written at `out`; each row's confidence (a short double) goes to `confidences`. Returns the end.
  */
 export function writeClassification(output: usize, rows: i32, width: i32, out: usize, confidences: usize): usize {
-  // Confidences and probabilities first, into the space after the predictions' worst case; labels are short.
   let p = piece(out, piecePrediction, lengthPrediction);
   for (let r = 0; r < rows; r++) {
     const base = output + (<usize>(r * width) << 2);
