@@ -75,7 +75,13 @@ async function readManifest(modelDir: string): Promise<Manifest> {
  * where the ONNX shape is symbolic.
  */
 export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
-  const [manifest, artifact] = await Promise.all([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256)]);
+  // Both at once, but a bad manifest is reported before a missing artifact whichever fails first: without a
+  // model.json the folder is not a bundle at all, and that is the error to fix first.
+  const [manifestRead, artifactRead] = await Promise.allSettled([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256)]);
+  if (manifestRead.status === 'rejected') throw manifestRead.reason;
+  if (artifactRead.status === 'rejected') throw artifactRead.reason;
+  const manifest = manifestRead.value;
+  const artifact = artifactRead.value;
   let session: ort.InferenceSession;
   try {
     session = await ort.InferenceSession.create(artifact.file, sessionOptions(config.intraOpThreads));
