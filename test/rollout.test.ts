@@ -101,9 +101,11 @@ test('promotes through every step when alarms stay OK and the canary matches the
 test('rolls back with exit 2 and names the alarm when one goes to ALARM mid-canary', async (t) => {
   const bed = await createBed(moto.endpoint);
   const alarm = bed.alarms[1] as string;
+  // The alarm fires in step 2's first wait, after that step's traffic: a step's wait may end after one tick when
+  // moto is slow (the traffic itself can outlast a 1.2 s step), and an alarm check always follows a wait.
   const run = await rollout(bed, ['--alarm-prefix', bed.alarmPrefix], async (step, tick) => {
     if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0));
-    if (step === 2 && tick === 1) await setAlarm(moto.endpoint, alarm, 'ALARM');
+    if (step === 2 && tick === 0) await setAlarm(moto.endpoint, alarm, 'ALARM');
   });
   t.is(run.result.code, 2);
   t.is(run.result.outcome, 'rolled-back');
