@@ -181,8 +181,9 @@ function stringWriter(manifest: Manifest, modelVersion: string): (output: Float3
 
 /**
  * Up to this many output values a body is written with strings, above it in WebAssembly. Each call into the
- * WebAssembly writer costs a copy in, a call and a `Buffer.toString` out, about 2 µs more than strings for a
- * single row on a request path (docs/PERFORMANCE.md); from a few dozen values on, its 40 ns per value win.
+ * WebAssembly writer costs a copy in, a call and a `Buffer.toString` out, 1 to 2 µs more than strings for a single
+ * row on a request path; at 100 rows it writes in half the time (docs/PERFORMANCE.md). The limit is a round number
+ * between those two measured cases, not a measured crossover.
  */
 export const STRING_WRITER_MAX_VALUES = 24;
 
