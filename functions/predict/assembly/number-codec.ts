@@ -391,6 +391,20 @@ export function setTexts(table: usize): void {
   return at + length;
 }
 
+/** The column of the row's highest probability at `row` (`width` float32): the first such; NaN never wins. */
+@inline function bestColumn(row: usize, width: i32): i32 {
+  let best = 0;
+  let top = load<f32>(row);
+  for (let c = 1; c < width; c++) {
+    const q = load<f32>(row + (<usize>c << 2));
+    if (q > top) {
+      best = c;
+      top = q;
+    }
+  }
+  return best;
+}
+
 /**
  * The `/predict` 200 body of a classifier from `rows` rows of `width` probabilities at `output` (float32,
  * row-major), written at `out`; each row's confidence (a short double) goes to `confidences`. Returns the end.
@@ -398,34 +412,15 @@ export function setTexts(table: usize): void {
 export function writeClassification(output: usize, rows: i32, width: i32, out: usize, confidences: usize): usize {
   let p = piece(out, piecePrediction, lengthPrediction);
   for (let r = 0; r < rows; r++) {
-    const base = output + (<usize>(r * width) << 2);
-    let best = 0;
-    let top = load<f32>(base);
-    for (let c = 1; c < width; c++) {
-      const q = load<f32>(base + (<usize>c << 2));
-      if (q > top) {
-        best = c;
-        top = q;
-      }
-    }
     if (r > 0) store<u8>(p++, 0x2c);
-    const label = labelTable + (<usize>best << 3);
+    const label = labelTable + (<usize>bestColumn(output + (<usize>(r * width) << 2), width) << 3);
     p = piece(p, load<i32>(label), load<i32>(label, 4));
   }
   p = piece(p, pieceConfidence, lengthConfidence);
   for (let r = 0; r < rows; r++) {
     const base = output + (<usize>(r * width) << 2);
-    let best = 0;
-    let top = load<f32>(base);
-    for (let c = 1; c < width; c++) {
-      const q = load<f32>(base + (<usize>c << 2));
-      if (q > top) {
-        best = c;
-        top = q;
-      }
-    }
     if (r > 0) store<u8>(p++, 0x2c);
-    p = float32Text(top, p);
+    p = float32Text(load<f32>(base + (<usize>bestColumn(base, width) << 2)), p);
     store<f64>(confidences + (<usize>r << 3), lastShort);
   }
   p = piece(p, pieceProbabilities, lengthProbabilities);
