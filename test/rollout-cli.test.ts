@@ -57,7 +57,8 @@ function cli(args: readonly string[], onEvent: (event: Record<string, unknown>, 
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal, stdout, stderr, events })));
+  // 'close', not 'exit': 'exit' can fire before the last chunks of output have been read.
+  return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, events })));
 }
 
 function base(bed: Bed): string[] {

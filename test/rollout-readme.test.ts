@@ -36,7 +36,7 @@ test('the README walk-through promotes, rolls back and resumes as it says', asyn
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => child.once('exit', resolve));
+    await new Promise((resolve) => child.once('close', resolve));
     const expected = [
       /promoted: alias live serves version 2, no weights \(was 1\)/,
       /rolled back: alias live serves version 2 again, no weights\. Reason: alarm in ALARM during step 1 \(10%\): demo-predict-error-rate/,

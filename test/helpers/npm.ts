@@ -18,6 +18,7 @@ export async function runNpm(script: string, args: readonly string[], env: Recor
   child.stderr.on('data', (chunk: Buffer) => {
     stderr += chunk.toString();
   });
-  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  // 'close', not 'exit': 'exit' can fire before the last chunks of stdout and stderr have been read.
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
   return { code, stdout, stderr };
 }
