@@ -25,7 +25,7 @@ async function predict(batch: number[][]): Promise<number[]> {
 
 test('predictions that overlap each get their own rows', async (t) => {
   const batches = [rows.slice(0, 3), rows.slice(10, 11), rows.slice(20, 25), rows.slice(30, 32)];
-  // Started together: onnxruntime runs each in a later turn of the event loop, while the others are being set up.
+  // Started together: each must copy its rows into the shared input buffer and run before the next one does.
   const together = await Promise.all(batches.map(predict));
   for (const [i, batch] of batches.entries()) t.deepEqual(together[i], await reference(batch), `batch ${i}`);
 });

@@ -5,6 +5,7 @@ import type { FunctionConfig } from './config.js';
 import { ModelBundleError, describeError } from './errors.js';
 import { checkManifestAgainstModel, checkOutputWidth, parseManifest, type Manifest, type ValueInfo } from './manifest.js';
 import { fetchModelArtifact, type LocalArtifact } from './model-source.js';
+import { openNativeSession, type NativeSession } from './native-session.js';
 import { featureSpec, type Batch, type FeatureSpec } from './validate-request.js';
 
 /** A raw output tensor, as the Open Inference Protocol routes return it. */
@@ -48,10 +49,6 @@ export function sessionOptions(intraOpThreads: number): ort.InferenceSession.Ses
   };
 }
 
-function valueInfo(metadata: readonly ort.InferenceSession.ValueMetadata[]): ValueInfo[] {
-  return metadata.map((m) => (m.isTensor ? { name: m.name, isTensor: true, type: m.type, shape: [...m.shape] } : { name: m.name, isTensor: false }));
-}
-
 async function readManifest(modelDir: string): Promise<Manifest> {
   const file = path.join(modelDir, 'model.json');
   let text: string;
@@ -82,28 +79,27 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   if (artifactRead.status === 'rejected') throw artifactRead.reason;
   const manifest = manifestRead.value;
   const artifact = artifactRead.value;
-  let session: ort.InferenceSession;
+  let session: NativeSession;
   try {
-    session = await ort.InferenceSession.create(artifact.file, sessionOptions(config.intraOpThreads));
+    session = openNativeSession(artifact.file, sessionOptions(config.intraOpThreads));
   } catch (error) {
+    if (error instanceof ModelBundleError) throw error;
     throw new ModelBundleError(`model ${manifest.name}: onnxruntime cannot load ${artifact.origin} (${describeError(error)})`, { cause: error });
   }
-  const inputs = valueInfo(session.inputMetadata);
-  const outputs = valueInfo(session.outputMetadata);
+  const { inputs, outputs } = session;
   checkManifestAgainstModel(manifest, inputs, outputs);
 
   const width = manifest.features.length;
   const feed = (batch: Batch) => ({ [manifest.input]: new ort.Tensor('float32', batch.data, [batch.rows, width]) });
-  const only = [manifest.output];
+  const only = { [manifest.output]: null };
+  const allTensors = Object.fromEntries(outputs.filter((o) => o.isTensor).map((o) => [o.name, null] as const));
 
   // Prepared inputs: one buffer for the largest batch, and per row count a tensor over its start, made on first
   // use. A prediction copies its rows in rather than handing onnxruntime a new array and tensor each time (less
-  // work per run, no new ArrayBuffer for the garbage collector; docs/PERFORMANCE.md). onnxruntime reads the buffer
-  // in a later turn of the event loop, so a prediction that starts while another is running (npm start can
-  // overlap requests; Lambda never does) uses its own array.
+  // work per run, no new ArrayBuffer for the garbage collector; docs/PERFORMANCE.md). The native run is
+  // synchronous, so no other prediction can touch the buffer while onnxruntime reads it.
   const prepared = new Float32Array(manifest.maxBatch * width);
   const preparedFeeds = new Map<number, Record<string, ort.Tensor>>();
-  let preparedInUse = false;
   const preparedFeed = (rows: number) => {
     let feeds = preparedFeeds.get(rows);
     if (feeds === undefined) {
@@ -111,6 +107,11 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
       preparedFeeds.set(rows, feeds);
     }
     return feeds;
+  };
+  const predict = (batch: Batch): Float32Array => {
+    if (batch.rows > manifest.maxBatch) return session.run(feed(batch), only)[manifest.output]!.data as Float32Array;
+    prepared.set(batch.data);
+    return session.run(preparedFeed(batch.rows), only)[manifest.output]!.data as Float32Array;
   };
 
   const model: LoadedModel = {
@@ -120,22 +121,13 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     inputs,
     outputs,
     artifact,
+    // Async to callers, so an onnxruntime error is a rejection like any other.
     async predict(batch) {
-      if (preparedInUse || batch.rows > manifest.maxBatch) {
-        const result = await session.run(feed(batch), only);
-        return result[manifest.output]!.data as Float32Array;
-      }
-      preparedInUse = true;
-      try {
-        prepared.set(batch.data);
-        const result = await session.run(preparedFeed(batch.rows), only);
-        return result[manifest.output]!.data as Float32Array;
-      } finally {
-        preparedInUse = false;
-      }
+      return predict(batch);
     },
     async run(batch, names) {
-      const result = await session.run(feed(batch), names.length > 0 ? [...names] : session.outputNames);
+      const fetches = names.length > 0 ? Object.fromEntries(names.map((name) => [name, null] as const)) : allTensors;
+      const result = session.run(feed(batch), fetches);
       return Object.entries(result).map(([name, tensor]) => ({ name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] }));
     },
   };
