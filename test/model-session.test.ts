@@ -15,12 +15,12 @@ test.before(async () => {
 
 /** The model's output for `batch` through the path that builds a fresh tensor every time (the OIP route's). */
 async function reference(batch: number[][]): Promise<number[]> {
-  const [tensor] = await model.run({ rows: batch.length, data: Float32Array.from(batch.flat()) }, ['probabilities']);
+  const [tensor] = model.run({ rows: batch.length, data: Float32Array.from(batch.flat()) }, ['probabilities']);
   return Array.from(tensor!.data as Float32Array);
 }
 
 async function predict(batch: number[][]): Promise<number[]> {
-  return Array.from(await model.predict({ rows: batch.length, data: Float32Array.from(batch.flat()) }));
+  return Array.from(model.predict({ rows: batch.length, data: Float32Array.from(batch.flat()) }));
 }
 
 test('predictions that overlap each get their own rows', async (t) => {

@@ -25,10 +25,13 @@ export interface LoadedModel {
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
   readonly artifact: LocalArtifact;
-  /** Runs a batch and returns the manifest's output, row-major. */
-  predict(batch: Batch): Promise<Float32Array>;
-  /** Runs a batch and returns the named outputs (all when `names` is empty). */
-  run(batch: Batch, names: readonly string[]): Promise<OutputTensor[]>;
+  /**
+   * Runs a batch and returns the manifest's output, row-major. Synchronous, as onnxruntime's native run is: the
+   * request path needs no promise for it. Throws what onnxruntime throws.
+   */
+  predict(batch: Batch): Float32Array;
+  /** Runs a batch and returns the named outputs (all when `names` is empty). Synchronous, like `predict`. */
+  run(batch: Batch, names: readonly string[]): OutputTensor[];
 }
 
 /**
@@ -121,18 +124,15 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     inputs,
     outputs,
     artifact,
-    // Async to callers, so an onnxruntime error is a rejection like any other.
-    async predict(batch) {
-      return predict(batch);
-    },
-    async run(batch, names) {
+    predict,
+    run(batch, names) {
       const fetches = names.length > 0 ? Object.fromEntries(names.map((name) => [name, null] as const)) : allTensors;
       const result = session.run(feed(batch), fetches);
       return Object.entries(result).map(([name, tensor]) => ({ name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] }));
     },
   };
 
-  const probe = await model.predict({ rows: 1, data: new Float32Array(width) });
+  const probe = model.predict({ rows: 1, data: new Float32Array(width) });
   checkOutputWidth(manifest, probe.length);
   return model;
 }

@@ -57,7 +57,7 @@ export async function verifyBundle(dir: string): Promise<VerifiedBundle> {
       if (values.length !== width) throw new Error(`golden.json inputs[${start + r}] has ${values.length} values; model ${manifest.name} expects ${width}`);
       data.set(values, r * width);
     });
-    const output = await model.predict({ rows: rows.length, data });
+    const output = model.predict({ rows: rows.length, data });
     rows.forEach((_, r) => {
       const raw: unknown = golden.outputs instanceof Array ? golden.outputs[start + r] : undefined;
       const expected = perRow === 1 && typeof raw === 'number' ? [raw] : numbers(raw, `golden.json outputs[${start + r}]`);
