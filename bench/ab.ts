@@ -46,7 +46,8 @@ if (command === 'bundle') {
       budgetMs: Number(option('budget', '1500')),
       minRequests: 300,
       maxRequests: 2000,
-      warmup: 100,
+      warmupCalls: 5000,
+      warmupMs: 1500,
     };
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'request-path-worker.ts'), JSON.stringify(config)], {
       cwd: root,

@@ -12,6 +12,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../functions/predict/model-session.js';
+import { openNativeSession } from '../functions/predict/native-session.js';
 import { httpEvent } from '../scripts/lambda-event.js';
 import { checkPrediction, percentile, readBundle, requestBody, type Spelling } from './bench-data.js';
 
@@ -25,7 +26,12 @@ export interface WorkerConfig {
   readonly budgetMs: number;
   readonly minRequests: number;
   readonly maxRequests: number;
-  readonly warmup: number;
+  /**
+   * Warm-up calls per subject before anything is kept, cut short after `warmupMs`. V8 keeps optimising the
+   * handler's code for thousands of calls; a short warm-up times a mix of tiers (docs/PERFORMANCE.md).
+   */
+  readonly warmupCalls: number;
+  readonly warmupMs: number;
   /** Also time the after-response work with the EMF line written and with it dropped. */
   readonly emf: boolean;
   /** Time only the headline pair (raw, handler): the A/B harness (bench/ab.ts) needs nothing else. */
@@ -50,6 +56,11 @@ export interface WorkerResult {
   readonly naive: Timing;
   /** Raw session.run in the naive handler's loop, its baseline. */
   readonly naiveRaw: Timing;
+  /**
+   * onnxruntime-node's native call on a session of its own, in the naive handler's loop: what the handler calls
+   * instead of session.run (functions/predict/native-session.ts), so the wrapper's share of the baseline shows.
+   */
+  readonly native: Timing;
   readonly emf?: { readonly written: Timing; readonly dropped: Timing; readonly lineBytes: number };
   readonly bodyBytes: number;
 }
@@ -94,9 +105,15 @@ async function naive(e: { body?: string }): Promise<Response> {
   };
 }
 
+/** The engine's native call, as the handler makes it, without session.run's wrapper and its setImmediate turn. */
+const nativeSession = openNativeSession(path.join(config.bundleDir, 'model.onnx'), sessionOptions(1));
+const nativeFetches = { [manifest.output]: null };
+const native = async () => nativeSession.run(preparedFeeds, nativeFetches);
+
 // Fail loudly before timing anything: every subject must give the model's answer for these rows.
 const rawOutput = (await raw())[manifest.output]!.data as Float32Array;
 checkPrediction(bundle, config.rows, 'raw session.run', rawOutput);
+checkPrediction(bundle, config.rows, 'native run', (await native())[manifest.output]!.data as Float32Array);
 for (const [name, answer] of [
   ['handler', await handler(event, context)],
   ['hand-written handler', await naive(event)],
@@ -137,22 +154,22 @@ interface Subject {
   run(): Promise<number>;
 }
 /**
- * One call, timed to its answer, then the next event-loop turn (where the handler writes its EMF line). With
- * `quiet`, stdout writes are dropped for the call and that turn: the line is still built, not written. The write is
- * a system call, and in this loop nothing else makes one between two calls, so its cost, and the colder caches it
- * leaves the next call, would land on the next call, whichever subject that is; in Lambda the runtime's own HTTP
- * calls to fetch the next event stand between. The `emf/*` cases time the write on its own.
+ * One call, timed to its answer, then the next event-loop turn (where the handler writes its EMF line). The headline
+ * pair runs with stdout writes dropped (`dropWrite`, installed for its whole loop, warm-up included): the line is
+ * still built, not written. The write is a system call, and in this loop nothing else makes one between two calls,
+ * so its cost, and the colder caches it leaves the next call, would land on the next call, whichever subject that
+ * is; in Lambda the runtime's own HTTP calls to fetch the next event stand between. The `emf/*` cases time the
+ * write on its own. Swapping `process.stdout.write` around every call instead cost the handler 3 to 4 µs of its
+ * own (the call site in the handler saw two functions), which is the bench's doing, not the handler's.
  */
-const timed = (name: string, call: (event: unknown) => Promise<unknown>, quiet = false): Subject => ({
+const timed = (name: string, call: (event: unknown) => Promise<unknown>): Subject => ({
   name,
   async run() {
     const next = config.runtimeTurn === true ? runtimeTurn() : event;
-    if (quiet) process.stdout.write = dropWrite;
     const t = now();
     await call(next);
     const us = (now() - t) * 1000;
     await nextTurn();
-    process.stdout.write = realWrite;
     return us;
   },
 });
@@ -171,19 +188,11 @@ const fullTurn = (name: string, write: boolean): Subject => ({
   },
 });
 
-// Three loops, each a pair interleaved: what runs between two calls changes a 30 µs figure, so the headline pair
-// (raw, handler) alternates with nothing else.
-const main: Subject[] = [timed('raw', raw), timed('handler', (next) => handler(next, context), true)];
-const beside: Subject[] = [timed('raw', raw), timed('naive', (next) => naive(next as { body?: string }))];
+// Three loops: what runs between two calls changes a 30 µs figure, so the headline pair (raw, handler) alternates
+// with nothing else; the hand-written handler and the native call share the second loop with raw.
+const main: Subject[] = [timed('raw', raw), timed('handler', (next) => handler(next, context))];
+const beside: Subject[] = [timed('raw', raw), timed('naive', (next) => naive(next as { body?: string })), timed('native', native)];
 const emfPair: Subject[] = [fullTurn('emf-written', true), fullTurn('emf-dropped', false)];
-
-let warmupUs = 0;
-for (let i = 0; i < config.warmup; i++) for (const subject of main) warmupUs += await subject.run();
-if (config.pairOnly !== true) for (let i = 0; i < config.warmup; i++) for (const subject of [...beside, ...(config.emf ? emfPair : [])]) await subject.run();
-// Enough requests for stable percentiles within the time budget (the warm-up shows what one round costs).
-const roundUs = warmupUs / Math.max(1, config.warmup);
-const requests = Math.max(config.minRequests, Math.min(config.maxRequests, Math.floor((config.budgetMs * 1000) / Math.max(1, roundUs))));
-const fewer = Math.max(config.minRequests, Math.floor(requests / 2));
 
 /**
  * Calls per subject in a row. Two sessions evict each other's working set from the CPU's caches: a raw call right
@@ -195,6 +204,21 @@ const fewer = Math.max(config.minRequests, Math.floor(requests / 2));
  * left behind (its EMF line, written in the next turn, included).
  */
 const RUN = 10;
+
+/**
+ * Runs the subjects in runs of `RUN` calls until each has made `warmupCalls` calls or `warmupMs` has passed, and
+ * returns the time of one call of each, summed (what one round of `interleaved` costs per kept sample).
+ */
+async function warmUp(list: readonly Subject[]): Promise<number> {
+  const deadline = now() + config.warmupMs;
+  let calls = 0;
+  let totalUs = 0;
+  do {
+    for (const subject of list) for (let call = 0; call < RUN; call++) totalUs += await subject.run();
+    calls += RUN;
+  } while (calls < config.warmupCalls && now() < deadline);
+  return totalUs / calls;
+}
 
 /** Runs the subjects in runs of `RUN` calls until each has `count` kept samples, alternating which goes first. */
 async function interleaved(list: readonly Subject[], count: number): Promise<Timing[]> {
@@ -212,14 +236,22 @@ async function interleaved(list: readonly Subject[], count: number): Promise<Tim
   return samples.map((values) => ({ p50: percentile(values, 50), p99: percentile(values, 99), n: values.length }));
 }
 
+process.stdout.write = dropWrite;
+const roundUs = await warmUp(main);
+// Enough requests for stable percentiles within the time budget (the warm-up shows what one round costs).
+const requests = Math.max(config.minRequests, Math.min(config.maxRequests, Math.floor((config.budgetMs * 1000) / Math.max(1, roundUs))));
+const fewer = Math.max(config.minRequests, Math.floor(requests / 2));
 const [rawTiming, handlerTiming] = await interleaved(main, requests);
-const [besideRaw, naiveTiming] = config.pairOnly === true ? [rawTiming, rawTiming] : await interleaved(beside, fewer);
+process.stdout.write = realWrite;
+if (config.pairOnly !== true) await warmUp([...beside, ...(config.emf ? emfPair : [])]);
+const [besideRaw, naiveTiming, nativeTiming] = config.pairOnly === true ? [rawTiming, rawTiming, rawTiming] : await interleaved(beside, fewer);
 const emfTimings = config.emf && config.pairOnly !== true ? await interleaved(emfPair, fewer) : undefined;
 const result: WorkerResult = {
   raw: rawTiming!,
   handler: handlerTiming!,
   naive: naiveTiming!,
   naiveRaw: besideRaw!,
+  native: nativeTiming!,
   ...(emfTimings === undefined ? {} : { emf: { written: emfTimings[0]!, dropped: emfTimings[1]!, lineBytes } }),
   bodyBytes: Buffer.byteLength(body),
 };
