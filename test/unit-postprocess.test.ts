@@ -176,6 +176,30 @@ test('returns the confidences the metrics record, one per row', (t) => {
   t.deepEqual(written.confidences, [0.97, 0.7]);
 });
 
+test('returns the body\'s confidence texts for the metrics, from both writers', (t) => {
+  const output = Float32Array.from(words(31, 3 * 256), (w) => w / 2 ** 32);
+  const writer = predictionWriter(iris, 'iris@1');
+  for (const rows of [1, 2, 8, 9, 100, 256]) {
+    const written = writer(output, rows);
+    const body = JSON.parse(written.body) as { confidence: number[] };
+    t.is(written.confidenceText, written.confidences!.map(String).join(','), `${rows} rows`);
+    t.deepEqual(JSON.parse(`[${written.confidenceText!}]`), body.confidence, `${rows} rows`);
+  }
+});
+
+test('returns no confidence texts when a confidence is not finite, from both writers', (t) => {
+  const writer = predictionWriter(iris, 'iris@1');
+  for (const rows of [2, 100]) {
+    const output = new Float32Array(3 * rows).fill(0.3);
+    output[3] = Number.NaN;
+    output[4] = Number.NaN;
+    output[5] = Number.NaN;
+    const written = writer(output, rows);
+    t.is(written.confidenceText, undefined, `${rows} rows`);
+    t.true(written.body.includes('null'));
+  }
+});
+
 test('returns no confidences for a regressor', (t) => {
   t.is(predictionWriter(regressionManifest(), 'price@3')(Float32Array.from([1]), 1).confidences, undefined);
 });
@@ -238,8 +262,11 @@ test('writes labels and a model version outside ASCII as UTF-8 text', (t) => {
   const output = Float32Array.from([0.1, 0.7, 0.2, 0.1, 0.2, 0.7, 0.9, 0.05, 0.05]);
   const written = predictionWriter(manifest, 'iris@ü')(output, 3);
   t.is(written.body, referenceBody(manifest, 'iris@ü', output, 3));
+  t.is(written.confidenceText, written.confidences!.map(String).join(','));
   t.deepEqual((JSON.parse(written.body) as Record<string, unknown>)['prediction'], ['versicolor 🌸', 'virginica é', 'setosa']);
   // Enough rows for the WebAssembly writer, which copies the labels' UTF-8 bytes.
   const many = Float32Array.from({ length: 3 * 20 }, (_, i) => output[i % 9]!);
-  t.is(predictionWriter(manifest, 'iris@ü')(many, 20).body, referenceBody(manifest, 'iris@ü', many, 20));
+  const fromBytes = predictionWriter(manifest, 'iris@ü')(many, 20);
+  t.is(fromBytes.body, referenceBody(manifest, 'iris@ü', many, 20));
+  t.is(fromBytes.confidenceText, fromBytes.confidences!.map(String).join(','));
 });

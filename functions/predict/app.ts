@@ -58,6 +58,7 @@ interface Outcome {
   readonly inferenceMs?: number | undefined;
   readonly batchSize?: number | undefined;
   readonly confidences?: readonly number[] | undefined;
+  readonly confidenceText?: string | undefined;
   readonly error?: string | undefined;
 }
 
@@ -127,6 +128,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
       inferenceMs: outcome.inferenceMs,
       batchSize: outcome.batchSize,
       confidences: outcome.confidences,
+      confidenceText: outcome.confidenceText,
       coldStart: first,
       modelLoadMs: first && loaded.ok ? loaded.loadMs : undefined,
       error: outcome.error,
@@ -165,7 +167,7 @@ function serve(route: Route, body: () => string, loaded: ModelState): Outcome {
       const output = model.predict(batch);
       const inferenceMs = performance.now() - t0;
       const written = loaded.writePrediction(output, batch.rows);
-      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: batch.rows, confidences: written.confidences };
+      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: batch.rows, confidences: written.confidences, confidenceText: written.confidenceText };
     }
     case 'GET /v2/health/live':
       return { response: jsonResponse(200, { live: true }) };

@@ -22,6 +22,12 @@ export interface RequestMetrics {
   readonly batchSize?: number | undefined;
   /** One per classified row. */
   readonly confidences?: readonly number[] | undefined;
+  /**
+   * The same confidences as JSON number texts, comma-separated, every one finite: the response body's own texts
+   * (postprocess.ts). When given, the record uses them instead of formatting each number again; `String()` of 100
+   * doubles costs about 13 µs, more than writing a 100-row body.
+   */
+  readonly confidenceText?: string | undefined;
   /** Present on the first invocation of a container. */
   readonly modelLoadMs?: number | undefined;
   readonly coldStart?: boolean | undefined;
@@ -80,6 +86,22 @@ function confidenceList(values: readonly number[], from: number, to: number): st
   return `${out}]`;
 }
 
+/** `text` (JSON numbers separated by commas) cut into JSON arrays of at most 100 values each. */
+function textLists(text: string): string[] {
+  const lists: string[] = [];
+  let start = 0;
+  let count = 0;
+  for (let comma = text.indexOf(','); comma !== -1; comma = text.indexOf(',', comma + 1)) {
+    if (++count === MAX_VALUES_PER_METRIC) {
+      lists.push(`[${text.slice(start, comma)}]`);
+      start = comma + 1;
+      count = 0;
+    }
+  }
+  lists.push(`[${text.slice(start)}]`);
+  return lists;
+}
+
 export class MetricsLogger {
   /** Everything after the timestamp up to the first member, per metric set; built once per set. */
   readonly #prefixes = new Map<number, string>();
@@ -122,10 +144,15 @@ export class MetricsLogger {
       mask |= BATCH;
       members += `,"BatchSize":${m.batchSize}`;
     }
-    const confidences = m.confidences;
-    if (confidences !== undefined && confidences.length > 0) {
+    const confidences = m.confidences ?? [];
+    const count = confidences.length;
+    const text = m.confidenceText;
+    const lists = text === undefined || count === 0 ? undefined : count <= MAX_VALUES_PER_METRIC ? [`[${text}]`] : textLists(text);
+    /** The k-th list of at most 100 confidences. */
+    const list = (k: number) => lists?.[k] ?? confidenceList(confidences, k * MAX_VALUES_PER_METRIC, Math.min(count, (k + 1) * MAX_VALUES_PER_METRIC));
+    if (count > 0) {
       mask |= CONFIDENCE;
-      members += `,"PredictionConfidence":${confidenceList(confidences, 0, Math.min(confidences.length, MAX_VALUES_PER_METRIC))}`;
+      members += `,"PredictionConfidence":${list(0)}`;
     }
     if (m.status >= 400) {
       if (m.status === 503) {
@@ -152,11 +179,8 @@ export class MetricsLogger {
     const head = `{"_aws":{"Timestamp":${timestamp}`;
     this.#write(head + this.#prefix(mask) + members + request);
 
-    if (confidences !== undefined) {
-      for (let from = MAX_VALUES_PER_METRIC; from < confidences.length; from += MAX_VALUES_PER_METRIC) {
-        const values = confidenceList(confidences, from, Math.min(confidences.length, from + MAX_VALUES_PER_METRIC));
-        this.#write(`${head}${this.#prefix(CONFIDENCE)},"PredictionConfidence":${values}${request}`);
-      }
+    for (let k = 1; k * MAX_VALUES_PER_METRIC < count; k++) {
+      this.#write(`${head}${this.#prefix(CONFIDENCE)},"PredictionConfidence":${list(k)}${request}`);
     }
   }
 }

@@ -131,8 +131,14 @@ export interface BodyTexts {
   readonly labels: readonly string[];
 }
 
-/** A body and, for a classifier, each row's confidence as a short double. */
-export type BodyWriter = (output: Float32Array, rows: number) => { readonly body: string; readonly confidences: number[] | undefined };
+/**
+ * A body and, for a classifier, each row's confidence as a short double and, when all are finite, the body's
+ * confidence texts (postprocess.ts's `WrittenPrediction`).
+ */
+export type BodyWriter = (
+  output: Float32Array,
+  rows: number,
+) => { readonly body: string; readonly confidences: number[] | undefined; readonly confidenceText: string | undefined };
 
 /** Longest text of one float32 value (`-1.23456789e-38`), with room to spare, plus its comma. */
 const VALUE_BYTES = 24;
@@ -188,13 +194,23 @@ function makeBodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallback
     codec.floats.set(output.length === values ? output : output.subarray(0, values), outputAt / 4);
     if (width === 0) {
       const end = codec.exports.writeRegression(outputAt, count, bodyAt);
-      return { body: codec.bytes.toString(encoding, bodyAt, end), confidences: undefined };
+      return { body: codec.bytes.toString(encoding, bodyAt, end), confidences: undefined, confidenceText: undefined };
     }
     const end = codec.exports.writeClassification(outputAt, count, width, bodyAt, confidencesAt);
     const first = confidencesAt / 8;
     // A loop, not Array.from: for a hundred rows Array.from takes longer than writing the body.
     const confidences = new Array<number>(count);
-    for (let r = 0; r < count; r++) confidences[r] = codec.doubles[first + r]!;
-    return { body: codec.bytes.toString(encoding, bodyAt, end), confidences };
+    let finite = true;
+    for (let r = 0; r < count; r++) {
+      const confidence = codec.doubles[first + r]!;
+      confidences[r] = confidence;
+      finite &&= Number.isFinite(confidence);
+    }
+    const body = codec.bytes.toString(encoding, bodyAt, end);
+    // The confidence section, between its fixed texts: no label's JSON text can contain them (a label's quotes are
+    // escaped), so the first of each is the section's.
+    const from = body.indexOf(texts.confidence) + texts.confidence.length;
+    const confidenceText = finite ? body.slice(from, body.indexOf(texts.probabilities, from)) : undefined;
+    return { body, confidences, confidenceText };
   };
 }
