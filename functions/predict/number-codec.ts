@@ -26,7 +26,7 @@ interface CodecExports {
   shortSlot(): number;
   scanPredictBody(body: number, length: number, width: number, maxBatch: number, target: number): number;
   setTexts(table: number): void;
-  writeClassification(output: number, rows: number, width: number, out: number, confidences: number): number;
+  writeClassification(output: number, rows: number, width: number, out: number, confidences: number, columns: number): number;
   writeRegression(output: number, rows: number, out: number): number;
 }
 
@@ -179,10 +179,12 @@ function makeBodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallback
   const outputAt = align(at);
   let capacity = 0;
   let confidencesAt = 0;
+  let columnsAt = 0;
   let bodyAt = 0;
   const layOut = (count: number) => {
     confidencesAt = align(outputAt + count * valuesPerRow * 4);
-    bodyAt = align(confidencesAt + count * 8);
+    columnsAt = align(confidencesAt + count * 8);
+    bodyAt = align(columnsAt + count * 8);
     codec.ensure(bodyAt + fixed + count * rowBytes + SCRATCH_BYTES);
     capacity = count;
   };
@@ -196,7 +198,7 @@ function makeBodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallback
       const end = codec.exports.writeRegression(outputAt, count, bodyAt);
       return { body: codec.bytes.toString(encoding, bodyAt, end), confidences: undefined, confidenceText: undefined };
     }
-    const end = codec.exports.writeClassification(outputAt, count, width, bodyAt, confidencesAt);
+    const end = codec.exports.writeClassification(outputAt, count, width, bodyAt, confidencesAt, columnsAt);
     const first = confidencesAt / 8;
     // A loop, not Array.from: for a hundred rows Array.from takes longer than writing the body.
     const confidences = new Array<number>(count);

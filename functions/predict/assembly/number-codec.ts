@@ -198,14 +198,20 @@ let lastShort: f64 = 0;
   return x - r >= 0.5 ? r + 1 : r;
 }
 
+/** "00" to "99": two digits per division by 100 halve the chain of divisions a number's digits wait on. */
+const DIGIT_PAIRS: usize = memory.data<u8>([48, 48, 48, 49, 48, 50, 48, 51, 48, 52, 48, 53, 48, 54, 48, 55, 48, 56, 48, 57, 49, 48, 49, 49, 49, 50, 49, 51, 49, 52, 49, 53, 49, 54, 49, 55, 49, 56, 49, 57, 50, 48, 50, 49, 50, 50, 50, 51, 50, 52, 50, 53, 50, 54, 50, 55, 50, 56, 50, 57, 51, 48, 51, 49, 51, 50, 51, 51, 51, 52, 51, 53, 51, 54, 51, 55, 51, 56, 51, 57, 52, 48, 52, 49, 52, 50, 52, 51, 52, 52, 52, 53, 52, 54, 52, 55, 52, 56, 52, 57, 53, 48, 53, 49, 53, 50, 53, 51, 53, 52, 53, 53, 53, 54, 53, 55, 53, 56, 53, 57, 54, 48, 54, 49, 54, 50, 54, 51, 54, 52, 54, 53, 54, 54, 54, 55, 54, 56, 54, 57, 55, 48, 55, 49, 55, 50, 55, 51, 55, 52, 55, 53, 55, 54, 55, 55, 55, 56, 55, 57, 56, 48, 56, 49, 56, 50, 56, 51, 56, 52, 56, 53, 56, 54, 56, 55, 56, 56, 56, 57, 57, 48, 57, 49, 57, 50, 57, 51, 57, 52, 57, 53, 57, 54, 57, 55, 57, 56, 57, 57]);
+
 /** Writes the decimal digits of `m` so that they end just before `stop`. */
 @inline function digitsBefore(m: u32, stop: usize): void {
   let p = stop;
-  do {
-    const q = m / 10;
-    store<u8>(--p, <u8>(0x30 + (m - q * 10)));
+  while (m >= 100) {
+    const q = m / 100;
+    p -= 2;
+    store<u16>(p, load<u16>(DIGIT_PAIRS + (<usize>(m - q * 100) << 1)));
     m = q;
-  } while (m != 0);
+  }
+  if (m >= 10) store<u16>(p - 2, load<u16>(DIGIT_PAIRS + (<usize>m << 1)));
+  else store<u8>(p - 1, <u8>(0x30 + m));
 }
 
 @inline function digitCount(m: u32): i32 {
@@ -406,33 +412,60 @@ export function setTexts(table: usize): void {
 }
 
 /**
- * The `/predict` 200 body of a classifier from `rows` rows of `width` probabilities at `output` (float32,
- * row-major), written at `out`; each row's confidence (a short double) goes to `confidences`. Returns the end.
+ * Copies a value's text of `length` bytes (at most 24) from `from` to `at`, which lies after it, as three 8-byte
+ * moves: cheaper than `memory.copy` for a few bytes. Up to 24 bytes are written; the ones past `length` are
+ * overwritten by what follows (the caller leaves room past the end).
  */
-export function writeClassification(output: usize, rows: i32, width: i32, out: usize, confidences: usize): usize {
+@inline function valueCopy(at: usize, from: usize, length: i32): usize {
+  store<u64>(at, load<u64>(from));
+  store<u64>(at, load<u64>(from, 8), 8);
+  store<u64>(at, load<u64>(from, 16), 16);
+  return at + <usize>length;
+}
+
+/**
+ * The `/predict` 200 body of a classifier from `rows` rows of `width` probabilities at `output` (float32,
+ * row-major), written at `out`; each row's confidence (a short double) goes to `confidences`. `columns` is room for
+ * two i32 per row (its best column, and its confidence text's length). Returns the end. A row's confidence is its best probability, so that probability's
+ * text is copied from the confidence written before rather than written again.
+ */
+export function writeClassification(output: usize, rows: i32, width: i32, out: usize, confidences: usize, columns: usize): usize {
   let p = piece(out, piecePrediction, lengthPrediction);
   for (let r = 0; r < rows; r++) {
     if (r > 0) store<u8>(p++, 0x2c);
-    const label = labelTable + (<usize>bestColumn(output + (<usize>(r * width) << 2), width) << 3);
+    const best = bestColumn(output + (<usize>(r * width) << 2), width);
+    store<i32>(columns + (<usize>r << 3), best);
+    const label = labelTable + (<usize>best << 3);
     p = piece(p, load<i32>(label), load<i32>(label, 4));
   }
   p = piece(p, pieceConfidence, lengthConfidence);
+  const texts = p;
   for (let r = 0; r < rows; r++) {
     const base = output + (<usize>(r * width) << 2);
+    const slot = columns + (<usize>r << 3);
     if (r > 0) store<u8>(p++, 0x2c);
-    p = float32Text(load<f32>(base + (<usize>bestColumn(base, width) << 2)), p);
+    const start = p;
+    p = float32Text(load<f32>(base + (<usize>load<i32>(slot) << 2)), p);
+    store<i32>(slot, <i32>(p - start), 4);
     store<f64>(confidences + (<usize>r << 3), lastShort);
   }
+  // Row r's confidence text, followed by its comma.
+  let text = texts;
   p = piece(p, pieceProbabilities, lengthProbabilities);
   for (let r = 0; r < rows; r++) {
     const base = output + (<usize>(r * width) << 2);
+    const slot = columns + (<usize>r << 3);
+    const best = load<i32>(slot);
+    const length = load<i32>(slot, 4);
     store<u8>(p++, r > 0 ? 0x2c : 0x5b);
     if (r > 0) store<u8>(p++, 0x5b);
     for (let c = 0; c < width; c++) {
       if (c > 0) store<u8>(p++, 0x2c);
-      p = float32Text(load<f32>(base + (<usize>c << 2)), p);
+      if (c == best) p = valueCopy(p, text, length);
+      else p = float32Text(load<f32>(base + (<usize>c << 2)), p);
     }
     store<u8>(p++, 0x5d);
+    text += <usize>length + 1;
   }
   return piece(p, pieceTail, lengthTail);
 }
