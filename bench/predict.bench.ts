@@ -34,8 +34,8 @@ import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { budgetMs: 3500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 21, rieRuns: 5, rieWarm: 5, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
-  : { budgetMs: 15_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieRuns: 7, rieWarm: 20, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
+  ? { budgetMs: 3500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 21, rieRuns: 9, rieWarm: 5, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
+  : { budgetMs: 15_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieRuns: 11, rieWarm: 20, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
 
 const TARGET_RATIO_WARM = 1.3;
 const TARGET_RATIO_COLD = 1.2;
