@@ -60,6 +60,30 @@ test('a binary content type arrives base64-encoded and still predicts', async (t
   t.deepEqual(((await response.json()) as Record<string, unknown>)['prediction'], ['virginica']);
 });
 
+test('an Open Inference Protocol request with binary tensor data over HTTP answers with binary outputs', async (t) => {
+  const rows = (await readGolden('iris')).inputs.slice(0, 2);
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: 'float_input', shape: [2, 4], datatype: 'FP32', parameters: { binary_data_size: 32 } }],
+      outputs: [{ name: 'probabilities', parameters: { binary_data: true } }],
+    }),
+  );
+  const response = await fetch(`${server('iris').url}/v2/models/iris/infer`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(header.length) },
+    body: Buffer.concat([header, Buffer.from(Float32Array.from(rows.flat()).buffer)]),
+  });
+  t.is(response.status, 200);
+  t.is(response.headers.get('content-type'), 'application/octet-stream');
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const length = Number(response.headers.get('inference-header-content-length'));
+  const json = JSON.parse(bytes.subarray(0, length).toString()) as { outputs: { name: string; parameters: { binary_data_size: number } }[] };
+  t.deepEqual(json.outputs.map((o) => [o.name, o.parameters.binary_data_size]), [['probabilities', 24]]);
+  const probabilities = new Float32Array(Uint8Array.from(bytes.subarray(length)).buffer);
+  const golden = (await readGolden('iris')).outputs.slice(0, 2).flat() as number[];
+  t.true(maxAbsDiff([...probabilities], golden) <= 1e-4);
+});
+
 test('a 7 MB body is refused with 413', async (t) => {
   const response = await fetch(`${server('iris').url}/predict`, { method: 'POST', body: 'x'.repeat(7 * 1024 * 1024) });
   t.is(response.status, 413);

@@ -218,3 +218,26 @@ test('does not strip the stage from a payload 1.0 path, which never carries it',
   const request = readHttpEvent({ version: '1.0', path: '/v2/health/live', httpMethod: 'GET', requestContext: { stage: 'v2' } });
   t.is(request.path, '/v2/health/live');
 });
+
+test('gives the bytes of a base64 body as they were sent, not as UTF-8 text', (t) => {
+  const bytes = Buffer.from([0x7b, 0x7d, 0x00, 0xff, 0x80, 0x3f]);
+  const request = readHttpEvent(v2Event({ body: bytes.toString('base64'), isBase64Encoded: true }));
+  t.deepEqual(request.bytes(), bytes);
+});
+
+test('gives the UTF-8 bytes of a text body', (t) => {
+  t.deepEqual(readHttpEvent(v2Event({ body: 'é' })).bytes(), Buffer.from('é'));
+});
+
+test('rejects a 7 MB base64 body with a 413 when its bytes are asked for', (t) => {
+  const request = readHttpEvent(v2Event({ body: Buffer.alloc(7 * 1024 * 1024).toString('base64'), isBase64Encoded: true }));
+  t.throws(() => request.bytes(), { instanceOf: PayloadTooLargeError });
+});
+
+test('reads a header by its lower-case name, in payload 2.0 and in payload 1.0 whatever its case', (t) => {
+  t.is(readHttpEvent(v2Event()).header('content-type'), 'application/json');
+  t.is(readHttpEvent(v2Event()).header('inference-header-content-length'), undefined);
+  const v1 = { httpMethod: 'POST', path: '/v2/models/iris/infer', headers: { 'Inference-Header-Content-Length': '42', constructor: 'x' }, body: '' };
+  t.is(readHttpEvent(v1).header('inference-header-content-length'), '42');
+  t.is(readHttpEvent({ httpMethod: 'GET', path: '/v2', headers: null }).header('host'), undefined);
+});

@@ -2,7 +2,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { InvalidRequestError, PayloadTooLargeError } from '../functions/predict/errors.js';
 import type { ValueInfo } from '../functions/predict/manifest.js';
-import { inferResponse, modelMetadata, oipDatatype, parseInferRequest } from '../functions/predict/oip.js';
+import { inferBinaryResponse, inferResponse, modelMetadata, oipDatatype, parseInferRequest, splitInferBody } from '../functions/predict/oip.js';
 import { irisManifest } from './helpers/unit-manifests.js';
 
 const iris = irisManifest();
@@ -195,4 +195,147 @@ test('oipDatatype maps onnxruntime types to OIP names', (t) => {
 test('inferResponse writes float32 data in its shortest exact decimal form', (t) => {
   const response = inferResponse(irisManifest(), undefined, [{ name: 'probabilities', type: 'float32', dims: [1, 2], data: Float32Array.from([0.97, 0.03]) }]);
   t.deepEqual(response.outputs[0]!.data, [0.97, 0.03]);
+});
+
+// The binary tensor data extension.
+
+function binaryBody(values: Float32Array | Float64Array, tensor: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return {
+    inputs: [{ name: 'float_input', shape: [2, 4], datatype: values instanceof Float32Array ? 'FP32' : 'FP64', parameters: { binary_data_size: values.byteLength }, ...tensor }],
+    ...extra,
+  };
+}
+
+function bytesOf(values: Float32Array | Float64Array): Buffer {
+  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
+}
+
+function rejectsBinary(t: ExecutionContext, json: unknown, binary: Buffer | undefined, ...parts: string[]): void {
+  const error = t.throws(() => parseInferRequest(json, iris, outputs, binary), { instanceOf: InvalidRequestError });
+  for (const part of parts) t.true(error.message.includes(part), `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(part)}`);
+}
+
+const eight = Float32Array.from([5.1, 3.5, 1.4, 0.2, 6.2, 2.9, 4.3, 1.3]);
+
+test('splits a body at the length the Inference-Header-Content-Length header gives', (t) => {
+  const json = JSON.stringify(binaryBody(eight));
+  const body = Buffer.concat([Buffer.from(json), bytesOf(eight)]);
+  const split = splitInferBody(() => body, () => t.fail('the text is not read'), String(Buffer.byteLength(json)));
+  t.is(split.json, json);
+  t.deepEqual(split.binary, bytesOf(eight));
+});
+
+test('reads the whole body as JSON without the Inference-Header-Content-Length header', (t) => {
+  t.deepEqual(
+    splitInferBody(() => t.fail('the bytes are not read'), () => '{"inputs": []}', undefined),
+    { json: '{"inputs": []}', binary: undefined },
+  );
+});
+
+for (const length of ['abc', '0', '-5', '1.5', '999']) {
+  test(`rejects an Inference-Header-Content-Length of ${JSON.stringify(length)} for a 40-byte body`, (t) => {
+    const error = t.throws(() => splitInferBody(() => Buffer.alloc(40), () => '', length), { instanceOf: InvalidRequestError });
+    t.is(error.message, `Inference-Header-Content-Length is ${JSON.stringify(length)} but the body has 40 bytes; set it to the byte length of the JSON object that starts the body`);
+  });
+}
+
+test('reads FP32 binary data bit for bit', (t) => {
+  const request = parseInferRequest(binaryBody(eight), iris, outputs, bytesOf(eight));
+  t.deepEqual(request.batch.data, eight);
+  t.is(request.batch.rows, 2);
+});
+
+test('reads binary data that is not 4-byte aligned in the body', (t) => {
+  const unaligned = Buffer.concat([Buffer.alloc(1), bytesOf(eight)]).subarray(1);
+  t.deepEqual(parseInferRequest(binaryBody(eight), iris, outputs, unaligned).batch.data, eight);
+});
+
+test('reads FP64 binary data as float32', (t) => {
+  const doubles = Float64Array.from(eight);
+  t.deepEqual(parseInferRequest(binaryBody(doubles), iris, outputs, bytesOf(doubles)).batch.data, eight);
+});
+
+test('rejects a binary_data_size that does not match the shape', (t) => {
+  rejectsBinary(t, binaryBody(eight, { parameters: { binary_data_size: 16 } }), bytesOf(eight), 'inputs[0].parameters.binary_data_size is 16; shape [2,4] of FP32 needs 32 bytes');
+});
+
+test('rejects a binary part longer or shorter than binary_data_size', (t) => {
+  rejectsBinary(t, binaryBody(eight), Buffer.concat([bytesOf(eight), Buffer.alloc(4)]), 'the body has 36 bytes after its JSON object; inputs[0].parameters.binary_data_size says 32');
+  rejectsBinary(t, binaryBody(eight), bytesOf(eight).subarray(0, 28), 'the body has 28 bytes after its JSON object');
+});
+
+test('rejects binary_data_size without a binary part and names the header to send', (t) => {
+  rejectsBinary(t, binaryBody(eight), undefined, 'Inference-Header-Content-Length');
+});
+
+test('rejects an input with both data and binary_data_size', (t) => {
+  rejectsBinary(t, binaryBody(eight, { data: [...eight] }), bytesOf(eight), 'inputs[0] has both data and parameters.binary_data_size');
+});
+
+test('rejects bytes after the JSON object when no input declares binary data', (t) => {
+  rejectsBinary(t, body(), Buffer.alloc(8), 'the body has 8 bytes after its JSON object, but inputs[0] declares no parameters.binary_data_size');
+});
+
+test('rejects NaN in binary data and names its row and column', (t) => {
+  const bad = Float32Array.from(eight);
+  bad[6] = Number.NaN;
+  rejectsBinary(t, binaryBody(bad), bytesOf(bad), 'inputs[0] row 1, column 2 is NaN as float32; every value must be a finite float32');
+});
+
+test('rejects an FP64 value beyond the float32 range', (t) => {
+  const doubles = Float64Array.from(eight);
+  doubles[1] = 1e39;
+  rejectsBinary(t, binaryBody(doubles), bytesOf(doubles), 'inputs[0] row 0, column 1 is Infinity as float32');
+});
+
+test('rejects a JSON value beyond the float32 range instead of sending Infinity to the model', (t) => {
+  rejects(t, body({ data: [1, 2, 3, 4, 5, 6, 1e39, 8] }), 'inputs[0] row 1, column 2 is Infinity as float32');
+});
+
+test('asks for every output as binary with parameters.binary_data_output', (t) => {
+  t.is(parseInferRequest(body({}, { parameters: { binary_data_output: true } }), iris, outputs).binaryOutputs, 'all');
+});
+
+test('asks for the outputs marked binary_data as binary, and none by default', (t) => {
+  const request = parseInferRequest(body({}, { outputs: [{ name: 'label' }, { name: 'probabilities', parameters: { binary_data: true } }] }), iris, outputs);
+  t.deepEqual([...(request.binaryOutputs as Set<string>)], ['probabilities']);
+  t.deepEqual([...(parseInferRequest(body(), iris, outputs).binaryOutputs as Set<string>)], []);
+});
+
+test('rejects a binary_data flag that is not a boolean', (t) => {
+  rejects(t, body({}, { outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }] }), 'outputs[0].parameters.binary_data is "yes"; use true or false');
+  rejects(t, body({}, { parameters: { binary_data_output: 1 } }), 'parameters.binary_data_output is 1; use true or false');
+});
+
+test('inferBinaryResponse puts binary outputs after the JSON object, in order, and leaves the others in JSON', (t) => {
+  const probabilities = Float32Array.from([0.5, 0.25, 0.25]);
+  const { bytes, headerBytes } = inferBinaryResponse(iris, 'abc', [
+    { name: 'label', type: 'int64', dims: [1], data: BigInt64Array.from([2n]) },
+    { name: 'probabilities', type: 'float32', dims: [1, 3], data: probabilities },
+  ], new Set(['probabilities']));
+  const header = JSON.parse(bytes.subarray(0, headerBytes).toString('utf8')) as Record<string, unknown>;
+  t.deepEqual(header, {
+    model_name: 'iris',
+    model_version: '1',
+    id: 'abc',
+    outputs: [
+      { name: 'label', datatype: 'INT64', shape: [1], data: [2] },
+      { name: 'probabilities', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } },
+    ],
+  });
+  t.deepEqual(bytes.subarray(headerBytes), bytesOf(probabilities));
+});
+
+test('inferBinaryResponse writes int64 as 8 little-endian bytes and strings with a 4-byte length each', (t) => {
+  const { bytes, headerBytes } = inferBinaryResponse(iris, undefined, [
+    { name: 'label', type: 'int64', dims: [2], data: BigInt64Array.from([2n, 1n]) },
+    { name: 'names', type: 'string', dims: [2], data: ['setosa', 'é'] },
+  ], 'all');
+  const binary = bytes.subarray(headerBytes);
+  t.is(binary.readBigInt64LE(0), 2n);
+  t.is(binary.readBigInt64LE(8), 1n);
+  t.is(binary.readUInt32LE(16), 6);
+  t.is(binary.subarray(20, 26).toString(), 'setosa');
+  t.is(binary.readUInt32LE(26), 2);
+  t.is(binary.subarray(30).toString(), 'é');
 });

@@ -1,10 +1,10 @@
 import type { FunctionConfig } from './config.js';
 import { MethodNotAllowedError, ModelUnavailableError, PredictError, RouteNotFoundError, describeError } from './errors.js';
-import { jsonResponse, jsonTextResponse, readHttpEvent, type HttpResponse } from './http-event.js';
+import { binaryResponse, jsonResponse, jsonTextResponse, readHttpEvent, type HttpRequest, type HttpResponse } from './http-event.js';
 import { Logger } from './logger.js';
 import { MetricsLogger, type RequestMetrics } from './metrics.js';
 import { loadModel, type LoadedModel } from './model-session.js';
-import { inferResponse, modelMetadata, parseInferRequest } from './oip.js';
+import { inferBinaryResponse, inferResponse, modelMetadata, parseInferRequest, splitInferBody } from './oip.js';
 import { predictionWriter, type WrittenPrediction } from './postprocess.js';
 import { resolveRoute, type Route } from './router.js';
 import { predictBodyScanner, type PredictBodyScanner } from './scan-predict-body.js';
@@ -111,7 +111,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
       const request = readHttpEvent(event);
       const route = resolveRoute(request.method, request.path);
       routeName = route.name;
-      outcome = serve(route, request.body, loaded);
+      outcome = serve(route, request, loaded);
     } catch (error) {
       outcome = errorOutcome(error, requestId, logger);
     }
@@ -157,12 +157,12 @@ function requireNamed(model: LoadedModel, route: { readonly model: string; reado
 }
 
 /** Synchronous from end to end: a request is served without a promise or a turn of the event loop. */
-function serve(route: Route, body: () => string, loaded: ModelState): Outcome {
+function serve(route: Route, request: HttpRequest, loaded: ModelState): Outcome {
   switch (route.name) {
     case 'POST /predict': {
       if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
       const model = loaded.model;
-      const batch = readPredictBody(body(), model.spec, loaded.scanBody);
+      const batch = readPredictBody(request.body(), model.spec, loaded.scanBody);
       const t0 = performance.now();
       const output = model.predict(batch);
       const inferenceMs = performance.now() - t0;
@@ -174,7 +174,7 @@ function serve(route: Route, body: () => string, loaded: ModelState): Outcome {
     case 'GET /v2/health/ready':
       return { response: jsonResponse(loaded.ok ? 200 : 503, { ready: loaded.ok }) };
     case 'GET /v2':
-      return { response: jsonResponse(200, { name: 'onnx-lambda-kit', version: '1', extensions: [] }) };
+      return { response: jsonResponse(200, { name: 'onnx-lambda-kit', version: '1', extensions: ['binary_tensor_data'] }) };
     case 'GET /v2/models/{model}': {
       const model = requireModel(loaded);
       requireNamed(model, route);
@@ -188,11 +188,15 @@ function serve(route: Route, body: () => string, loaded: ModelState): Outcome {
     case 'POST /v2/models/{model}/infer': {
       const model = requireModel(loaded);
       requireNamed(model, route);
-      const request = parseInferRequest(parseJsonBody(body()), model.manifest, model.outputs);
+      const { json, binary } = splitInferBody(request.bytes, request.body, request.header('inference-header-content-length'));
+      const infer = parseInferRequest(parseJsonBody(json), model.manifest, model.outputs, binary);
       const t0 = performance.now();
-      const tensors = model.run(request.batch, request.outputs);
+      const tensors = model.run(infer.batch, infer.outputs);
       const inferenceMs = performance.now() - t0;
-      return { response: jsonResponse(200, inferResponse(model.manifest, request.id, tensors)), inferenceMs, batchSize: request.batch.rows };
+      const outcome = { inferenceMs, batchSize: infer.batch.rows };
+      if (infer.binaryOutputs !== 'all' && infer.binaryOutputs.size === 0) return { response: jsonResponse(200, inferResponse(model.manifest, infer.id, tensors)), ...outcome };
+      const { bytes, headerBytes } = inferBinaryResponse(model.manifest, infer.id, tensors, infer.binaryOutputs);
+      return { response: binaryResponse(200, bytes, { 'inference-header-content-length': String(headerBytes) }), ...outcome };
     }
   }
 }

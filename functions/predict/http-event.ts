@@ -10,13 +10,18 @@ export interface HttpRequest {
   readonly path: string;
   /** Read lazily: GET routes never decode a body. */
   readonly body: () => string;
+  /** The body's bytes, for binary content (the Open Inference Protocol's binary tensor data). */
+  readonly bytes: () => Buffer;
+  /** A request header by its lower-case name. */
+  readonly header: (name: string) => string | undefined;
 }
 
 export interface HttpResponse {
   readonly statusCode: number;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string;
-  readonly isBase64Encoded: false;
+  /** True for a binary body, given as base64 (API Gateway and Function URLs decode it for the client). */
+  readonly isBase64Encoded: boolean;
 }
 
 interface EventShape {
@@ -26,6 +31,7 @@ interface EventShape {
   readonly httpMethod?: unknown;
   readonly body?: unknown;
   readonly isBase64Encoded?: unknown;
+  readonly headers?: unknown;
   readonly requestContext?: { readonly stage?: unknown; readonly http?: { readonly method?: unknown } };
 }
 
@@ -38,7 +44,7 @@ function stripStage(rawPath: string, stage: unknown): string {
   return rawPath;
 }
 
-function decodeBody(body: unknown, base64: boolean): string {
+function checkBody(body: unknown, base64: boolean): string {
   if (body === undefined || body === null) return '';
   if (typeof body !== 'string') throw new InvalidRequestError('event body is not a string; send the request through API Gateway or a Function URL');
   // A UTF-16 code unit is at most 3 UTF-8 bytes, and base64 carries 3 bytes in 4 characters.
@@ -47,7 +53,29 @@ function decodeBody(body: unknown, base64: boolean): string {
   if (bytes > MAX_BODY_BYTES) {
     throw new PayloadTooLargeError(`request body is ${bytes} bytes; Lambda accepts at most ${MAX_BODY_BYTES} bytes (6 MB) per synchronous request; split the batch`);
   }
-  return base64 ? Buffer.from(body, 'base64').toString('utf8') : body;
+  return body;
+}
+
+function decodeBody(body: unknown, base64: boolean): string {
+  const text = checkBody(body, base64);
+  return base64 ? Buffer.from(text, 'base64').toString('utf8') : text;
+}
+
+function bodyBytes(body: unknown, base64: boolean): Buffer {
+  const text = checkBody(body, base64);
+  return Buffer.from(text, base64 ? 'base64' : 'utf8');
+}
+
+/** Header lookup by lower-case name: payload 2.0 lower-cases names already; payload 1.0 keeps the client's case. */
+function headerReader(headers: unknown): (name: string) => string | undefined {
+  if (headers === null || typeof headers !== 'object') return () => undefined;
+  const record = headers as Record<string, unknown>;
+  return (name) => {
+    const exact = record[name];
+    if (typeof exact === 'string') return exact;
+    for (const [key, value] of Object.entries(record)) if (typeof value === 'string' && key.toLowerCase() === name) return value;
+    return undefined;
+  };
 }
 
 /**
@@ -68,13 +96,18 @@ export function readHttpEvent(event: unknown): HttpRequest {
   let path = typeof e.rawPath === 'string' ? stripStage(rawPath, e.requestContext?.stage) : rawPath;
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   const base64 = e.isBase64Encoded === true;
-  return { method: method.toUpperCase(), path, body: () => decodeBody(e.body, base64) };
+  return { method: method.toUpperCase(), path, body: () => decodeBody(e.body, base64), bytes: () => bodyBytes(e.body, base64), header: headerReader(e.headers) };
 }
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
 
 export function jsonResponse(statusCode: number, body: unknown, headers?: Readonly<Record<string, string>>): HttpResponse {
   return jsonTextResponse(statusCode, JSON.stringify(body), headers);
+}
+
+/** A binary response: `bytes` go base64-encoded, as Lambda expects them behind API Gateway or a Function URL. */
+export function binaryResponse(statusCode: number, bytes: Buffer, headers: Readonly<Record<string, string>>): HttpResponse {
+  return { statusCode, headers: { 'content-type': 'application/octet-stream', ...headers }, body: bytes.toString('base64'), isBase64Encoded: true };
 }
 
 /** A response whose body is already JSON text. */
