@@ -2,8 +2,18 @@
  * Builds what Lambda hands a function behind API Gateway HTTP API or a Function URL: the payload 2.0 event for an
  * HTTP request, and a context object with Lambda's fields.
  */
+import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+
+/**
+ * Whether a body arrives as text in the event: a text content type (or none) and valid UTF-8. Anything else arrives
+ * base64-encoded, as API Gateway does it; a JSON string cannot carry bytes that are not UTF-8, so such a body is
+ * never decoded as text (Triton's HTTP client sends binary tensor data without a content type).
+ */
+export function arrivesAsText(contentType: string | undefined, body: Buffer): boolean {
+  return isTextContent(contentType) && isUtf8(body);
+}
 
 /** Bodies of these types arrive as text; anything else arrives base64-encoded, as API Gateway does it. */
 export function isTextContent(contentType: string | undefined): boolean {

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MAX_BODY_BYTES } from '../functions/predict/http-event.js';
-import { httpEvent, isTextContent, lambdaContext } from './lambda-event.js';
+import { arrivesAsText, httpEvent, lambdaContext } from './lambda-event.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -85,7 +85,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     send(response, 413, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, JSON.stringify({ error: `request body is over ${MAX_BODY_BYTES} bytes; Lambda accepts at most 6 MB per synchronous request; split the batch` }));
     return;
   }
-  const event = httpEvent(request, body, requestId, isTextContent(request.headers['content-type']));
+  const event = httpEvent(request, body, requestId, arrivesAsText(request.headers['content-type'], body));
   const context = lambdaContext(requestId, timeoutSeconds * 1000);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {

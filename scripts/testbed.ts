@@ -3,6 +3,8 @@
  * - `venv/`: a Python venv with moto server, pinned in test/testbed-requirements.txt;
  * - `checkov-venv/`: a venv of its own with checkov, pinned in test/testbed-checkov-requirements.txt (its pins clash
  *   with moto's);
+ * - `triton-venv/`: Triton's Python HTTP client (`tritonclient[http]`), pinned in test/testbed-triton-requirements.txt,
+ *   which test/triton-client.test.ts runs against `npm start`;
  * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
  * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose native addon is compiled on install;
  * - `bin/actionlint`: the GitHub Actions workflow linter, built from its Go module, and `shellcheck-venv/`, a venv
@@ -22,6 +24,9 @@ export const TESTBED = path.join(root, '.testbed');
 export const VENV = path.join(TESTBED, 'venv');
 export const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server');
 export const CHECKOV_VENV = path.join(TESTBED, 'checkov-venv');
+/** Triton's Python HTTP client, to check the Open Inference Protocol routes against a real client. */
+export const TRITON_VENV = path.join(TESTBED, 'triton-venv');
+export const TRITON_PYTHON = path.join(TRITON_VENV, 'bin', 'python');
 export const CHECKOV_BIN = path.join(CHECKOV_VENV, 'bin', 'checkov');
 
 /**
@@ -126,6 +131,18 @@ export function ensureCheckov(): void {
   step('installing checkov into .testbed/checkov-venv (once, about a minute)');
   if (!existsSync(path.join(CHECKOV_VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', CHECKOV_VENV], 'creating the checkov venv');
   run(path.join(CHECKOV_VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], 'installing test/testbed-checkov-requirements.txt from PyPI');
+  writeFileSync(stamp, digest);
+}
+
+export function ensureTritonClient(): void {
+  const requirements = path.join(root, 'test', 'testbed-triton-requirements.txt');
+  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  const stamp = path.join(TESTBED, 'triton-venv.sha256');
+  if (stamped(stamp, digest, TRITON_PYTHON)) return;
+  mkdirSync(TESTBED, { recursive: true });
+  step("installing Triton's HTTP client into .testbed/triton-venv (once)");
+  if (!existsSync(TRITON_PYTHON)) run(python(), ['-m', 'venv', TRITON_VENV], 'creating the Triton client venv');
+  run(TRITON_PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', '-r', requirements], 'installing test/testbed-triton-requirements.txt from PyPI');
   writeFileSync(stamp, digest);
 }
 
@@ -252,6 +269,7 @@ export function ensureRic(): void {
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   ensureMoto();
   ensureCheckov();
+  ensureTritonClient();
   ensureRie();
   ensureRic();
   ensureActionlint();

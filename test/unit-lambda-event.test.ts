@@ -1,6 +1,6 @@
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { httpEvent, isTextContent, lambdaContext, type RequestLike } from '../scripts/lambda-event.js';
+import { arrivesAsText, httpEvent, isTextContent, lambdaContext, type RequestLike } from '../scripts/lambda-event.js';
 
 const NOW = new Date('2025-01-01T00:00:00.000Z');
 const JSON_BODY = Buffer.from('{"features":[5.1,3.5,1.4,0.2]}');
@@ -138,6 +138,14 @@ for (const type of ['application/octet-stream', 'image/png', 'application/x-prot
     t.false(isTextContent(type));
   });
 }
+
+test('sends a body that is not valid UTF-8 base64-encoded, whatever its content type says', (t) => {
+  const floats = Buffer.from(Float32Array.from([5.1, 3.5, 1.4, 0.2]).buffer);
+  t.false(arrivesAsText(undefined, floats));
+  t.false(arrivesAsText('application/json', floats));
+  t.true(arrivesAsText(undefined, Buffer.from('{"features":[1,2,3,4]}')));
+  t.true(arrivesAsText('text/plain', Buffer.from('é')));
+});
 
 test('lambdaContext carries the request id and Lambda fields', (t) => {
   const context = lambdaContext('0123456789abcdef', 30_000);

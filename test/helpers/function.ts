@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createHandler, type Handler } from '../../functions/predict/app.js';
 import { loadConfig } from '../../functions/predict/config.js';
 import type { HttpResponse } from '../../functions/predict/http-event.js';
-import { httpEvent, isTextContent } from '../../scripts/lambda-event.js';
+import { arrivesAsText, httpEvent } from '../../scripts/lambda-event.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MODELS = path.join(ROOT, 'models');
@@ -55,7 +55,7 @@ export function functionFor(env: Record<string, string>): TestFunction {
 export function genuineEvent(method: string, rawPath: string, body: string | Buffer = '', headers: Record<string, string> = {}) {
   const allHeaders = { host: 'abc123.lambda-url.us-east-1.on.aws', 'content-type': 'application/json', ...headers };
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
-  return httpEvent({ method, url: rawPath, headers: allHeaders }, bytes, randomUUID(), isTextContent(allHeaders['content-type']));
+  return httpEvent({ method, url: rawPath, headers: allHeaders }, bytes, randomUUID(), arrivesAsText(allHeaders['content-type'], bytes));
 }
 
 /** Copies a bundle to a temp folder and rewrites its manifest, to make a bundle that disagrees with its model. */
