@@ -46,11 +46,33 @@ export function readBundle(dir: string): BenchBundle {
  * How the numbers of a request are written. `float32`: the shortest decimal that reads back as the same float32
  * (5.1), as a client writes a float32 value or the dataset's own decimals; `golden`: as golden.json stores them,
  * the float32's exact value as a double (5.099999904632568), as `json.dumps` writes a numpy float32 cast to float.
- * Both give the model the same float32 values.
+ * Both go to `/predict`. `oip-binary`: the Open Inference Protocol's infer route with the rows as binary FP32 after
+ * the JSON object and the output asked back as binary, as Triton's client sends it. All give the model the same
+ * float32 values.
  */
-export type Spelling = 'float32' | 'golden';
+export type Spelling = 'float32' | 'golden' | 'oip-binary';
 
-export function requestBody(bundle: BenchBundle, rows: number, spelling: Spelling): string {
+/** An infer request with binary tensor data: the body, and the header that says where its JSON object ends. */
+export function binaryInferRequest(bundle: BenchBundle, rows: number): { body: Buffer; headerLength: number } {
+  const { manifest } = bundle;
+  const values = Float32Array.from(bundle.rows(rows).flat());
+  const header = Buffer.from(
+    JSON.stringify({
+      inputs: [{ name: manifest.input, shape: [rows, manifest.features.length], datatype: 'FP32', parameters: { binary_data_size: values.byteLength } }],
+      outputs: [{ name: manifest.output, parameters: { binary_data: true } }],
+    }),
+  );
+  return { body: Buffer.concat([header, Buffer.from(values.buffer)]), headerLength: header.length };
+}
+
+/** The float32 values of the one binary output of an infer response (base64 in the function's response). */
+export function binaryInferOutput(response: { body: string; isBase64Encoded?: boolean; headers?: Record<string, string> }): Float32Array {
+  const bytes = Buffer.from(response.body, response.isBase64Encoded === true ? 'base64' : 'utf8');
+  const length = Number(response.headers?.['inference-header-content-length']);
+  return new Float32Array(Uint8Array.from(bytes.subarray(length)).buffer);
+}
+
+export function requestBody(bundle: BenchBundle, rows: number, spelling: 'float32' | 'golden'): string {
   const values = bundle.rows(rows).map((row) => (spelling === 'float32' ? row.map(float32ToNumber) : row));
   return JSON.stringify(rows === 1 ? { features: values[0] } : { instances: values });
 }

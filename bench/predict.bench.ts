@@ -88,6 +88,8 @@ try {
     ['breast-cancer', 1, 'float32', 'warm/breast-cancer/single'],
     ['breast-cancer', 100, 'float32', 'warm/breast-cancer/batch100'],
     ['breast-cancer', 100, 'golden', 'warm/breast-cancer/batch100/17-digit'],
+    ['iris', 100, 'oip-binary', 'warm/iris/batch100/oip-binary'],
+    ['breast-cancer', 100, 'oip-binary', 'warm/breast-cancer/batch100/oip-binary'],
     ['digits-mlp', 1, 'float32', 'warm/digits-mlp/single'],
     ['digits-mlp', 100, 'float32', 'warm/digits-mlp/batch100'],
   ];
@@ -101,8 +103,9 @@ try {
       timingCase(name, 'us', result.handler, 'raw session.run', result.raw, TARGET_RATIO_WARM, {
         body_bytes: result.bodyBytes,
         spelling,
-        naive_p50: Math.round(result.naive.p50 * 10) / 10,
-        naive_ratio: Math.round((result.naive.p50 / result.naiveRaw.p50) * 100) / 100,
+        ...(result.naive === undefined
+          ? {}
+          : { naive_p50: Math.round(result.naive.p50 * 10) / 10, naive_ratio: Math.round((result.naive.p50 / result.naiveRaw.p50) * 100) / 100 }),
         native_p50: Math.round(result.native.p50 * 10) / 10,
         native_ratio: Math.round((result.native.p50 / result.naiveRaw.p50) * 100) / 100,
       }),

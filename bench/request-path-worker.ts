@@ -14,7 +14,7 @@ import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../functions/predict/model-session.js';
 import { openNativeSession } from '../functions/predict/native-session.js';
 import { httpEvent } from '../scripts/lambda-event.js';
-import { checkPrediction, percentile, readBundle, requestBody, type Spelling } from './bench-data.js';
+import { binaryInferOutput, binaryInferRequest, checkPrediction, percentile, readBundle, requestBody, type Spelling } from './bench-data.js';
 
 export interface WorkerConfig {
   /** Folder holding the bundled `index.mjs`, inside the project so that it resolves onnxruntime-node from node_modules. */
@@ -53,8 +53,9 @@ export interface WorkerResult {
   /** Microseconds. */
   readonly raw: Timing;
   readonly handler: Timing;
-  readonly naive: Timing;
-  /** Raw session.run in the naive handler's loop, its baseline. */
+  /** Absent for `oip-binary`, which has no hand-written counterpart here. */
+  readonly naive?: Timing;
+  /** Raw session.run in the naive handler's (or the native call's) loop, its baseline. */
   readonly naiveRaw: Timing;
   /**
    * onnxruntime-node's native call on a session of its own, in the naive handler's loop: what the handler calls
@@ -68,13 +69,26 @@ export interface WorkerResult {
 const config = JSON.parse(process.argv[2] ?? '') as WorkerConfig;
 const bundle = readBundle(config.bundleDir);
 const { manifest } = bundle;
-const body = requestBody(bundle, config.rows, config.spelling);
-const event = httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, Buffer.from(body), 'bench', true);
+const binary = config.spelling === 'oip-binary';
+const infer = binaryInferRequest(bundle, config.rows);
+const body = config.spelling === 'oip-binary' ? infer.body : Buffer.from(requestBody(bundle, config.rows, config.spelling));
+const event = binary
+  ? httpEvent(
+      {
+        method: 'POST',
+        url: `/v2/models/${manifest.name}/infer`,
+        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(infer.headerLength), host: 'bench' },
+      },
+      body,
+      'bench',
+      false,
+    )
+  : httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, body, 'bench', true);
 const context = { awsRequestId: 'bench-request' };
 const width = manifest.features.length;
 
 process.env['MODEL_DIR'] = config.bundleDir;
-type Response = { statusCode: number; body: string };
+type Response = { statusCode: number; body: string; headers?: Record<string, string>; isBase64Encoded?: boolean };
 type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<Response>;
 const { handler } = (await import(pathToFileURL(path.join(config.functionDir, 'index.mjs')).href)) as { handler: Handler };
 
@@ -114,12 +128,9 @@ const native = async () => nativeSession.run(preparedFeeds, nativeFetches);
 const rawOutput = (await raw())[manifest.output]!.data as Float32Array;
 checkPrediction(bundle, config.rows, 'raw session.run', rawOutput);
 checkPrediction(bundle, config.rows, 'native run', (await native())[manifest.output]!.data as Float32Array);
-for (const [name, answer] of [
-  ['handler', await handler(event, context)],
-  ['hand-written handler', await naive(event)],
-] as const) {
+for (const [name, answer] of [['handler', await handler(event, context)], ...(binary ? [] : [['hand-written handler', await naive(event)] as const])] as const) {
   if (answer.statusCode !== 200) throw new Error(`${name} answered ${answer.statusCode}: ${answer.body.slice(0, 300)}`);
-  checkPrediction(bundle, config.rows, name, JSON.parse(answer.body) as Record<string, unknown>);
+  checkPrediction(bundle, config.rows, name, binary ? binaryInferOutput(answer) : (JSON.parse(answer.body) as Record<string, unknown>));
 }
 
 const now = () => performance.now();
@@ -191,7 +202,7 @@ const fullTurn = (name: string, write: boolean): Subject => ({
 // Three loops: what runs between two calls changes a 30 µs figure, so the headline pair (raw, handler) alternates
 // with nothing else; the hand-written handler and the native call share the second loop with raw.
 const main: Subject[] = [timed('raw', raw), timed('handler', (next) => handler(next, context))];
-const beside: Subject[] = [timed('raw', raw), timed('naive', (next) => naive(next as { body?: string })), timed('native', native)];
+const beside: Subject[] = binary ? [timed('raw', raw), timed('native', native)] : [timed('raw', raw), timed('native', native), timed('naive', (next) => naive(next as { body?: string }))];
 const emfPair: Subject[] = [fullTurn('emf-written', true), fullTurn('emf-dropped', false)];
 
 /**
@@ -244,15 +255,15 @@ const fewer = Math.max(config.minRequests, Math.floor(requests / 2));
 const [rawTiming, handlerTiming] = await interleaved(main, requests);
 process.stdout.write = realWrite;
 if (config.pairOnly !== true) await warmUp([...beside, ...(config.emf ? emfPair : [])]);
-const [besideRaw, naiveTiming, nativeTiming] = config.pairOnly === true ? [rawTiming, rawTiming, rawTiming] : await interleaved(beside, fewer);
+const [besideRaw, nativeTiming, naiveTiming] = config.pairOnly === true ? [rawTiming, rawTiming, rawTiming] : await interleaved(beside, fewer);
 const emfTimings = config.emf && config.pairOnly !== true ? await interleaved(emfPair, fewer) : undefined;
 const result: WorkerResult = {
   raw: rawTiming!,
   handler: handlerTiming!,
-  naive: naiveTiming!,
+  ...(naiveTiming === undefined ? {} : { naive: naiveTiming }),
   naiveRaw: besideRaw!,
   native: nativeTiming!,
   ...(emfTimings === undefined ? {} : { emf: { written: emfTimings[0]!, dropped: emfTimings[1]!, lineBytes } }),
-  bodyBytes: Buffer.byteLength(body),
+  bodyBytes: body.length,
 };
 process.stderr.write(`${JSON.stringify(result)}\n`);

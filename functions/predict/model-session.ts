@@ -111,11 +111,13 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     }
     return feeds;
   };
-  const predict = (batch: Batch): Float32Array => {
-    if (batch.rows > manifest.maxBatch) return session.run(feed(batch), only)[manifest.output]!.data as Float32Array;
+  /** The batch as onnxruntime's input: copied into the prepared tensor, or a tensor of its own beyond maxBatch. */
+  const inputOf = (batch: Batch): Record<string, ort.Tensor> => {
+    if (batch.rows > manifest.maxBatch) return feed(batch);
     prepared.set(batch.data);
-    return session.run(preparedFeed(batch.rows), only)[manifest.output]!.data as Float32Array;
+    return preparedFeed(batch.rows);
   };
+  const predict = (batch: Batch): Float32Array => session.run(inputOf(batch), only)[manifest.output]!.data as Float32Array;
 
   const model: LoadedModel = {
     manifest,
@@ -127,7 +129,7 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     predict,
     run(batch, names) {
       const fetches = names.length > 0 ? Object.fromEntries(names.map((name) => [name, null] as const)) : allTensors;
-      const result = session.run(feed(batch), fetches);
+      const result = session.run(inputOf(batch), fetches);
       return Object.entries(result).map(([name, tensor]) => ({ name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] }));
     },
   };

@@ -106,8 +106,9 @@ function binaryValues(binary: Buffer | undefined, declared: unknown, datatype: '
   if (binary.length !== size) {
     throw new InvalidRequestError(`the body has ${binary.length} bytes after its JSON object; ${where} says ${size}`);
   }
-  // Copied out: the body's bytes need not be aligned for a typed array.
-  const bytes = Uint8Array.from(binary);
+  // Copied out (one memcpy): the body's bytes need not be aligned for a typed array.
+  const bytes = new Uint8Array(size);
+  bytes.set(binary);
   return datatype === 'FP32' ? new Float32Array(bytes.buffer) : Float32Array.from(new Float64Array(bytes.buffer));
 }
 
