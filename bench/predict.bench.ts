@@ -96,7 +96,7 @@ try {
   const warmResults = new Map<string, WorkerResult>();
   for (const [model, rows, spelling, name] of warmCases) {
     log(`${name}: handler vs raw session.run, interleaved`);
-    const emf = model === 'iris';
+    const emf = model === 'iris' && spelling === 'float32';
     const result = warm(model, rows, spelling, emf);
     warmResults.set(name, result);
     cases.push(
