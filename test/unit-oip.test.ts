@@ -302,6 +302,11 @@ test('asks for the outputs marked binary_data as binary, and none by default', (
   t.deepEqual([...(parseInferRequest(body(), iris, outputs).binaryOutputs as Set<string>)], []);
 });
 
+test('lets an output\'s binary_data: false override binary_data_output', (t) => {
+  const request = parseInferRequest(body({}, { parameters: { binary_data_output: true }, outputs: [{ name: 'label', parameters: { binary_data: false } }, { name: 'probabilities' }] }), iris, outputs);
+  t.deepEqual([...(request.binaryOutputs as Set<string>)], ['probabilities']);
+});
+
 test('rejects a binary_data flag that is not a boolean', (t) => {
   rejects(t, body({}, { outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }] }), 'outputs[0].parameters.binary_data is "yes"; use true or false');
   rejects(t, body({}, { parameters: { binary_data_output: 1 } }), 'parameters.binary_data_output is 1; use true or false');

@@ -54,7 +54,10 @@ export interface InferRequest {
   readonly batch: Batch;
   /** Requested output names; empty means all. */
   readonly outputs: readonly string[];
-  /** Outputs to return as binary data: every one (`binary_data_output`), or those asked with `binary_data`. */
+  /**
+   * Outputs to return as binary data: every one (`binary_data_output` with no outputs named), or those named with
+   * `binary_data: true`, or with `binary_data_output` and not `binary_data: false`.
+   */
   readonly binaryOutputs: 'all' | ReadonlySet<string>;
 }
 
@@ -86,9 +89,9 @@ function parameters(value: unknown, where: string): Record<string, unknown> {
   return value as Record<string, unknown>;
 }
 
-function flag(params: Record<string, unknown>, name: string, where: string): boolean {
+function flag(params: Record<string, unknown>, name: string, where: string): boolean | undefined {
   const value = params[name];
-  if (value === undefined) return false;
+  if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw new InvalidRequestError(`${where}.${name} is ${JSON.stringify(value)}; use true or false`);
   return value;
 }
@@ -187,6 +190,7 @@ export function parseInferRequest(json: unknown, manifest: Manifest, outputs: re
     }
   }
 
+  const all = flag(parameters(body['parameters'], 'parameters'), 'binary_data_output', 'parameters') === true;
   const requested = body['outputs'];
   const names: string[] = [];
   const binaryNames = new Set<string>();
@@ -200,11 +204,11 @@ export function parseInferRequest(json: unknown, manifest: Manifest, outputs: re
         throw new InvalidRequestError(`outputs[${i}].name is ${JSON.stringify(name)}; model ${manifest.name} has outputs ${[...known].map((n) => `"${n}"`).join(', ')}`);
       }
       names.push(name);
-      if (flag(parameters((entry as Record<string, unknown>)['parameters'], `outputs[${i}].parameters`), 'binary_data', `outputs[${i}].parameters`)) binaryNames.add(name);
+      // An output's own binary_data overrides the request's binary_data_output.
+      if (flag(parameters((entry as Record<string, unknown>)['parameters'], `outputs[${i}].parameters`), 'binary_data', `outputs[${i}].parameters`) ?? all) binaryNames.add(name);
     }
   }
-  const all = flag(parameters(body['parameters'], 'parameters'), 'binary_data_output', 'parameters');
-  return { id, batch: { rows, data }, outputs: names, binaryOutputs: all ? 'all' : binaryNames };
+  return { id, batch: { rows, data }, outputs: names, binaryOutputs: all && names.length === 0 ? 'all' : binaryNames };
 }
 
 /** Tensor data as JSON-ready values: int64 as numbers, float32 in its shortest exact decimal form. */
