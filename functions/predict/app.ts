@@ -193,10 +193,10 @@ function serve(route: Route, request: HttpRequest, loaded: ModelState): Outcome 
       const t0 = performance.now();
       const tensors = model.run(infer.batch, infer.outputs);
       const inferenceMs = performance.now() - t0;
-      const outcome = { inferenceMs, batchSize: infer.batch.rows };
-      if (infer.binaryOutputs !== 'all' && infer.binaryOutputs.size === 0) return { response: jsonResponse(200, inferResponse(model.manifest, infer.id, tensors)), ...outcome };
+      const measured = { inferenceMs, batchSize: infer.batch.rows };
+      if (infer.binaryOutputs !== 'all' && infer.binaryOutputs.size === 0) return { response: jsonResponse(200, inferResponse(model.manifest, infer.id, tensors)), ...measured };
       const { bytes, headerBytes } = inferBinaryResponse(model.manifest, infer.id, tensors, infer.binaryOutputs);
-      return { response: binaryResponse(200, bytes, { 'inference-header-content-length': String(headerBytes) }), ...outcome };
+      return { response: binaryResponse(200, bytes, { 'inference-header-content-length': String(headerBytes) }), ...measured };
     }
   }
 }
