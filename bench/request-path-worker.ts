@@ -70,20 +70,17 @@ const config = JSON.parse(process.argv[2] ?? '') as WorkerConfig;
 const bundle = readBundle(config.bundleDir);
 const { manifest } = bundle;
 const binary = config.spelling === 'oip-binary';
-const infer = binaryInferRequest(bundle, config.rows);
-const body = config.spelling === 'oip-binary' ? infer.body : Buffer.from(requestBody(bundle, config.rows, config.spelling));
-const event = binary
-  ? httpEvent(
-      {
-        method: 'POST',
-        url: `/v2/models/${manifest.name}/infer`,
-        headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(infer.headerLength), host: 'bench' },
-      },
-      body,
-      'bench',
-      false,
-    )
-  : httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, body, 'bench', true);
+/** The request: a `/predict` JSON body, or an infer request with binary FP32 rows (`oip-binary`). */
+function request(): { body: Buffer; event: ReturnType<typeof httpEvent> } {
+  if (config.spelling !== 'oip-binary') {
+    const body = Buffer.from(requestBody(bundle, config.rows, config.spelling));
+    return { body, event: httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, body, 'bench', true) };
+  }
+  const infer = binaryInferRequest(bundle, config.rows);
+  const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(infer.headerLength), host: 'bench' };
+  return { body: infer.body, event: httpEvent({ method: 'POST', url: `/v2/models/${manifest.name}/infer`, headers }, infer.body, 'bench', false) };
+}
+const { body, event } = request();
 const context = { awsRequestId: 'bench-request' };
 const width = manifest.features.length;
 
