@@ -24,8 +24,8 @@ export interface RequestMetrics {
   readonly confidences?: readonly number[] | undefined;
   /**
    * The same confidences as JSON number texts, comma-separated, every one finite: the response body's own texts
-   * (postprocess.ts). When given, the record uses them instead of formatting each number again; `String()` of 100
-   * doubles costs about 13 µs, more than writing a 100-row body.
+   * (postprocess.ts). When given, the record uses them instead of formatting each number again: a 100-row record
+   * takes about 15 µs from the numbers and under 2 µs from the texts (bench/emf-record.ts).
    */
   readonly confidenceText?: string | undefined;
   /** Present on the first invocation of a container. */
