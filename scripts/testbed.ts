@@ -110,40 +110,34 @@ function python(): string {
   fail('no Python 3.9+ with the venv module found; install python3 and python3-venv, or set PYTHON');
 }
 
-export function ensureMoto(): void {
-  const requirements = path.join(root, 'test', 'testbed-requirements.txt');
+/**
+ * A venv of its own holding the pinned packages of `requirements` (a file under test/), reinstalled when that file
+ * changes: `stamp` records its sha256, and `product` is the file whose presence says the install finished.
+ */
+function ensurePinnedVenv(options: { venv: string; requirements: string; stamp: string; product: string; what: string; binaryOnly?: boolean }): void {
+  const requirements = path.join(root, 'test', options.requirements);
   const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  const stamp = path.join(TESTBED, 'venv.sha256');
-  if (stamped(stamp, digest, MOTO_SERVER)) return;
+  const stamp = path.join(TESTBED, options.stamp);
+  if (stamped(stamp, digest, options.product)) return;
   mkdirSync(TESTBED, { recursive: true });
-  step('installing moto server into .testbed/venv (once)');
-  if (!existsSync(path.join(VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', VENV], 'creating the venv');
-  run(path.join(VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], 'installing test/testbed-requirements.txt from PyPI');
+  step(`installing ${options.what} into .testbed/${path.basename(options.venv)} (once)`);
+  const venvPython = path.join(options.venv, 'bin', 'python');
+  if (!existsSync(venvPython)) run(python(), ['-m', 'venv', options.venv], `creating .testbed/${path.basename(options.venv)}`);
+  const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...(options.binaryOnly === true ? ['--only-binary=:all:'] : []), '-r', requirements];
+  run(venvPython, pip, `installing test/${options.requirements} from PyPI`);
   writeFileSync(stamp, digest);
+}
+
+export function ensureMoto(): void {
+  ensurePinnedVenv({ venv: VENV, requirements: 'testbed-requirements.txt', stamp: 'venv.sha256', product: MOTO_SERVER, what: 'moto server' });
 }
 
 export function ensureCheckov(): void {
-  const requirements = path.join(root, 'test', 'testbed-checkov-requirements.txt');
-  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  const stamp = path.join(TESTBED, 'checkov-venv.sha256');
-  if (stamped(stamp, digest, CHECKOV_BIN)) return;
-  mkdirSync(TESTBED, { recursive: true });
-  step('installing checkov into .testbed/checkov-venv (once, about a minute)');
-  if (!existsSync(path.join(CHECKOV_VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', CHECKOV_VENV], 'creating the checkov venv');
-  run(path.join(CHECKOV_VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '-r', requirements], 'installing test/testbed-checkov-requirements.txt from PyPI');
-  writeFileSync(stamp, digest);
+  ensurePinnedVenv({ venv: CHECKOV_VENV, requirements: 'testbed-checkov-requirements.txt', stamp: 'checkov-venv.sha256', product: CHECKOV_BIN, what: 'checkov (about a minute)' });
 }
 
 export function ensureTritonClient(): void {
-  const requirements = path.join(root, 'test', 'testbed-triton-requirements.txt');
-  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
-  const stamp = path.join(TESTBED, 'triton-venv.sha256');
-  if (stamped(stamp, digest, TRITON_PYTHON)) return;
-  mkdirSync(TESTBED, { recursive: true });
-  step("installing Triton's HTTP client into .testbed/triton-venv (once)");
-  if (!existsSync(TRITON_PYTHON)) run(python(), ['-m', 'venv', TRITON_VENV], 'creating the Triton client venv');
-  run(TRITON_PYTHON, ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', '-r', requirements], 'installing test/testbed-triton-requirements.txt from PyPI');
-  writeFileSync(stamp, digest);
+  ensurePinnedVenv({ venv: TRITON_VENV, requirements: 'testbed-triton-requirements.txt', stamp: 'triton-venv.sha256', product: TRITON_PYTHON, what: "Triton's HTTP client", binaryOnly: true });
 }
 
 function installed(debianPackage: string): boolean {
