@@ -7,12 +7,14 @@
  *   tsx bench/ab.ts bundle <name>                 # bundles the working tree as build.ts does, into .cache/bench/ab/<name>
  *   tsx bench/ab.ts compare <nameA> <nameB> [--rounds 4] [--cases iris:1,iris:100,breast-cancer:1,breast-cancer:100]
  *                                              [--no-runtime-turn]   # nothing between calls (the bench's runtime turn off)
+ *   a case is model:rows or model:rows:spelling (float32; golden, the 17-digit texts; oip-binary; float32 when left out)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { bundleFunction } from '../build.js';
+import type { Spelling } from './bench-data.js';
 import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -34,12 +36,12 @@ if (command === 'bundle') {
   const names = [args[0] ?? 'a', args[1] ?? 'b'];
   const rounds = Number(option('rounds', '4'));
   const cases = option('cases', 'iris:1,iris:100,breast-cancer:1,breast-cancer:100').split(',');
-  const run = (name: string, model: string, rows: number): WorkerResult => {
+  const run = (name: string, model: string, rows: number, spelling: Spelling): WorkerResult => {
     const config: WorkerConfig = {
       functionDir: path.join(abDir, name),
       bundleDir: modelDir(model),
       rows,
-      spelling: 'float32',
+      spelling,
       emf: false,
       pairOnly: true,
       runtimeTurn: !args.includes('--no-runtime-turn'),
@@ -61,18 +63,18 @@ if (command === 'bundle') {
   console.log(`| case | ${names[0]}: handler p50 / raw p50 (${rounds} rounds) | ${names[1]} | ${names[1]} / ${names[0]} |`);
   console.log('|---|---|---|---|');
   for (const c of cases) {
-    const [model = 'iris', rowsText = '1'] = c.split(':');
+    const [model = 'iris', rowsText = '1', spelling = 'float32'] = c.split(':');
     const rows = Number(rowsText);
     const ratios: [number[], number[]] = [[], []];
     for (let r = 0; r < rounds; r++) {
       const order = r % 2 === 0 ? [0, 1] : [1, 0];
       for (const k of order) {
-        const result = run(names[k]!, model, rows);
+        const result = run(names[k]!, model, rows, spelling as Spelling);
         ratios[k as 0 | 1].push(result.handler.p50 / result.raw.p50);
       }
     }
     const text = (v: number[]) => `${median(v).toFixed(2)} (${Math.min(...v).toFixed(2)} to ${Math.max(...v).toFixed(2)})`;
-    console.log(`| ${model}, ${rows} row${rows === 1 ? '' : 's'} | ${text(ratios[0])} | ${text(ratios[1])} | ${(median(ratios[1]) / median(ratios[0])).toFixed(3)} |`);
+    console.log(`| ${model}, ${rows} row${rows === 1 ? '' : 's'}${spelling === 'float32' ? '' : `, ${spelling}`} | ${text(ratios[0])} | ${text(ratios[1])} | ${(median(ratios[1]) / median(ratios[0])).toFixed(3)} |`);
   }
 } else {
   console.error('usage: tsx bench/ab.ts bundle <name> | compare <nameA> <nameB> [--rounds n] [--cases model:rows,...] [--budget ms] [--no-runtime-turn]');

@@ -122,3 +122,20 @@ test('server metadata lists the binary tensor data extension', async (t) => {
   const response = await fn.invoke('GET', '/v2');
   t.deepEqual(json(response)['extensions'], ['binary_tensor_data']);
 });
+
+test('requests with the same JSON object and other rows each get their own rows\' outputs', async (t) => {
+  const fn = functionFor({ MODEL_DIR: path.join(MODELS, 'iris') });
+  const golden = await readGolden('iris');
+  const json = { inputs: [{ name: 'float_input', shape: [2, 4], datatype: 'FP32', parameters: { binary_data_size: 32 } }], outputs: [{ name: 'probabilities', parameters: { binary_data: true } }] };
+  for (let first = 0; first + 2 <= Math.min(golden.inputs.length, 8); first += 2) {
+    const { body, headers } = binaryRequest(json, golden.inputs.slice(first, first + 2));
+    const response = await fn.invoke('POST', '/v2/models/iris/infer', body, headers);
+    t.is(response.statusCode, 200, response.body);
+    const values = new Float32Array(Uint8Array.from(readBinaryResponse(response).binary).buffer);
+    t.true(maxAbsDiff([...values], golden.outputs.slice(first, first + 2).flat() as number[]) <= 1e-4, `rows ${first} and ${first + 1}`);
+  }
+  const bad = binaryRequest(json, [[1, 2, 3, 4], [5, 6, 7, Number.NaN]]);
+  const refused = await fn.invoke('POST', '/v2/models/iris/infer', bad.body, bad.headers);
+  t.is(refused.statusCode, 400);
+  t.regex(refused.body, /row 1, column 3 is NaN/);
+});

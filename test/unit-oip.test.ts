@@ -2,7 +2,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { InvalidRequestError, PayloadTooLargeError } from '../functions/predict/errors.js';
 import type { ValueInfo } from '../functions/predict/manifest.js';
-import { inferBinaryResponse, inferResponse, modelMetadata, oipDatatype, parseInferRequest, splitInferBody } from '../functions/predict/oip.js';
+import { binaryInferWriter, inferBinaryResponse, inferRequestReader, inferResponse, modelMetadata, oipDatatype, parseInferRequest, splitInferBody } from '../functions/predict/oip.js';
 import { irisManifest } from './helpers/unit-manifests.js';
 
 const iris = irisManifest();
@@ -343,4 +343,80 @@ test('inferBinaryResponse writes int64 as 8 little-endian bytes and strings with
   t.is(binary.subarray(20, 26).toString(), 'setosa');
   t.is(binary.readUInt32LE(26), 2);
   t.is(binary.subarray(30).toString(), 'é');
+});
+
+// One model's reader and writer, which keep the last JSON object they read or wrote.
+
+/** An HTTP request with binary tensor data: the JSON object, then `values`. */
+function binaryRequest(json: unknown, values: Float32Array | Float64Array | Buffer) {
+  const header = Buffer.from(JSON.stringify(json));
+  const bytes = Buffer.concat([header, Buffer.isBuffer(values) ? values : bytesOf(values)]);
+  return {
+    bytes: () => bytes,
+    body: () => bytes.toString('utf8'),
+    header: (name: string) => (name === 'inference-header-content-length' ? String(header.length) : undefined),
+  };
+}
+
+test('a reader given the same JSON object again reads the new binary values, not the last ones', (t) => {
+  const read = inferRequestReader(iris, outputs);
+  t.deepEqual(read(binaryRequest(binaryBody(eight), eight)).batch.data, eight);
+  const other = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
+  const again = read(binaryRequest(binaryBody(eight), other));
+  t.deepEqual(again.batch.data, other);
+  t.is(again.batch.rows, 2);
+});
+
+test('a reader checks the binary part of every request, the JSON object it kept notwithstanding', (t) => {
+  const read = inferRequestReader(iris, outputs);
+  read(binaryRequest(binaryBody(eight), eight));
+  const error = t.throws(() => read(binaryRequest(binaryBody(eight), bytesOf(eight).subarray(0, 28))), { instanceOf: InvalidRequestError });
+  t.true(error.message.includes('the body has 28 bytes after its JSON object'));
+  const bad = Float32Array.from(eight);
+  bad[0] = Number.POSITIVE_INFINITY;
+  t.throws(() => read(binaryRequest(binaryBody(eight), bad)), { instanceOf: InvalidRequestError, message: /row 0, column 0 is Infinity/ });
+});
+
+test('a reader reads a different JSON object anew after the one it kept', (t) => {
+  const read = inferRequestReader(iris, outputs);
+  read(binaryRequest(binaryBody(eight), eight));
+  const one = eight.subarray(0, 4);
+  t.is(read(binaryRequest(binaryBody(one, { shape: [1, 4] }), one)).batch.rows, 1);
+  t.throws(() => read(binaryRequest(binaryBody(eight, { name: 'x' }), eight)), { instanceOf: InvalidRequestError, message: /inputs\[0\]\.name is "x"/ });
+  t.is(read(binaryRequest(binaryBody(eight, {}, { id: 'second' }), eight)).id, 'second');
+});
+
+test('a reader reads a request without Inference-Header-Content-Length as JSON', (t) => {
+  const read = inferRequestReader(iris, outputs);
+  const json = JSON.stringify(body());
+  const request = read({ bytes: () => t.fail('the bytes are not read') as never, body: () => json, header: () => undefined });
+  t.deepEqual([...request.batch.data], [1, 2, 3, 4, 5, 6, 7, 8]);
+});
+
+const probabilityTensor = (data: Float32Array, rows = data.length / 3) => ({ name: 'probabilities', type: 'float32', dims: [rows, 3], data });
+
+test('a binary writer gives the same bytes as inferBinaryResponse, the second time too, with the new values', (t) => {
+  const write = binaryInferWriter(iris);
+  for (const data of [Float32Array.from([0.5, 0.25, 0.25]), Float32Array.from([0.1, 0.2, 0.7])]) {
+    t.deepEqual(write('abc', [probabilityTensor(data)], 'all'), inferBinaryResponse(iris, 'abc', [probabilityTensor(data)], 'all'));
+  }
+});
+
+test('a binary writer writes a new JSON object when the id or a shape changes', (t) => {
+  const write = binaryInferWriter(iris);
+  const one = Float32Array.from([0.5, 0.25, 0.25]);
+  const two = Float32Array.from([0.5, 0.25, 0.25, 0.1, 0.2, 0.7]);
+  write('abc', [probabilityTensor(one)], 'all');
+  t.deepEqual(write('def', [probabilityTensor(one)], 'all'), inferBinaryResponse(iris, 'def', [probabilityTensor(one)], 'all'));
+  t.deepEqual(write(undefined, [probabilityTensor(one)], 'all'), inferBinaryResponse(iris, undefined, [probabilityTensor(one)], 'all'));
+  t.deepEqual(write(undefined, [probabilityTensor(two)], 'all'), inferBinaryResponse(iris, undefined, [probabilityTensor(two)], 'all'));
+});
+
+test('a binary writer writes an output that is not asked as binary in JSON', (t) => {
+  const write = binaryInferWriter(iris);
+  const data = Float32Array.from([0.5, 0.25, 0.25]);
+  write(undefined, [probabilityTensor(data)], 'all');
+  const { bytes, headerBytes } = write(undefined, [probabilityTensor(data)], new Set());
+  t.is(headerBytes, bytes.length);
+  t.deepEqual((JSON.parse(bytes.toString('utf8')) as { outputs: { data: number[] }[] }).outputs[0]!.data, [0.5, 0.25, 0.25]);
 });

@@ -83,3 +83,11 @@ test('shortens a long unknown path in the 404 message', (t) => {
   const error = t.throws(() => resolveRoute('GET', `/${'a'.repeat(500)}`), { instanceOf: RouteNotFoundError });
   t.true(error.message.length < 300);
 });
+
+test('a path resolved just before with another method still answers 405, and a new path its own route', (t) => {
+  t.is(resolveRoute('POST', '/v2/models/iris/infer').name, 'POST /v2/models/{model}/infer');
+  t.throws(() => resolveRoute('GET', '/v2/models/iris/infer'), { instanceOf: MethodNotAllowedError });
+  t.deepEqual(resolveRoute('POST', '/v2/models/iris/infer'), { name: 'POST /v2/models/{model}/infer', model: 'iris', version: undefined });
+  t.deepEqual(resolveRoute('POST', '/v2/models/other/infer'), { name: 'POST /v2/models/{model}/infer', model: 'other', version: undefined });
+  t.throws(() => resolveRoute('POST', '/nowhere'), { instanceOf: RouteNotFoundError });
+});

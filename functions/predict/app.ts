@@ -4,11 +4,11 @@ import { binaryResponse, jsonResponse, jsonTextResponse, readHttpEvent, type Htt
 import { Logger } from './logger.js';
 import { MetricsLogger, type RequestMetrics } from './metrics.js';
 import { loadModel, type LoadedModel } from './model-session.js';
-import { inferBinaryResponse, inferResponse, modelMetadata, parseInferRequest, splitInferBody } from './oip.js';
+import { binaryInferWriter, inferRequestReader, inferResponse, modelMetadata, type InferRequest } from './oip.js';
 import { predictionWriter, type WrittenPrediction } from './postprocess.js';
 import { resolveRoute, type Route } from './router.js';
 import { predictBodyScanner, type PredictBodyScanner } from './scan-predict-body.js';
-import { parseJsonBody, readPredictBody } from './validate-request.js';
+import { readPredictBody } from './validate-request.js';
 
 /** The parts of Lambda's context object the handler reads. */
 export interface InvocationContext {
@@ -28,6 +28,8 @@ type ModelState =
       readonly metrics: MetricsLogger;
       readonly writePrediction: (output: Float32Array, rows: number) => WrittenPrediction;
       readonly scanBody: PredictBodyScanner;
+      readonly readInfer: (request: HttpRequest) => InferRequest;
+      readonly writeBinaryInfer: ReturnType<typeof binaryInferWriter>;
     }
   | { readonly ok: false; readonly metrics: MetricsLogger };
 
@@ -89,7 +91,16 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     (model) => {
       const loadMs = performance.now() - loadStart;
       logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
-      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.manifest, model.version), scanBody: predictBodyScanner(model.spec) };
+      return {
+        ok: true,
+        model,
+        loadMs,
+        metrics: metricsFor(model.version),
+        writePrediction: predictionWriter(model.manifest, model.version),
+        scanBody: predictBodyScanner(model.spec),
+        readInfer: inferRequestReader(model.manifest, model.outputs),
+        writeBinaryInfer: binaryInferWriter(model.manifest),
+      };
     },
     (error: unknown) => {
       logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });
@@ -186,17 +197,18 @@ function serve(route: Route, request: HttpRequest, loaded: ModelState): Outcome 
       return { response: jsonResponse(200, { name: model.manifest.name, ready: true }) };
     }
     case 'POST /v2/models/{model}/infer': {
-      const model = requireModel(loaded);
+      if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
+      const model = loaded.model;
       requireNamed(model, route);
-      const { json, binary } = splitInferBody(request.bytes, request.body, request.header('inference-header-content-length'));
-      const infer = parseInferRequest(parseJsonBody(json), model.manifest, model.outputs, binary);
+      const infer = loaded.readInfer(request);
       const t0 = performance.now();
       const tensors = model.run(infer.batch, infer.outputs);
       const inferenceMs = performance.now() - t0;
       const measured = { inferenceMs, batchSize: infer.batch.rows };
       if (infer.binaryOutputs !== 'all' && infer.binaryOutputs.size === 0) return { response: jsonResponse(200, inferResponse(model.manifest, infer.id, tensors)), ...measured };
-      const { bytes, headerBytes } = inferBinaryResponse(model.manifest, infer.id, tensors, infer.binaryOutputs);
-      return { response: binaryResponse(200, bytes, { 'inference-header-content-length': String(headerBytes) }), ...measured };
+      const { bytes, headerBytes } = loaded.writeBinaryInfer(infer.id, tensors, infer.binaryOutputs);
+      const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerBytes) };
+      return { response: binaryResponse(200, bytes, headers), ...measured };
     }
   }
 }

@@ -105,9 +105,12 @@ export function jsonResponse(statusCode: number, body: unknown, headers?: Readon
   return jsonTextResponse(statusCode, JSON.stringify(body), headers);
 }
 
-/** A binary response: `bytes` go base64-encoded, as Lambda expects them behind API Gateway or a Function URL. */
+/**
+ * A binary response: `bytes` go base64-encoded, as Lambda expects them behind API Gateway or a Function URL.
+ * `headers` are all the response's headers, `content-type` included.
+ */
 export function binaryResponse(statusCode: number, bytes: Buffer, headers: Readonly<Record<string, string>>): HttpResponse {
-  return { statusCode, headers: { 'content-type': 'application/octet-stream', ...headers }, body: bytes.toString('base64'), isBase64Encoded: true };
+  return { statusCode, headers, body: bytes.toString('base64'), isBase64Encoded: true };
 }
 
 /** A response whose body is already JSON text. */

@@ -117,6 +117,8 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     prepared.set(batch.data);
     return preparedFeed(batch.rows);
   };
+  let lastNames: readonly string[] = [];
+  let lastFetches: Record<string, null> = allTensors;
   const predict = (batch: Batch): Float32Array => session.run(inputOf(batch), only)[manifest.output]!.data as Float32Array;
 
   const model: LoadedModel = {
@@ -128,7 +130,12 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     artifact,
     predict,
     run(batch, names) {
-      const fetches = names.length > 0 ? Object.fromEntries(names.map((name) => [name, null] as const)) : allTensors;
+      // The same names (an infer reader's kept request) give the same fetches.
+      if (names !== lastNames) {
+        lastNames = names;
+        lastFetches = names.length > 0 ? Object.fromEntries(names.map((name) => [name, null] as const)) : allTensors;
+      }
+      const fetches = lastFetches;
       const result = session.run(inputOf(batch), fetches);
       return Object.entries(result).map(([name, tensor]) => ({ name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] }));
     },

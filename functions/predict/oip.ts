@@ -8,7 +8,8 @@ import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
 import type { Manifest, ValueInfo } from './manifest.js';
 import type { OutputTensor } from './model-session.js';
 import { float32ToNumber } from './postprocess.js';
-import type { Batch } from './validate-request.js';
+import type { HttpRequest } from './http-event.js';
+import { parseJsonBody, type Batch } from './validate-request.js';
 
 const DATATYPES: Readonly<Record<string, string>> = {
   float32: 'FP32',
@@ -67,6 +68,17 @@ export interface InferBody {
   readonly binary: Buffer | undefined;
 }
 
+/** The JSON object's length from the `Inference-Header-Content-Length` header, checked against the body's. */
+function headerLengthOf(headerLength: string, bodyBytes: number): number {
+  const length = /^\d{1,10}$/.test(headerLength.trim()) ? Number(headerLength.trim()) : Number.NaN;
+  if (!Number.isInteger(length) || length < 1 || length > bodyBytes) {
+    throw new InvalidRequestError(
+      `Inference-Header-Content-Length is ${JSON.stringify(headerLength)} but the body has ${bodyBytes} bytes; set it to the byte length of the JSON object that starts the body`,
+    );
+  }
+  return length;
+}
+
 /**
  * Splits a request body at the JSON header's length, from the `Inference-Header-Content-Length` header; without
  * that header the whole body is JSON.
@@ -74,12 +86,7 @@ export interface InferBody {
 export function splitInferBody(bytes: () => Buffer, text: () => string, headerLength: string | undefined): InferBody {
   if (headerLength === undefined) return { json: text(), binary: undefined };
   const body = bytes();
-  const length = /^\d{1,10}$/.test(headerLength.trim()) ? Number(headerLength.trim()) : Number.NaN;
-  if (!Number.isInteger(length) || length < 1 || length > body.length) {
-    throw new InvalidRequestError(
-      `Inference-Header-Content-Length is ${JSON.stringify(headerLength)} but the body has ${body.length} bytes; set it to the byte length of the JSON object that starts the body`,
-    );
-  }
+  const length = headerLengthOf(headerLength, body.length);
   return { json: body.subarray(0, length).toString('utf8'), binary: body.subarray(length) };
 }
 
@@ -128,10 +135,34 @@ function flatten(data: unknown, where: string, into: number[]): void {
 }
 
 /**
- * Reads `POST /v2/models/<name>/infer`: one FP32 (or FP64) input named as the model's input, shape
- * `[rows, n_features]`, data flat or nested; optional `outputs: [{name}]` restricted to the model's outputs.
+ * An infer request's JSON object, read and checked: everything but the values of a binary input, which follow the
+ * object in the body.
  */
-export function parseInferRequest(json: unknown, manifest: Manifest, outputs: readonly ValueInfo[], binary?: Buffer): InferRequest {
+export interface InferHeader {
+  readonly id: string | undefined;
+  readonly rows: number;
+  readonly shape: readonly number[];
+  /** The input's values, given inline (flattened and checked), or the binary part's layout. */
+  readonly input: { readonly data: Float32Array } | { readonly datatype: 'FP32' | 'FP64'; readonly binaryDataSize: unknown };
+  readonly outputs: readonly string[];
+  readonly binaryOutputs: 'all' | ReadonlySet<string>;
+}
+
+/** Refuses NaN, infinities and numbers beyond float32 (which become infinities): none reaches the model, as on /predict. */
+function checkFinite(data: Float32Array, width: number): void {
+  for (let i = 0; i < data.length; i++) {
+    if (!Number.isFinite(data[i])) {
+      throw new InvalidRequestError(`inputs[0] row ${Math.floor(i / width)}, column ${i % width} is ${String(data[i])} as float32; every value must be a finite float32`);
+    }
+  }
+}
+
+/**
+ * Reads the JSON object of `POST /v2/models/<name>/infer`: one FP32 (or FP64) input named as the model's input,
+ * shape `[rows, n_features]`, data flat or nested or in the binary part; optional `outputs: [{name}]` restricted to
+ * the model's outputs.
+ */
+export function parseInferHeader(json: unknown, manifest: Manifest, outputs: readonly ValueInfo[]): InferHeader {
   if (json === null || typeof json !== 'object' || Array.isArray(json)) {
     throw new InvalidRequestError('request body must be a JSON object with "inputs": [{"name", "shape", "datatype", "data"}]');
   }
@@ -167,27 +198,19 @@ export function parseInferRequest(json: unknown, manifest: Manifest, outputs: re
     throw new PayloadTooLargeError(`inputs[0].shape asks for ${rows} rows; model ${manifest.name} accepts at most ${manifest.maxBatch} per request (maxBatch); split the batch`);
   }
   const inputParameters = parameters(tensor['parameters'], 'inputs[0].parameters');
-  let data: Float32Array;
+  let values: InferHeader['input'];
   if (inputParameters['binary_data_size'] !== undefined) {
     if (tensor['data'] !== undefined) throw new InvalidRequestError('inputs[0] has both data and parameters.binary_data_size; send the values one way');
-    data = binaryValues(binary, inputParameters['binary_data_size'], datatype, rows * width, shape);
+    values = { datatype, binaryDataSize: inputParameters['binary_data_size'] };
   } else {
-    if (binary !== undefined && binary.length > 0) {
-      throw new InvalidRequestError(`the body has ${binary.length} bytes after its JSON object, but inputs[0] declares no parameters.binary_data_size`);
+    const flat: number[] = [];
+    flatten(tensor['data'], 'inputs[0].data', flat);
+    if (flat.length !== rows * width) {
+      throw new InvalidRequestError(`inputs[0].data has ${flat.length} values; shape ${JSON.stringify(shape)} needs ${rows * width}`);
     }
-    const values: number[] = [];
-    flatten(tensor['data'], 'inputs[0].data', values);
-    if (values.length !== rows * width) {
-      throw new InvalidRequestError(`inputs[0].data has ${values.length} values; shape ${JSON.stringify(shape)} needs ${rows * width}`);
-    }
-    data = Float32Array.from(values);
-  }
-  // NaN and infinities (binary data can hold them) and numbers beyond float32 (which become infinities) never reach
-  // the model, as on /predict.
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new InvalidRequestError(`inputs[0] row ${Math.floor(i / width)}, column ${i % width} is ${String(data[i])} as float32; every value must be a finite float32`);
-    }
+    const data = Float32Array.from(flat);
+    checkFinite(data, width);
+    values = { data };
   }
 
   const all = flag(parameters(body['parameters'], 'parameters'), 'binary_data_output', 'parameters') === true;
@@ -208,7 +231,63 @@ export function parseInferRequest(json: unknown, manifest: Manifest, outputs: re
       if (flag(parameters((entry as Record<string, unknown>)['parameters'], `outputs[${i}].parameters`), 'binary_data', `outputs[${i}].parameters`) ?? all) binaryNames.add(name);
     }
   }
-  return { id, batch: { rows, data }, outputs: names, binaryOutputs: all && names.length === 0 ? 'all' : binaryNames };
+  return { id, rows, shape: shape as number[], input: values, outputs: names, binaryOutputs: all && names.length === 0 ? 'all' : binaryNames };
+}
+
+/** The request's batch: the inline values, or the binary part read by the header's layout. */
+export function inferBatch(header: InferHeader, binary: Buffer | undefined, width: number): Batch {
+  const { input, rows } = header;
+  if ('data' in input) {
+    if (binary !== undefined && binary.length > 0) {
+      throw new InvalidRequestError(`the body has ${binary.length} bytes after its JSON object, but inputs[0] declares no parameters.binary_data_size`);
+    }
+    return { rows, data: input.data };
+  }
+  const data = binaryValues(binary, input.binaryDataSize, input.datatype, rows * width, header.shape);
+  checkFinite(data, width);
+  return { rows, data };
+}
+
+/** `parseInferHeader` and `inferBatch` in one step: the whole request from its JSON object and binary part. */
+export function parseInferRequest(json: unknown, manifest: Manifest, outputs: readonly ValueInfo[], binary?: Buffer): InferRequest {
+  const header = parseInferHeader(json, manifest, outputs);
+  return { id: header.id, batch: inferBatch(header, binary, manifest.features.length), outputs: header.outputs, binaryOutputs: header.binaryOutputs };
+}
+
+/**
+ * Reads one model's infer requests from their HTTP form. A client sends the same JSON object for every batch of the
+ * same shape when the values travel as binary (Triton's client does), so the last such object is kept, as bytes,
+ * with what it was read as: a request whose object is byte for byte the same skips JSON.parse and the checks above,
+ * which cost as much as a small model's run (docs/PERFORMANCE.md). Only objects without inline data are kept (no
+ * values are ever kept), and only once they have passed every check; the binary part is read and checked anew
+ * every time.
+ */
+export function inferRequestReader(manifest: Manifest, outputs: readonly ValueInfo[]): (request: Pick<HttpRequest, 'bytes' | 'body' | 'header'>) => InferRequest {
+  const width = manifest.features.length;
+  let keptBytes: Buffer | undefined;
+  let kept: InferHeader | undefined;
+  const request = (header: InferHeader, binary: Buffer | undefined): InferRequest => ({
+    id: header.id,
+    batch: inferBatch(header, binary, width),
+    outputs: header.outputs,
+    binaryOutputs: header.binaryOutputs,
+  });
+  return (http) => {
+    const headerLength = http.header('inference-header-content-length');
+    if (headerLength === undefined) return request(parseInferHeader(parseJsonBody(http.body()), manifest, outputs), undefined);
+    const body = http.bytes();
+    const length = headerLengthOf(headerLength, body.length);
+    const json = body.subarray(0, length);
+    const binary = body.subarray(length);
+    if (kept !== undefined && keptBytes !== undefined && keptBytes.equals(json)) return request(kept, binary);
+    const header = parseInferHeader(parseJsonBody(json.toString('utf8')), manifest, outputs);
+    const result = request(header, binary);
+    if (!('data' in header.input)) {
+      keptBytes = Buffer.from(json);
+      kept = header;
+    }
+    return result;
+  };
 }
 
 /** Tensor data as JSON-ready values: int64 as numbers, float32 in its shortest exact decimal form. */
@@ -268,4 +347,49 @@ export function inferBinaryResponse(manifest: Manifest, id: string | undefined, 
   });
   const header = Buffer.from(JSON.stringify({ model_name: manifest.name, model_version: manifest.version, ...(id === undefined ? {} : { id }), outputs }), 'utf8');
   return { bytes: Buffer.concat([header, ...parts]), headerBytes: header.length };
+}
+
+function sameDims(a: readonly number[], b: readonly number[]): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/**
+ * Writes one model's binary infer responses (`inferBinaryResponse`). When every output goes as binary data, the JSON
+ * object depends only on the id and on the outputs' names, types and shapes, so the last one is kept: the next
+ * response with the same id and outputs reuses it and only copies the tensors' bytes after it.
+ */
+export function binaryInferWriter(manifest: Manifest): (id: string | undefined, tensors: readonly OutputTensor[], binaryOutputs: 'all' | ReadonlySet<string>) => { bytes: Buffer; headerBytes: number } {
+  let kept: { readonly id: string | undefined; readonly tensors: readonly OutputTensor[]; readonly header: Buffer } | undefined;
+  const matchesKept = (id: string | undefined, tensors: readonly OutputTensor[]) =>
+    kept !== undefined &&
+    kept.id === id &&
+    kept.tensors.length === tensors.length &&
+    tensors.every((t, i) => {
+      const k = kept!.tensors[i]!;
+      return k.name === t.name && k.type === t.type && sameDims(k.dims, t.dims);
+    });
+  return (id, tensors, binaryOutputs) => {
+    // The tensors' bytes when every output goes as binary data; otherwise the general writer.
+    const views: ArrayBufferView[] = [];
+    for (const t of tensors) if (ArrayBuffer.isView(t.data) && (binaryOutputs === 'all' || binaryOutputs.has(t.name))) views.push(t.data);
+    if (views.length !== tensors.length) return inferBinaryResponse(manifest, id, tensors, binaryOutputs);
+    if (!matchesKept(id, tensors)) {
+      const response = inferBinaryResponse(manifest, id, tensors, binaryOutputs);
+      kept = { id, tensors: tensors.map(({ name, type, dims }) => ({ name, type, dims: [...dims], data: [] })), header: Buffer.from(response.bytes.subarray(0, response.headerBytes)) };
+      return response;
+    }
+    const { header } = kept!;
+    let total = header.length;
+    for (const view of views) total += view.byteLength;
+    const bytes = Buffer.allocUnsafe(total);
+    header.copy(bytes, 0);
+    let at = header.length;
+    for (const view of views) {
+      bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
+      at += view.byteLength;
+    }
+    return { bytes, headerBytes: header.length };
+  };
 }
