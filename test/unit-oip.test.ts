@@ -352,7 +352,7 @@ function binaryRequest(json: unknown, values: Float32Array | Float64Array | Buff
   const header = Buffer.from(JSON.stringify(json));
   const bytes = Buffer.concat([header, Buffer.isBuffer(values) ? values : bytesOf(values)]);
   return {
-    bytes: () => bytes,
+    encodedBody: () => ({ text: bytes.toString('base64'), base64: true }),
     body: () => bytes.toString('utf8'),
     header: (name: string) => (name === 'inference-header-content-length' ? String(header.length) : undefined),
   };
@@ -389,9 +389,31 @@ test('a reader reads a different JSON object anew after the one it kept', (t) =>
 test('a reader reads a request without Inference-Header-Content-Length as JSON', (t) => {
   const read = inferRequestReader(iris, outputs);
   const json = JSON.stringify(body());
-  const request = read({ bytes: () => t.fail('the bytes are not read') as never, body: () => json, header: () => undefined });
+  const request = read({ encodedBody: () => t.fail('the bytes are not read') as never, body: () => json, header: () => undefined });
   t.deepEqual([...request.batch.data], [1, 2, 3, 4, 5, 6, 7, 8]);
 });
+
+test('a reader reads a binary body that the event carries as text', (t) => {
+  // Four bytes 0x41 ("AAAA") are the float32 12.078431: a binary part that is valid UTF-8 may arrive as text.
+  const values = new Float32Array(new Uint8Array(32).fill(0x41).buffer);
+  const header = JSON.stringify(binaryBody(values));
+  const read = inferRequestReader(iris, outputs);
+  const request = read({ encodedBody: () => ({ text: header + 'A'.repeat(32), base64: false }), body: () => t.fail('read as bytes') as never, header: () => String(header.length) });
+  t.deepEqual(request.batch.data, values);
+});
+
+for (const headerLength of [1, 2, 3, 4, 5, 6, 7, 8]) {
+  test(`a reader reads the values bit for bit whatever the JSON object's length modulo 8 (${headerLength} spaces added)`, (t) => {
+    const read = inferRequestReader(iris, outputs);
+    const doubles = Float64Array.from([0.1, 1e-30, -3.5, 7, 8, 9, 10, 11]);
+    for (const values of [eight, doubles]) {
+      const header = Buffer.from(JSON.stringify(binaryBody(values)) + ' '.repeat(headerLength));
+      const bytes = Buffer.concat([header, bytesOf(values)]);
+      const request = read({ encodedBody: () => ({ text: bytes.toString('base64'), base64: true }), body: () => '', header: () => String(header.length) });
+      t.deepEqual(request.batch.data, Float32Array.from(values));
+    }
+  });
+}
 
 const probabilityTensor = (data: Float32Array, rows = data.length / 3) => ({ name: 'probabilities', type: 'float32', dims: [rows, 3], data });
 

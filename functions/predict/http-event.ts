@@ -12,8 +12,16 @@ export interface HttpRequest {
   readonly body: () => string;
   /** The body's bytes, for binary content (the Open Inference Protocol's binary tensor data). */
   readonly bytes: () => Buffer;
+  /** The body as the event carries it, size-checked: for a reader that decodes it into a buffer of its own. */
+  readonly encodedBody: () => EncodedBody;
   /** A request header by its lower-case name. */
   readonly header: (name: string) => string | undefined;
+}
+
+/** A body as the event carries it: text, or base64 when the body is binary. */
+export interface EncodedBody {
+  readonly text: string;
+  readonly base64: boolean;
 }
 
 export interface HttpResponse {
@@ -96,7 +104,14 @@ export function readHttpEvent(event: unknown): HttpRequest {
   let path = typeof e.rawPath === 'string' ? stripStage(rawPath, e.requestContext?.stage) : rawPath;
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
   const base64 = e.isBase64Encoded === true;
-  return { method: method.toUpperCase(), path, body: () => decodeBody(e.body, base64), bytes: () => bodyBytes(e.body, base64), header: headerReader(e.headers) };
+  return {
+    method: method.toUpperCase(),
+    path,
+    body: () => decodeBody(e.body, base64),
+    bytes: () => bodyBytes(e.body, base64),
+    encodedBody: () => ({ text: checkBody(e.body, base64), base64 }),
+    header: headerReader(e.headers),
+  };
 }
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });

@@ -116,10 +116,10 @@ function binaryValues(binary: Buffer | undefined, declared: unknown, datatype: '
   if (binary.length !== size) {
     throw new InvalidRequestError(`the body has ${binary.length} bytes after its JSON object; ${where} says ${size}`);
   }
-  // Copied out (one memcpy): the body's bytes need not be aligned for a typed array.
-  const bytes = new Uint8Array(size);
-  bytes.set(binary);
-  return datatype === 'FP32' ? new Float32Array(bytes.buffer) : Float32Array.from(new Float64Array(bytes.buffer));
+  // A view when the bytes lie on the values' alignment (the infer reader places them so); otherwise one memcpy.
+  const aligned = binary.byteOffset % (datatype === 'FP32' ? 4 : 8) === 0;
+  if (datatype === 'FP32') return aligned ? new Float32Array(binary.buffer, binary.byteOffset, count) : new Float32Array(Uint8Array.from(binary).buffer);
+  return Float32Array.from(aligned ? new Float64Array(binary.buffer, binary.byteOffset, count) : new Float64Array(Uint8Array.from(binary).buffer));
 }
 
 function flatten(data: unknown, where: string, into: number[]): void {
@@ -254,18 +254,27 @@ export function parseInferRequest(json: unknown, manifest: Manifest, outputs: re
   return { id: header.id, batch: inferBatch(header, binary, manifest.features.length), outputs: header.outputs, binaryOutputs: header.binaryOutputs };
 }
 
+/** Room for a body of `bytes` bytes: a multiple of 64 KiB, so that a run of growing bodies reallocates rarely. */
+const roomFor = (bytes: number) => Math.ceil((bytes + 16) / 65_536) * 65_536;
+
 /**
- * Reads one model's infer requests from their HTTP form. A client sends the same JSON object for every batch of the
- * same shape when the values travel as binary (Triton's client does), so the last such object is kept, as bytes,
- * with what it was read as: a request whose object is byte for byte the same skips JSON.parse and the checks above,
- * which cost as much as a small model's run (docs/PERFORMANCE.md). Only objects without inline data are kept (no
- * values are ever kept), and only once they have passed every check; the binary part is read and checked anew
- * every time.
+ * Reads one model's infer requests from their HTTP form.
+ *
+ * A client sends the same JSON object for every batch of the same shape when the values travel as binary (Triton's
+ * client does), so the last such object is kept, as bytes, with what it was read as: a request whose object is byte
+ * for byte the same skips JSON.parse and the checks above, which cost as much as a small model's run
+ * (docs/PERFORMANCE.md). Only objects without inline data are kept (no values are ever kept), and only once they
+ * have passed every check; the binary part is read and checked anew every time.
+ *
+ * A binary body is decoded into a buffer of the reader's own, placed so that the values start on an 8-byte
+ * boundary: the batch is then a view of it, not a copy, valid until the reader's next call (the handler runs the
+ * model on it before it reads another request).
  */
-export function inferRequestReader(manifest: Manifest, outputs: readonly ValueInfo[]): (request: Pick<HttpRequest, 'bytes' | 'body' | 'header'>) => InferRequest {
+export function inferRequestReader(manifest: Manifest, outputs: readonly ValueInfo[]): (request: Pick<HttpRequest, 'encodedBody' | 'body' | 'header'>) => InferRequest {
   const width = manifest.features.length;
   let keptBytes: Buffer | undefined;
   let kept: InferHeader | undefined;
+  let scratch = Buffer.allocUnsafeSlow(0);
   const request = (header: InferHeader, binary: Buffer | undefined): InferRequest => ({
     id: header.id,
     batch: inferBatch(header, binary, width),
@@ -275,10 +284,16 @@ export function inferRequestReader(manifest: Manifest, outputs: readonly ValueIn
   return (http) => {
     const headerLength = http.header('inference-header-content-length');
     if (headerLength === undefined) return request(parseInferHeader(parseJsonBody(http.body()), manifest, outputs), undefined);
-    const body = http.bytes();
-    const length = headerLengthOf(headerLength, body.length);
-    const json = body.subarray(0, length);
-    const binary = body.subarray(length);
+    const { text, base64 } = http.encodedBody();
+    // At most this many bytes: base64 carries 3 in 4 characters, a UTF-16 code unit is at most 3 in UTF-8.
+    const most = base64 ? Math.ceil(text.length / 4) * 3 : text.length * 3;
+    // The JSON object's length is checked below, against the decoded body; here it only places the body.
+    const shift = 7 - ((Number.parseInt(headerLength, 10) + 7) & 7);
+    if (scratch.length < shift + most) scratch = Buffer.allocUnsafeSlow(roomFor(shift + most));
+    const end = shift + scratch.write(text, shift, base64 ? 'base64' : 'utf8');
+    const length = headerLengthOf(headerLength, end - shift);
+    const json = scratch.subarray(shift, shift + length);
+    const binary = scratch.subarray(shift + length, end);
     if (kept !== undefined && keptBytes !== undefined && keptBytes.equals(json)) return request(kept, binary);
     const header = parseInferHeader(parseJsonBody(json.toString('utf8')), manifest, outputs);
     const result = request(header, binary);
