@@ -139,6 +139,21 @@ each('gives the float32 JSON.parse gives for random decimals of 1 to 40 digits',
   t.deepEqual(failures.slice(0, 5), []);
 });
 
+each('gives the float32 JSON.parse gives for decimals with up to 25 zeros after the point and up to 21 digits after them', (t, scan) => {
+  const next = random(4);
+  const failures: string[] = [];
+  for (let i = 0; i < 20_000; i++) {
+    let digits = String(1 + Math.floor(next() * 9));
+    const count = Math.floor(next() * 21);
+    for (let d = 0; d < count; d++) digits += String(Math.floor(next() * 10));
+    const text = `${next() < 0.5 ? '-' : ''}${next() < 0.5 ? '0' : String(Math.floor(next() * 100))}.${'0'.repeat(Math.floor(next() * 26))}${digits}`;
+    const body = `{"features":[${text},0,0,0]}`;
+    const batch = scan(body);
+    if (batch === undefined || !Object.is(batch.data[0], Math.fround(Number(text)))) failures.push(text);
+  }
+  t.deepEqual(failures.slice(0, 5), []);
+});
+
 each('rounds exact float32 midpoints, and decimals a hair either side of them, as JSON.parse does', (t, scan) => {
   const next = random(3);
   const pairs = new Float32Array(2);

@@ -22,8 +22,6 @@ const MIDPOINT_MARGIN: i32 = 64;
 const MIN_EXPONENT: i32 = 1023 - 126;
 const MAX_EXPONENT: i32 = 1023 + 126;
 const MAX_DIGITS: i32 = 30;
-/** Below this a mantissa can take one more digit without overflowing 63 bits. */
-const MANTISSA_LIMIT: i64 = 900_000_000_000_000_000;
 
 /** Where static data ends: the caller lays its buffers out from here. */
 export function heapBase(): usize {
@@ -41,7 +39,8 @@ let end: usize = 0;
 }
 
 @inline function isSpace(c: i32): bool {
-  return c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09;
+  // One comparison for the bytes that follow a number or a comma in nearly every body (digits, signs, brackets).
+  return c <= 0x20 && (c == 0x20 || c == 0x0a || c == 0x0d || c == 0x09);
 }
 
 function skipSpace(): void {
@@ -62,6 +61,27 @@ function decimalValue(mantissa: f64, scale: i32, negative: bool, digits: i32, st
   return exactNumber(start, stop);
 }
 
+/** Below this a mantissa can take one more digit without overflowing 63 bits. */
+const MANTISSA_LIMIT: i64 = 900_000_000_000_000_000;
+/** Whether the number `longMantissa` read last has more digits than a mantissa holds exactly. */
+let mantissaLong = false;
+
+/**
+ * The digits in `[start, stop)` (a sign and a point skipped) as a whole number, exact up to 18 significant digits;
+ * sets `mantissaLong` when there are more. For the rare number of more than 18 digits, leading zeros included.
+ */
+function longMantissa(start: usize, stop: usize): i64 {
+  let mantissa: i64 = 0;
+  mantissaLong = false;
+  for (let k = start; k < stop; k++) {
+    const d = byteAt(k) - 0x30;
+    if (<u32>d >= 10) continue;
+    if (mantissa < MANTISSA_LIMIT) mantissa = mantissa * 10 + <i64>d;
+    else mantissaLong = true;
+  }
+  return mantissa;
+}
+
 function readRow(width: i32, target: usize): bool {
   let i = at;
   if (byteAt(i) != 0x5b) return false;
@@ -71,34 +91,43 @@ function readRow(width: i32, target: usize): bool {
     const start = i;
     const negative = c == 0x2d;
     if (negative) c = byteAt(++i);
-    // The digits as a whole number, exact up to 18 digits; a longer one goes to Number() (`long`).
+    // The digits as a whole number, exact up to 18 digits (below 2^63); more, and it goes to Number() (`long`),
+    // leading zeros counted, so no digit needs a check of its own.
     let mantissa: i64 = 0;
-    let long = false;
     let scale: i32 = 0;
-    if (c == 0x30) {
+    let d = c - 0x30;
+    if (d == 0) {
       c = byteAt(++i);
-      if (c >= 0x30 && c <= 0x39) return false;
-    } else if (c > 0x30 && c <= 0x39) {
+      if (<u32>(c - 0x30) < 10) return false;
+    } else if (<u32>d < 10) {
       do {
-        if (mantissa < MANTISSA_LIMIT) mantissa = mantissa * 10 + <i64>(c - 0x30);
-        else long = true;
-        c = byteAt(++i);
-      } while (c >= 0x30 && c <= 0x39);
+        mantissa = mantissa * 10 + <i64>d;
+        d = byteAt(++i) - 0x30;
+      } while (<u32>d < 10);
+      c = d + 0x30;
     } else {
       return false;
     }
     let digits = <i32>(i - start);
+    let significant = digits - <i32>negative;
     if (c == 0x2e) {
       const fraction = ++i;
-      c = byteAt(i);
-      if (!(c >= 0x30 && c <= 0x39)) return false;
+      d = byteAt(i) - 0x30;
+      if (<u32>d >= 10) return false;
       do {
-        if (mantissa < MANTISSA_LIMIT) mantissa = mantissa * 10 + <i64>(c - 0x30);
-        else long = true;
-        c = byteAt(++i);
-      } while (c >= 0x30 && c <= 0x39);
+        mantissa = mantissa * 10 + <i64>d;
+        d = byteAt(++i) - 0x30;
+      } while (<u32>d < 10);
+      c = d + 0x30;
       scale = <i32>fraction - <i32>i;
       digits += <i32>(i - fraction);
+      significant -= scale;
+    }
+    let long = false;
+    if (significant > 18) {
+      // Leading zeros were counted: read the digits again, keeping the mantissa exact while it fits.
+      mantissa = longMantissa(start, i);
+      long = mantissaLong;
     }
     if (c == 0x65 || c == 0x45) {
       c = byteAt(++i);
