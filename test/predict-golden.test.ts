@@ -33,6 +33,24 @@ for (const bundle of BUNDLES) {
     }
   });
 
+  test(`${bundle}: batches of different sizes one after another through one handler each give their rows' golden outputs`, async (t) => {
+    const dir = path.join(MODELS, bundle);
+    const golden = await readGolden(bundle);
+    const manifest = await readManifestJson(dir);
+    const fn = functionFor({ MODEL_DIR: dir });
+    const n = golden.inputs.length;
+    // Long, short, long again: the scanner's memory is reused from one request to the next.
+    for (const [from, to] of [[0, n], [1, 3], [2, n], [0, 2]] as const) {
+      const response = await fn.invoke('POST', '/predict', JSON.stringify({ instances: golden.inputs.slice(from, to) }));
+      t.is(response.statusCode, 200, response.body);
+      const body = json(response);
+      const got = (manifest['task'] === 'classification' ? (body['probabilities'] as number[][]).flat() : (body['prediction'] as number[]));
+      const want = golden.outputs.slice(from, to).flat() as number[];
+      t.is(got.length, want.length, `rows ${from} to ${to}`);
+      t.true(maxAbsDiff(got, want) <= TOLERANCE, `rows ${from} to ${to}`);
+    }
+  });
+
   test(`${bundle}: each golden row sent alone, by feature name, gives the golden output`, async (t) => {
     const dir = path.join(MODELS, bundle);
     const golden = await readGolden(bundle);

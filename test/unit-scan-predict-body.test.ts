@@ -228,11 +228,18 @@ each('gives up on more rows than maxBatch', (t, _scan, make) => {
   t.is(small(JSON.stringify({ instances: [[1, 2, 3, 4], [1, 2, 3, 4]] }))?.rows, 2);
 });
 
-each('returns a batch of its own for each body: a later body does not change an earlier batch', (t, scan) => {
-  const first = scan('{"instances": [[1, 2, 3, 4]]}')!;
-  scan('{"instances": [[5, 6, 7, 8], [9, 10, 11, 12]]}');
-  t.deepEqual([...first.data], [1, 2, 3, 4]);
-  t.is(first.data.length, 4);
+each('gives each body its own rows, a shorter batch after a longer one included (a batch is valid until the next scan)', (t, scan) => {
+  const bodies: [string, number[]][] = [
+    ['{"instances": [[5, 6, 7, 8], [9, 10, 11, 12], [13, 14, 15, 16]]}', [5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16]],
+    ['{"instances": [[1, 2, 3, 4]]}', [1, 2, 3, 4]],
+    ['{"features": [0.5, 0.25, 0.125, 2]}', [0.5, 0.25, 0.125, 2]],
+    ['{"instances": [[4, 3, 2, 1], [8, 7, 6, 5]]}', [4, 3, 2, 1, 8, 7, 6, 5]],
+  ];
+  for (const [body, rows] of bodies) {
+    const batch = scan(body)!;
+    t.deepEqual([...batch.data], rows, body);
+    t.is(batch.rows, rows.length / 4);
+  }
 });
 
 each('gives up on a body with any character outside ASCII, even one whose low byte reads as a digit', (t, scan) => {

@@ -88,7 +88,10 @@ class CodecMemory {
   }
 }
 
-/** Rows read from a body, or undefined when the body is not one of the two common forms. */
+/**
+ * Rows read from a body, or undefined when the body is not one of the two common forms. The rows are a view of the
+ * scanner's memory, valid until its next call.
+ */
 export type RowScanner = (body: string) => { readonly rows: number; readonly data: Float32Array } | undefined;
 
 /**
@@ -117,8 +120,9 @@ function makeRowScanner(width: number, maxBatch: number): RowScanner {
     bodyView[written] = 0;
     const rows = codec.exports.scanPredictBody(bodyAt, written, width, maxBatch, rowsAt);
     if (rows === 0) return undefined;
+    // A view of the codec's memory, not a copy: the model copies the rows into its input before the next scan.
     const first = rowsAt / 4;
-    return { rows, data: codec.floats.slice(first, first + rows * width) };
+    return { rows, data: codec.floats.subarray(first, first + rows * width) };
   };
 }
 

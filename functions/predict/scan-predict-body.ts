@@ -23,6 +23,10 @@ import type { Batch, FeatureSpec } from './validate-request.js';
  * short bodies, and one over its bytes in WebAssembly (number-codec.ts), for the rest. The WebAssembly one reads a
  * 100-row body in half the time; for a single row its fixed cost (copying the body in, the call, copying the rows
  * out) is more than the whole JavaScript scan (docs/PERFORMANCE.md).
+ *
+ * A batch of several rows is a view of the scanner's own memory, valid until its next call: the model copies it into
+ * its input before the handler reads another request, and a copy per request would cost more than the copy it saves
+ * for a large batch (and leave the model's run colder caches).
  */
 export type PredictBodyScanner = (body: string) => Batch | undefined;
 
@@ -165,7 +169,7 @@ function atEnd(s: string): boolean {
 export function textScanner(spec: FeatureSpec): PredictBodyScanner {
   const width = spec.features.length;
   if (width === 0) return () => undefined;
-  // Rows are read here first, since their number is known only at the end; the batch gets an exact-size copy.
+  // Rows are read here first, since their number is known only at the end; the batch is a view of them.
   const scratch = new Float32Array(width * spec.maxBatch);
   return (s) => {
     at = 0;
@@ -199,7 +203,7 @@ export function textScanner(spec: FeatureSpec): PredictBodyScanner {
       if (c === CLOSE_BRACKET) break;
       if (c !== COMMA) return undefined;
     }
-    return atEnd(s) ? { rows, data: scratch.slice(0, rows * width) } : undefined;
+    return atEnd(s) ? { rows, data: scratch.subarray(0, rows * width) } : undefined;
   };
 }
 
