@@ -282,8 +282,9 @@ function decimalText(mantissa: f64, power: i32, out: usize): usize {
   }
   if (point <= 0 && point > -6) {
     store<u16>(p, 0x2e30); // "0."
-    p += 2;
-    for (let z = point; z < 0; z++) store<u8>(p++, 0x30);
+    // Up to five zeros: eight written at once, the digits then overwrite those past the count.
+    store<u64>(p, 0x3030_3030_3030_3030, 2);
+    p += 2 + <usize>(-point);
     p += <usize>length;
     digitsBefore(m, p);
     return p;
@@ -465,7 +466,9 @@ export function writeClassification(output: usize, rows: i32, width: i32, out: u
     const best = bestColumn(output + (<usize>(r * width) << 2), width);
     store<i32>(columns + (<usize>r << 3), best);
     const label = labelTable + (<usize>best << 3);
-    p = piece(p, load<i32>(label), load<i32>(label, 4));
+    const length = load<i32>(label, 4);
+    // A short label as three 8-byte moves (memory.copy is a call into the engine, dearer than the copy itself).
+    p = length <= 24 ? valueCopy(p, load<i32>(label), length) : piece(p, load<i32>(label), length);
   }
   p = piece(p, pieceConfidence, lengthConfidence);
   const texts = p;
