@@ -5,7 +5,7 @@
  * kept). Both must give the same float32 rows bit for bit and the same body byte for byte before anything is timed.
  * In-process, so the machine's slow and fast phases hit both alike; the figure to read is `after / before`.
  *
- *   tsx bench/codec-ab.ts <git revision> [--model breast-cancer] [--rows 100] [--spelling float32|golden]
+ *   tsx bench/codec-ab.ts <git revision> [--model breast-cancer] [--rows 100] [--spelling float32|golden] [--rounds 2300]
  *
  * `golden` writes each number as golden.json stores it (17 digits for float32 values kept as doubles).
  */
@@ -25,12 +25,15 @@ const option = (name: string, fallback: string) => {
 };
 const revision = args[0];
 if (revision === undefined || revision.startsWith('--')) {
-  console.error('usage: tsx bench/codec-ab.ts <git revision> [--model breast-cancer] [--rows 100] [--spelling float32|golden]');
+  console.error('usage: tsx bench/codec-ab.ts <git revision> [--model breast-cancer] [--rows 100] [--spelling float32|golden] [--rounds 2300]');
   process.exit(1);
 }
 const modelName = option('model', 'breast-cancer');
 const rows = Number(option('rows', '100'));
 const spelling = option('spelling', 'float32') as 'float32' | 'golden';
+/** Rounds of 10 calls per module; the first quarter (at most 300) is warm-up, not kept. */
+const rounds = Number(option('rounds', '2300'));
+const warmupRounds = Math.min(300, Math.floor(rounds / 4));
 
 /** The base64 module as number-codec-wasm.ts held it at `revision`. */
 function moduleAt(rev: string): string {
@@ -118,14 +121,14 @@ if (before.write() !== after.write()) throw new Error('the two modules write dif
 
 function time(calls: readonly (() => unknown)[]): number[] {
   const samples = calls.map(() => [] as number[]);
-  for (let round = 0; round < 2300; round++) {
+  for (let round = 0; round < rounds; round++) {
     for (let k = 0; k < calls.length; k++) {
       const j = (k + round) % calls.length;
       for (let i = 0; i < 10; i++) {
         const t = performance.now();
         calls[j]!();
         const us = (performance.now() - t) * 1000;
-        if (i > 0 && round >= 300) samples[j]!.push(us);
+        if (i > 0 && round >= warmupRounds) samples[j]!.push(us);
       }
     }
   }
