@@ -2,7 +2,7 @@ import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { InvalidRequestError, PayloadTooLargeError } from '../functions/predict/errors.js';
 import type { ValueInfo } from '../functions/predict/manifest.js';
-import { binaryInferWriter, inferBinaryResponse, inferRequestReader, inferResponse, modelMetadata, oipDatatype, parseInferRequest, splitInferBody } from '../functions/predict/oip.js';
+import { binaryInferWriter, inferBinaryResponse, inferRequestReader, inferResponse, modelMetadata, oipDatatype, parseInferRequest } from '../functions/predict/oip.js';
 import { irisManifest } from './helpers/unit-manifests.js';
 
 const iris = irisManifest();
@@ -217,24 +217,11 @@ function rejectsBinary(t: ExecutionContext, json: unknown, binary: Buffer | unde
 
 const eight = Float32Array.from([5.1, 3.5, 1.4, 0.2, 6.2, 2.9, 4.3, 1.3]);
 
-test('splits a body at the length the Inference-Header-Content-Length header gives', (t) => {
-  const json = JSON.stringify(binaryBody(eight));
-  const body = Buffer.concat([Buffer.from(json), bytesOf(eight)]);
-  const split = splitInferBody(() => body, () => t.fail('the text is not read'), String(Buffer.byteLength(json)));
-  t.is(split.json, json);
-  t.deepEqual(split.binary, bytesOf(eight));
-});
-
-test('reads the whole body as JSON without the Inference-Header-Content-Length header', (t) => {
-  t.deepEqual(
-    splitInferBody(() => t.fail('the bytes are not read'), () => '{"inputs": []}', undefined),
-    { json: '{"inputs": []}', binary: undefined },
-  );
-});
-
 for (const length of ['abc', '0', '-5', '1.5', '999']) {
-  test(`rejects an Inference-Header-Content-Length of ${JSON.stringify(length)} for a 40-byte body`, (t) => {
-    const error = t.throws(() => splitInferBody(() => Buffer.alloc(40), () => '', length), { instanceOf: InvalidRequestError });
+  test(`a reader rejects an Inference-Header-Content-Length of ${JSON.stringify(length)} for a 40-byte body`, (t) => {
+    const read = inferRequestReader(iris, outputs);
+    const request = { encodedBody: () => ({ text: Buffer.alloc(40).toString('base64'), base64: true }), body: () => '', header: () => length };
+    const error = t.throws(() => read(request), { instanceOf: InvalidRequestError });
     t.is(error.message, `Inference-Header-Content-Length is ${JSON.stringify(length)} but the body has 40 bytes; set it to the byte length of the JSON object that starts the body`);
   });
 }

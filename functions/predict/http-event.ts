@@ -10,9 +10,10 @@ export interface HttpRequest {
   readonly path: string;
   /** Read lazily: GET routes never decode a body. */
   readonly body: () => string;
-  /** The body's bytes, for binary content (the Open Inference Protocol's binary tensor data). */
-  readonly bytes: () => Buffer;
-  /** The body as the event carries it, size-checked: for a reader that decodes it into a buffer of its own. */
+  /**
+   * The body as the event carries it, size-checked, for binary content (the Open Inference Protocol's binary tensor
+   * data): the reader decodes it into a buffer of its own.
+   */
   readonly encodedBody: () => EncodedBody;
   /** A request header by its lower-case name. */
   readonly header: (name: string) => string | undefined;
@@ -69,11 +70,6 @@ function decodeBody(body: unknown, base64: boolean): string {
   return base64 ? Buffer.from(text, 'base64').toString('utf8') : text;
 }
 
-function bodyBytes(body: unknown, base64: boolean): Buffer {
-  const text = checkBody(body, base64);
-  return Buffer.from(text, base64 ? 'base64' : 'utf8');
-}
-
 /** Header lookup by lower-case name: payload 2.0 lower-cases names already; payload 1.0 keeps the client's case. */
 function headerReader(headers: unknown): (name: string) => string | undefined {
   if (headers === null || typeof headers !== 'object') return () => undefined;
@@ -108,7 +104,6 @@ export function readHttpEvent(event: unknown): HttpRequest {
     method: method.toUpperCase(),
     path,
     body: () => decodeBody(e.body, base64),
-    bytes: () => bodyBytes(e.body, base64),
     encodedBody: () => ({ text: checkBody(e.body, base64), base64 }),
     header: headerReader(e.headers),
   };

@@ -62,12 +62,6 @@ export interface InferRequest {
   readonly binaryOutputs: 'all' | ReadonlySet<string>;
 }
 
-/** The parts of a request with binary tensor data: the JSON object, and the bytes after it. */
-export interface InferBody {
-  readonly json: string;
-  readonly binary: Buffer | undefined;
-}
-
 /** The JSON object's length from the `Inference-Header-Content-Length` header, checked against the body's. */
 function headerLengthOf(headerLength: string, bodyBytes: number): number {
   const length = /^\d{1,10}$/.test(headerLength.trim()) ? Number(headerLength.trim()) : Number.NaN;
@@ -77,17 +71,6 @@ function headerLengthOf(headerLength: string, bodyBytes: number): number {
     );
   }
   return length;
-}
-
-/**
- * Splits a request body at the JSON header's length, from the `Inference-Header-Content-Length` header; without
- * that header the whole body is JSON.
- */
-export function splitInferBody(bytes: () => Buffer, text: () => string, headerLength: string | undefined): InferBody {
-  if (headerLength === undefined) return { json: text(), binary: undefined };
-  const body = bytes();
-  const length = headerLengthOf(headerLength, body.length);
-  return { json: body.subarray(0, length).toString('utf8'), binary: body.subarray(length) };
 }
 
 function parameters(value: unknown, where: string): Record<string, unknown> {
