@@ -123,27 +123,34 @@ function readRow(width: i32, target: usize): bool {
       digits += <i32>(i - fraction);
       significant -= scale;
     }
-    let long = false;
-    if (significant > 18) {
-      // Leading zeros were counted: read the digits again, keeping the mantissa exact while it fits.
-      mantissa = longMantissa(start, i);
-      long = mantissaLong;
-    }
-    if (c == 0x65 || c == 0x45) {
-      c = byteAt(++i);
-      const negativeExponent = c == 0x2d;
-      if (negativeExponent || c == 0x2b) c = byteAt(++i);
-      if (!(c >= 0x30 && c <= 0x39)) return false;
-      let exponent = 0;
-      do {
-        if (exponent < 10_000) exponent = exponent * 10 + (c - 0x30);
+    if (significant <= 15 && c != 0x65 && c != 0x45) {
+      // Nearly every number: at most 15 digits (an exact double) and no exponent, so one correctly rounded division
+      // gives JSON.parse's double, and no such number lies beyond float32's range. Zero keeps its sign.
+      const value = <f64>mantissa / load<f64>(POW10 + (<usize>(-scale) << 3));
+      store<f32>(target + (<usize>column << 2), <f32>(negative ? -value : value));
+    } else {
+      let long = false;
+      if (significant > 18) {
+        // Leading zeros were counted: read the digits again, keeping the mantissa exact while it fits.
+        mantissa = longMantissa(start, i);
+        long = mantissaLong;
+      }
+      if (c == 0x65 || c == 0x45) {
         c = byteAt(++i);
-      } while (c >= 0x30 && c <= 0x39);
-      scale += negativeExponent ? -exponent : exponent;
+        const negativeExponent = c == 0x2d;
+        if (negativeExponent || c == 0x2b) c = byteAt(++i);
+        if (!(c >= 0x30 && c <= 0x39)) return false;
+        let exponent = 0;
+        do {
+          if (exponent < 10_000) exponent = exponent * 10 + (c - 0x30);
+          c = byteAt(++i);
+        } while (c >= 0x30 && c <= 0x39);
+        scale += negativeExponent ? -exponent : exponent;
+      }
+      const value: f64 = long ? exactNumber(start, i) : mantissa == 0 ? (negative ? -0.0 : 0.0) : decimalValue(<f64>mantissa, scale, negative, digits, start, i);
+      if (!(Math.abs(value) <= FLOAT32_MAX)) return false;
+      store<f32>(target + (<usize>column << 2), <f32>value);
     }
-    const value: f64 = long ? exactNumber(start, i) : mantissa == 0 ? (negative ? -0.0 : 0.0) : decimalValue(<f64>mantissa, scale, negative, digits, start, i);
-    if (!(Math.abs(value) <= FLOAT32_MAX)) return false;
-    store<f32>(target + (<usize>column << 2), <f32>value);
     while (isSpace(c)) c = byteAt(++i);
     if (c != (column == width - 1 ? 0x5d : 0x2c)) return false;
     c = byteAt(++i);
