@@ -16,20 +16,12 @@ import { stageArtifacts } from '../scripts/stage-artifacts.js';
 import { buildFor } from './artifact-sizes.js';
 import { readBundle } from './bench-data.js';
 import { coldInProcess } from './cold-start.js';
+import { revisionArgs } from './revision-args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const args = process.argv.slice(2);
-const option = (name: string, fallback: string) => {
-  const i = args.indexOf(`--${name}`);
-  return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
-};
-const revision = args[0];
-if (revision === undefined || revision.startsWith('--')) {
-  console.error('usage: tsx bench/cold-ab.ts <git revision> [--rounds 6] [--runs 21]');
-  process.exit(1);
-}
-const rounds = Number(option('rounds', '6'));
-const runs = Number(option('runs', '21'));
+const { revision, values } = revisionArgs('usage: tsx bench/cold-ab.ts <git revision> [--rounds 6] [--runs 21]', { rounds: '6', runs: '21' });
+const rounds = Number(values.rounds);
+const runs = Number(values.runs);
 const arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
 
 function run(command: string, commandArgs: string[], cwd: string): void {

@@ -55,8 +55,8 @@ class CodecMemory {
   floats!: Float32Array;
   doubles!: Float64Array;
 
-  constructor(fallbacks: CodecFallbacks | undefined) {
-    const instance = new WebAssembly.Instance(codecModule(), {
+  constructor(module: WebAssembly.Module, fallbacks: CodecFallbacks | undefined) {
+    const instance = new WebAssembly.Instance(module, {
       env: {
         exactNumber: (start: number, end: number) => Number(this.bytes.toString('latin1', start, end)),
         outOfRangeText: (value: number, at: number) => {
@@ -98,13 +98,13 @@ export type RowScanner = (body: string) => { readonly rows: number; readonly dat
  * Reads `{"features": [...]}` and `{"instances": [[...], ...]}` bodies of rows of `width` numbers, at most
  * `maxBatch` rows (scan-predict-body.ts has the contract).
  */
-export function rowScanner(width: number, maxBatch: number): RowScanner {
+export function rowScanner(width: number, maxBatch: number, module: () => WebAssembly.Module = codecModule): RowScanner {
   let scan: RowScanner | undefined;
-  return (body) => (scan ??= makeRowScanner(width, maxBatch))(body);
+  return (body) => (scan ??= makeRowScanner(width, maxBatch, module()))(body);
 }
 
-function makeRowScanner(width: number, maxBatch: number): RowScanner {
-  const codec = new CodecMemory(undefined);
+function makeRowScanner(width: number, maxBatch: number, module: WebAssembly.Module): RowScanner {
+  const codec = new CodecMemory(module, undefined);
   const rowsAt = codec.start;
   const bodyAt = align(rowsAt + maxBatch * width * 4);
   let bodyView = codec.bytes.subarray(bodyAt);
@@ -153,13 +153,13 @@ const SCRATCH_BYTES = 64;
  * Writes `/predict` 200 bodies: a classifier's when `texts.labels` is not empty, a regressor's otherwise. Memory is
  * laid out for `rows` rows at once and grows for more.
  */
-export function bodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallbacks): BodyWriter {
+export function bodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallbacks, module: () => WebAssembly.Module = codecModule): BodyWriter {
   let write: BodyWriter | undefined;
-  return (output, count) => (write ??= makeBodyWriter(texts, rows, fallbacks))(output, count);
+  return (output, count) => (write ??= makeBodyWriter(texts, rows, fallbacks, module()))(output, count);
 }
 
-function makeBodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallbacks): BodyWriter {
-  const codec = new CodecMemory(fallbacks);
+function makeBodyWriter(texts: BodyTexts, rows: number, fallbacks: CodecFallbacks, module: WebAssembly.Module): BodyWriter {
+  const codec = new CodecMemory(module, fallbacks);
   const pieces = [texts.prediction, texts.confidence, texts.probabilities, texts.tail, ...texts.labels].map((text) => encoder.encode(text));
   const encoding = pieces.every((bytes) => bytes.every((b) => b < 0x80)) ? 'latin1' : 'utf8';
   const table = codec.start;

@@ -1,5 +1,5 @@
 import type { Manifest } from './manifest.js';
-import { bodyWriter } from './number-codec.js';
+import { bodyWriter, type BodyWriter } from './number-codec.js';
 
 /**
  * The shortest decimal of 6 to 9 significant digits that reads back as the same float32, so responses show `0.97`
@@ -208,7 +208,16 @@ export const STRING_WRITER_MAX_VALUES = 24;
 export function predictionWriter(manifest: Manifest, modelVersion: string): (output: Float32Array, rows: number) => WrittenPrediction {
   const strings = stringWriter(manifest, modelVersion);
   const width = manifest.task === 'regression' ? 1 : (manifest.labels ?? []).length;
-  const wasm = bodyWriter(
+  const wasm = codecBodyWriter(manifest, modelVersion);
+  return (output, rows) => (rows * width <= STRING_WRITER_MAX_VALUES ? strings(output, rows) : wasm(output, rows));
+}
+
+/**
+ * The WebAssembly writer of `predictionWriter`, for every row count; `module` is the compiled codec (the shipped
+ * one by default; bench/codec-ab.ts passes another revision's).
+ */
+export function codecBodyWriter(manifest: Manifest, modelVersion: string, module?: () => WebAssembly.Module): BodyWriter {
+  return bodyWriter(
     {
       prediction: '{"prediction":[',
       confidence: '],"confidence":[',
@@ -218,6 +227,6 @@ export function predictionWriter(manifest: Manifest, modelVersion: string): (out
     },
     manifest.maxBatch,
     { shortFloat32: float32ToNumber },
+    module,
   );
-  return (output, rows) => (rows * width <= STRING_WRITER_MAX_VALUES ? strings(output, rows) : wasm(output, rows));
 }
