@@ -3,9 +3,10 @@
  *
  *   npm run build -- [--arch arm64|x86_64] [--model <bundle dir>] [--runtime nodejs24.x|nodejs22.x]
  *                    [--model-packaging auto|zip|s3] [--zip-model-limit-mb <n>] [--ephemeral-storage-mb <n>]
- *                    [--out <dir>]
+ *                    [--out <dir>] [--allow-missing-golden]
  *
- * 1. The model bundle proves itself: manifest against the ONNX file, golden outputs within 1e-4.
+ * 1. The model bundle proves itself: manifest (or the one derived for a bare model.onnx) against the ONNX file,
+ *    golden outputs within the bundle's tolerance; a bundle without golden.json builds only when told to.
  * 2. esbuild bundles functions/predict as an ES module (top-level await loads the model during Lambda's init;
  *    onnxruntime-node comes from the runtime layer through createRequire, which honours NODE_PATH; minified;
  *    source maps; target the oldest Node in package.json's engines). The AWS SDK is bundled into its own file,
@@ -23,6 +24,7 @@ import { parseArgs } from 'node:util';
 import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild';
 import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './scripts/build/limits.js';
 import { ARCHES, runtimeLayerEntries, type Arch } from './scripts/build/runtime-layer.js';
+import type { Manifest } from './functions/predict/manifest.js';
 import { verifyBundle } from './scripts/build/verify-bundle.js';
 import { deterministicZip, type ZipEntry } from './scripts/build/zip.js';
 
@@ -41,6 +43,8 @@ interface BuildOptions {
   readonly zipModelLimitBytes: number;
   readonly ephemeralMb: number;
   readonly outDir: string;
+  /** Build a bundle that has no golden.json (build.json then says so). */
+  readonly allowMissingGolden: boolean;
 }
 
 function oneOf<T extends string>(flag: string, value: string, allowed: readonly T[]): T {
@@ -67,6 +71,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
         'zip-model-limit-mb': { type: 'string', default: '20' },
         'ephemeral-storage-mb': { type: 'string', default: String(LAMBDA_LIMITS.minEphemeralMb) },
         out: { type: 'string', default: path.join(root, 'dist') },
+        'allow-missing-golden': { type: 'boolean', default: false },
       },
       strict: true,
       allowPositionals: false,
@@ -82,6 +87,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     zipModelLimitBytes: number('zip-model-limit-mb', values['zip-model-limit-mb'], 0, 250) * MB,
     ephemeralMb: number('ephemeral-storage-mb', values['ephemeral-storage-mb'], LAMBDA_LIMITS.minEphemeralMb, LAMBDA_LIMITS.maxEphemeralMb),
     outDir: path.resolve(values.out),
+    allowMissingGolden: values['allow-missing-golden'],
   };
 }
 
@@ -141,6 +147,12 @@ export async function bundleFunction(): Promise<ZipEntry[]> {
   return [...(index.outputFiles ?? []), ...(s3.outputFiles ?? [])].map((file) => ({ path: path.basename(file.path), data: file.contents }));
 }
 
+/** The manifest as model.json spells it (fields left out when unset). */
+function manifestJson(manifest: Manifest): Record<string, unknown> {
+  const { derived: _derived, ...fields } = manifest;
+  return Object.fromEntries(Object.entries(fields).filter(([, value]) => value !== undefined));
+}
+
 function sha256(data: Uint8Array): string {
   return createHash('sha256').update(data).digest('hex');
 }
@@ -157,12 +169,18 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
 
   let verified;
   try {
-    verified = await verifyBundle(options.modelDir);
+    verified = await verifyBundle(options.modelDir, { allowMissingGolden: options.allowMissingGolden });
   } catch (error) {
     throw new BuildError(`model bundle ${options.modelDir} cannot be built: ${error instanceof Error ? error.message : String(error)}`);
   }
-  const { manifest } = verified;
-  log(`model ${manifest.name}@${manifest.version}: manifest matches the ONNX file; ${verified.goldenRows} golden rows within ${verified.maxDiff.toExponential(1)} (limit 1e-4)`);
+  const { manifest, golden } = verified;
+  const source = manifest.derived ? `no model.json: served as a tensor model named ${manifest.name}, version ${manifest.version} (the file's sha256)` : 'manifest matches the ONNX file';
+  if (golden === undefined) {
+    log(`model ${manifest.name}@${manifest.version}: ${source}; NO golden.json: nothing checks onnxruntime's outputs against the training framework (--allow-missing-golden)`);
+  } else {
+    const agreement = golden.top1Agreement === undefined ? '' : `, top-1 agreement ${(golden.top1Agreement * 100).toFixed(1)}% (floor ${(golden.minTop1Agreement! * 100).toFixed(0)}%)`;
+    log(`model ${manifest.name}@${manifest.version}: ${source}; ${golden.rows} golden rows within ${golden.maxDiff.toExponential(1)} (limit ${golden.tolerance})${agreement}`);
+  }
 
   const model = readFileSync(path.join(options.modelDir, 'model.onnx'));
   const modelSha = sha256(model);
@@ -175,7 +193,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   }
 
   const functionEntries = await bundleFunction();
-  functionEntries.push({ path: 'model/model.json', data: readFileSync(path.join(options.modelDir, 'model.json')) });
+  // The manifest as the function will read it: a bare model.onnx's derived one is written out, since inside Lambda
+  // the folder is always \`model/\` and its name is gone.
+  functionEntries.push({ path: 'model/model.json', data: Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`) });
   if (packaging === 'zip') functionEntries.push({ path: 'model/model.onnx', data: model });
   const functionZip = deterministicZip(functionEntries);
   const layerZip = deterministicZip(runtimeLayerEntries(path.join(root, 'node_modules'), options.arch));
@@ -222,7 +242,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
       sha256: modelSha,
       bytes: model.length,
       packaging,
+      task: manifest.task,
       ...(packaging === 's3' ? { file: relative(files.model) } : {}),
+      golden: golden === undefined ? 'missing' : golden,
     },
   };
   writeFileSync(buildJson, `${JSON.stringify(result, null, 2)}\n`);

@@ -1,174 +1,49 @@
 import test from 'ava';
-import type { ExecutionContext } from 'ava';
 import { InvalidRequestError, PayloadTooLargeError } from '../functions/predict/errors.js';
-import type { ValueInfo } from '../functions/predict/manifest.js';
-import { binaryInferWriter, inferBinaryResponse, inferRequestReader, inferResponse, modelMetadata, oipDatatype, parseInferRequest } from '../functions/predict/oip.js';
-import { irisManifest } from './helpers/unit-manifests.js';
+import type { ServedModel } from '../functions/predict/manifest.js';
+import { MAX_ID_CHARS, inferResponse, modelMetadata, parseInferRequest, readInferRequest } from '../functions/predict/oip.js';
+import { IRIS_INPUTS, IRIS_OUTPUTS, limitsFor, outputs, servedIris, servedTensorModel, tensor } from './helpers/unit-manifests.js';
 
-const iris = irisManifest();
-const small = irisManifest({ maxBatch: 2 });
-const inputs: ValueInfo[] = [{ name: 'float_input', isTensor: true, type: 'float32', shape: ['N', 4] }];
-const outputs: ValueInfo[] = [
-  { name: 'label', isTensor: true, type: 'int64', shape: ['N'] },
-  { name: 'probabilities', isTensor: true, type: 'float32', shape: ['N', 3] },
+// The Open Inference Protocol's infer requests and responses, against models described by onnxruntime-style
+// metadata (no session): JSON tensors of every datatype, and the binary tensor data extension.
+
+const iris = servedIris();
+const sequence = servedTensorModel('sequence', [tensor('input_ids', 'int64', ['batch', 'seq']), tensor('attention_mask', 'int64', ['batch', 'seq'])], [tensor('pooled', 'float32', ['batch'])]);
+const TYPES: [string, string, unknown[], unknown[]][] = [
+  ['float32', 'FP32', [0.5, -2], [0.5, -2]],
+  ['float64', 'FP64', [0.1, 1e300], [0.1, 1e300]],
+  ['float16', 'FP16', [0.5, -2], [0x3800, 0xc000]],
+  ['int8', 'INT8', [-128, 127], [-128, 127]],
+  ['int16', 'INT16', [-32768, 32767], [-32768, 32767]],
+  ['int32', 'INT32', [-5, 7], [-5, 7]],
+  ['int64', 'INT64', [-(2 ** 53), 3], [-(2n ** 53n), 3n]],
+  ['uint8', 'UINT8', [0, 255], [0, 255]],
+  ['uint16', 'UINT16', [0, 65535], [0, 65535]],
+  ['uint32', 'UINT32', [0, 4294967295], [0, 4294967295]],
+  ['uint64', 'UINT64', [0, 2 ** 53], [0n, 2n ** 53n]],
+  ['bool', 'BOOL', [true, false], [1, 0]],
+  ['string', 'BYTES', ['red', 'grün'], ['red', 'grün']],
 ];
+const allTypes = servedTensorModel(
+  'all-types',
+  TYPES.map(([type]) => tensor(`in_${type}`, type, ['batch', 2])),
+  TYPES.map(([type]) => tensor(`out_${type}`, type, ['batch', 2])),
+);
 
-function body(tensor: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  return { inputs: [{ name: 'float_input', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8], ...tensor }], ...extra };
+function parse(model: ServedModel, json: unknown, binary?: Uint8Array, limits = limitsFor(model)) {
+  return parseInferRequest(json, binary, model, limits);
 }
 
-function rejects(t: ExecutionContext, json: unknown, ...parts: string[]): void {
-  const error = t.throws(() => parseInferRequest(json, iris, outputs), { instanceOf: InvalidRequestError });
-  t.is(error.status, 400);
-  for (const part of parts) t.true(error.message.includes(part), `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(part)}`);
+function irisBody(tensorFields: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
+  return { inputs: [{ name: 'float_input', shape: [2, 4], datatype: 'FP32', data: [1, 2, 3, 4, 5, 6, 7, 8], ...tensorFields }], ...extra };
 }
 
-test('parses flat data into a row-major batch', (t) => {
-  const request = parseInferRequest(body(), iris, outputs);
-  t.is(request.batch.rows, 2);
-  t.true(request.batch.data instanceof Float32Array);
-  t.deepEqual([...request.batch.data], [1, 2, 3, 4, 5, 6, 7, 8]);
-});
+function values(request: ReturnType<typeof parse>, name: string): unknown[] {
+  return Array.from(request.inputs.tensors.get(name)!.data as ArrayLike<unknown>);
+}
 
-test('parses data nested to match the shape', (t) => {
-  const request = parseInferRequest(body({ data: [[1, 2, 3, 4], [5, 6, 7, 8]] }), iris, outputs);
-  t.deepEqual([...request.batch.data], [1, 2, 3, 4, 5, 6, 7, 8]);
-});
-
-test('accepts FP64 data', (t) => {
-  t.is(parseInferRequest(body({ datatype: 'FP64' }), iris, outputs).batch.rows, 2);
-});
-
-test('returns the request id when given', (t) => {
-  t.is(parseInferRequest(body({}, { id: 'abc' }), iris, outputs).id, 'abc');
-});
-
-test('returns no id and no requested outputs when none are given', (t) => {
-  const request = parseInferRequest(body(), iris, outputs);
-  t.is(request.id, undefined);
-  t.deepEqual(request.outputs, []);
-});
-
-test('returns the requested output names', (t) => {
-  t.deepEqual(parseInferRequest(body({}, { outputs: [{ name: 'probabilities' }] }), iris, outputs).outputs, ['probabilities']);
-});
-
-test('rejects a body that is not an object', (t) => {
-  rejects(t, [1, 2, 3, 4], 'request body must be a JSON object');
-});
-
-test('rejects an id that is not a string', (t) => {
-  rejects(t, body({}, { id: 7 }), 'id must be a string');
-});
-
-test('rejects a request without inputs', (t) => {
-  rejects(t, {}, 'inputs must be an array with exactly one tensor, "float_input"; got undefined');
-});
-
-test('rejects two input tensors', (t) => {
-  rejects(t, { inputs: [body().inputs[0], body().inputs[0]] }, 'got 2 tensors');
-});
-
-test('rejects a wrong input name', (t) => {
-  rejects(t, body({ name: 'input' }), 'inputs[0].name is "input"; model iris has one input, "float_input"');
-});
-
-test('rejects a datatype other than FP32 or FP64', (t) => {
-  rejects(t, body({ datatype: 'INT64' }), 'inputs[0].datatype is "INT64"; use "FP32"');
-});
-
-test('rejects a shape with the wrong feature count', (t) => {
-  rejects(t, body({ shape: [2, 5] }), 'inputs[0].shape is [2,5]; model iris expects [rows, 4]');
-});
-
-test('rejects a one-dimensional shape', (t) => {
-  rejects(t, body({ shape: [8] }), 'inputs[0].shape is [8]');
-});
-
-test('rejects a shape with zero rows', (t) => {
-  rejects(t, body({ shape: [0, 4], data: [] }), 'rows >= 1');
-});
-
-test('rejects a shape with a fractional row count', (t) => {
-  rejects(t, body({ shape: [1.5, 4] }), 'inputs[0].shape is [1.5,4]');
-});
-
-test('rejects data longer than the shape', (t) => {
-  rejects(t, body({ data: [1, 2, 3, 4, 5, 6, 7, 8, 9] }), 'inputs[0].data has 9 values; shape [2,4] needs 8');
-});
-
-test('rejects data shorter than the shape', (t) => {
-  rejects(t, body({ data: [[1, 2, 3, 4]] }), 'inputs[0].data has 4 values; shape [2,4] needs 8');
-});
-
-test('rejects more rows than maxBatch with a 413', (t) => {
-  const json = body({ shape: [3, 4], data: Array.from({ length: 12 }, () => 1) });
-  const error = t.throws(() => parseInferRequest(json, small, outputs), { instanceOf: PayloadTooLargeError });
-  t.is(error.status, 413);
-  t.true(error.message.includes('asks for 3 rows; model iris accepts at most 2'));
-});
-
-test('rejects an infinite value', (t) => {
-  rejects(t, JSON.parse('{"inputs":[{"name":"float_input","shape":[1,4],"datatype":"FP32","data":[1,2,1e999,4]}]}'), 'inputs[0].data[2] is Infinity; every value must be a finite number');
-});
-
-test('rejects a null value inside nested data and names its position', (t) => {
-  rejects(t, body({ data: [[1, 2, 3, 4], [5, null, 7, 8]] }), 'inputs[0].data[1][1] is null');
-});
-
-test('rejects a number given as a string', (t) => {
-  rejects(t, body({ data: [1, 2, 3, '4', 5, 6, 7, 8] }), 'inputs[0].data[3] is the string "4"');
-});
-
-test('rejects data that is not an array', (t) => {
-  rejects(t, body({ data: 'AAAA' }), 'inputs[0].data must be an array of numbers');
-});
-
-test('rejects an unknown requested output and lists the model outputs', (t) => {
-  rejects(t, body({}, { outputs: [{ name: 'scores' }] }), 'outputs[0].name is "scores"; model iris has outputs "label", "probabilities"');
-});
-
-test('rejects a requested output without a name', (t) => {
-  rejects(t, body({}, { outputs: ['probabilities'] }), 'outputs[0].name is undefined');
-});
-
-test('rejects requested outputs that are not an array', (t) => {
-  rejects(t, body({}, { outputs: { name: 'probabilities' } }), 'outputs must be an array');
-});
-
-test('does not accept a non-tensor output as a requested output', (t) => {
-  const withZipMap: ValueInfo[] = [...outputs, { name: 'output_probability', isTensor: false }];
-  const error = t.throws(() => parseInferRequest(body({}, { outputs: [{ name: 'output_probability' }] }), iris, withZipMap), { instanceOf: InvalidRequestError });
-  t.true(error.message.endsWith('model iris has outputs "label", "probabilities"'), error.message);
-});
-
-test('inferResponse converts BigInt64Array data to numbers', (t) => {
-  const response = inferResponse(iris, undefined, [{ name: 'label', type: 'int64', dims: [3], data: BigInt64Array.from([0n, 2n, 1n]) }]);
-  t.deepEqual(response.outputs[0]!.data, [0, 2, 1]);
-  t.is(response.outputs[0]!.datatype, 'INT64');
-});
-
-test('inferResponse returns float data flat with its OIP datatype and shape', (t) => {
-  const response = inferResponse(iris, 'abc', [{ name: 'probabilities', type: 'float32', dims: [1, 3], data: Float32Array.from([0.5, 0.25, 0.25]) }]);
-  t.deepEqual(response, {
-    model_name: 'iris',
-    model_version: '1',
-    id: 'abc',
-    outputs: [{ name: 'probabilities', datatype: 'FP32', shape: [1, 3], data: [0.5, 0.25, 0.25] }],
-  });
-});
-
-test('inferResponse omits the id when the request had none', (t) => {
-  t.false('id' in inferResponse(iris, undefined, []));
-});
-
-test('inferResponse survives JSON serialization of int64 data', (t) => {
-  const response = inferResponse(iris, undefined, [{ name: 'label', type: 'int64', dims: [1], data: BigInt64Array.from([2n]) }]);
-  t.is(JSON.stringify(response.outputs[0]!.data), '[2]');
-});
-
-test('modelMetadata describes name, version, platform and tensors', (t) => {
-  t.deepEqual(modelMetadata(iris, inputs, outputs), {
+test('metadata lists every tensor input and output with its OIP datatype, -1 for dynamic dimensions', (t) => {
+  t.deepEqual(modelMetadata(iris, IRIS_INPUTS, IRIS_OUTPUTS), {
     name: 'iris',
     versions: ['1'],
     platform: 'onnxruntime_onnx',
@@ -178,254 +53,225 @@ test('modelMetadata describes name, version, platform and tensors', (t) => {
       { name: 'probabilities', datatype: 'FP32', shape: [-1, 3] },
     ],
   });
+  const meta = modelMetadata(allTypes, TYPES.map(([type]) => tensor(`in_${type}`, type, ['batch', 2])), []);
+  t.deepEqual(meta.inputs.map((i) => i.datatype), TYPES.map(([, datatype]) => datatype));
 });
 
-test('modelMetadata leaves out non-tensor outputs', (t) => {
-  const metadata = modelMetadata(iris, inputs, [...outputs, { name: 'output_probability', isTensor: false }]);
-  t.deepEqual(
-    metadata.outputs.map((o) => o.name),
-    ['label', 'probabilities'],
-  );
-});
-
-test('oipDatatype maps onnxruntime types to OIP names', (t) => {
-  t.deepEqual(['float32', 'float64', 'int64', 'bool', 'string', 'uint8'].map(oipDatatype), ['FP32', 'FP64', 'INT64', 'BOOL', 'BYTES', 'UINT8']);
-});
-
-test('inferResponse writes float32 data in its shortest exact decimal form', (t) => {
-  const response = inferResponse(irisManifest(), undefined, [{ name: 'probabilities', type: 'float32', dims: [1, 2], data: Float32Array.from([0.97, 0.03]) }]);
-  t.deepEqual(response.outputs[0]!.data, [0.97, 0.03]);
-});
-
-// The binary tensor data extension.
-
-function binaryBody(values: Float32Array | Float64Array, tensor: Record<string, unknown> = {}, extra: Record<string, unknown> = {}) {
-  return {
-    inputs: [{ name: 'float_input', shape: [2, 4], datatype: values instanceof Float32Array ? 'FP32' : 'FP64', parameters: { binary_data_size: values.byteLength }, ...tensor }],
-    ...extra,
-  };
-}
-
-function bytesOf(values: Float32Array | Float64Array): Buffer {
-  return Buffer.from(values.buffer, values.byteOffset, values.byteLength);
-}
-
-function rejectsBinary(t: ExecutionContext, json: unknown, binary: Buffer | undefined, ...parts: string[]): void {
-  const error = t.throws(() => parseInferRequest(json, iris, outputs, binary), { instanceOf: InvalidRequestError });
-  for (const part of parts) t.true(error.message.includes(part), `message ${JSON.stringify(error.message)} lacks ${JSON.stringify(part)}`);
-}
-
-const eight = Float32Array.from([5.1, 3.5, 1.4, 0.2, 6.2, 2.9, 4.3, 1.3]);
-
-for (const length of ['abc', '0', '-5', '1.5', '999']) {
-  test(`a reader rejects an Inference-Header-Content-Length of ${JSON.stringify(length)} for a 40-byte body`, (t) => {
-    const read = inferRequestReader(iris, outputs);
-    const request = { encodedBody: () => ({ text: Buffer.alloc(40).toString('base64'), base64: true }), body: () => '', header: () => length };
-    const error = t.throws(() => read(request), { instanceOf: InvalidRequestError });
-    t.is(error.message, `Inference-Header-Content-Length is ${JSON.stringify(length)} but the body has 40 bytes; set it to the byte length of the JSON object that starts the body`);
-  });
-}
-
-test('reads FP32 binary data bit for bit', (t) => {
-  const request = parseInferRequest(binaryBody(eight), iris, outputs, bytesOf(eight));
-  t.deepEqual(request.batch.data, eight);
-  t.is(request.batch.rows, 2);
-});
-
-test('reads binary data that is not 4-byte aligned in the body', (t) => {
-  const unaligned = Buffer.concat([Buffer.alloc(1), bytesOf(eight)]).subarray(1);
-  t.deepEqual(parseInferRequest(binaryBody(eight), iris, outputs, unaligned).batch.data, eight);
-});
-
-test('reads FP64 binary data as float32', (t) => {
-  const doubles = Float64Array.from(eight);
-  t.deepEqual(parseInferRequest(binaryBody(doubles), iris, outputs, bytesOf(doubles)).batch.data, eight);
-});
-
-test('rejects a binary_data_size that does not match the shape', (t) => {
-  rejectsBinary(t, binaryBody(eight, { parameters: { binary_data_size: 16 } }), bytesOf(eight), 'inputs[0].parameters.binary_data_size is 16; shape [2,4] of FP32 needs 32 bytes');
-});
-
-test('rejects a binary part longer or shorter than binary_data_size', (t) => {
-  rejectsBinary(t, binaryBody(eight), Buffer.concat([bytesOf(eight), Buffer.alloc(4)]), 'the body has 36 bytes after its JSON object; inputs[0].parameters.binary_data_size says 32');
-  rejectsBinary(t, binaryBody(eight), bytesOf(eight).subarray(0, 28), 'the body has 28 bytes after its JSON object');
-});
-
-test('rejects binary_data_size without a binary part and names the header to send', (t) => {
-  rejectsBinary(t, binaryBody(eight), undefined, 'Inference-Header-Content-Length');
-});
-
-test('rejects an input with both data and binary_data_size', (t) => {
-  rejectsBinary(t, binaryBody(eight, { data: [...eight] }), bytesOf(eight), 'inputs[0] has both data and parameters.binary_data_size');
-});
-
-test('rejects bytes after the JSON object when no input declares binary data', (t) => {
-  rejectsBinary(t, body(), Buffer.alloc(8), 'the body has 8 bytes after its JSON object, but inputs[0] declares no parameters.binary_data_size');
-});
-
-test('rejects NaN in binary data and names its row and column', (t) => {
-  const bad = Float32Array.from(eight);
-  bad[6] = Number.NaN;
-  rejectsBinary(t, binaryBody(bad), bytesOf(bad), 'inputs[0] row 1, column 2 is NaN as float32; every value must be a finite float32');
-});
-
-test('rejects an FP64 value beyond the float32 range', (t) => {
-  const doubles = Float64Array.from(eight);
-  doubles[1] = 1e39;
-  rejectsBinary(t, binaryBody(doubles), bytesOf(doubles), 'inputs[0] row 0, column 1 is Infinity as float32');
-});
-
-test('rejects a JSON value beyond the float32 range instead of sending Infinity to the model', (t) => {
-  rejects(t, body({ data: [1, 2, 3, 4, 5, 6, 1e39, 8] }), 'inputs[0] row 1, column 2 is Infinity as float32');
-});
-
-test('asks for every output as binary with parameters.binary_data_output', (t) => {
-  t.is(parseInferRequest(body({}, { parameters: { binary_data_output: true } }), iris, outputs).binaryOutputs, 'all');
-});
-
-test('asks for the outputs marked binary_data as binary, and none by default', (t) => {
-  const request = parseInferRequest(body({}, { outputs: [{ name: 'label' }, { name: 'probabilities', parameters: { binary_data: true } }] }), iris, outputs);
-  t.deepEqual([...(request.binaryOutputs as Set<string>)], ['probabilities']);
-  t.deepEqual([...(parseInferRequest(body(), iris, outputs).binaryOutputs as Set<string>)], []);
-});
-
-test('lets an output\'s binary_data: false override binary_data_output', (t) => {
-  const request = parseInferRequest(body({}, { parameters: { binary_data_output: true }, outputs: [{ name: 'label', parameters: { binary_data: false } }, { name: 'probabilities' }] }), iris, outputs);
-  t.deepEqual([...(request.binaryOutputs as Set<string>)], ['probabilities']);
-});
-
-test('rejects a binary_data flag that is not a boolean', (t) => {
-  rejects(t, body({}, { outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }] }), 'outputs[0].parameters.binary_data is "yes"; use true or false');
-  rejects(t, body({}, { parameters: { binary_data_output: 1 } }), 'parameters.binary_data_output is 1; use true or false');
-});
-
-test('inferBinaryResponse puts binary outputs after the JSON object, in order, and leaves the others in JSON', (t) => {
-  const probabilities = Float32Array.from([0.5, 0.25, 0.25]);
-  const { bytes, headerBytes } = inferBinaryResponse(iris, 'abc', [
-    { name: 'label', type: 'int64', dims: [1], data: BigInt64Array.from([2n]) },
-    { name: 'probabilities', type: 'float32', dims: [1, 3], data: probabilities },
-  ], new Set(['probabilities']));
-  const header = JSON.parse(bytes.subarray(0, headerBytes).toString('utf8')) as Record<string, unknown>;
-  t.deepEqual(header, {
-    model_name: 'iris',
-    model_version: '1',
-    id: 'abc',
-    outputs: [
-      { name: 'label', datatype: 'INT64', shape: [1], data: [2] },
-      { name: 'probabilities', datatype: 'FP32', shape: [1, 3], parameters: { binary_data_size: 12 } },
-    ],
-  });
-  t.deepEqual(bytes.subarray(headerBytes), bytesOf(probabilities));
-});
-
-test('inferBinaryResponse writes int64 as 8 little-endian bytes and strings with a 4-byte length each', (t) => {
-  const { bytes, headerBytes } = inferBinaryResponse(iris, undefined, [
-    { name: 'label', type: 'int64', dims: [2], data: BigInt64Array.from([2n, 1n]) },
-    { name: 'names', type: 'string', dims: [2], data: ['setosa', 'é'] },
-  ], 'all');
-  const binary = bytes.subarray(headerBytes);
-  t.is(binary.readBigInt64LE(0), 2n);
-  t.is(binary.readBigInt64LE(8), 1n);
-  t.is(binary.readUInt32LE(16), 6);
-  t.is(binary.subarray(20, 26).toString(), 'setosa');
-  t.is(binary.readUInt32LE(26), 2);
-  t.is(binary.subarray(30).toString(), 'é');
-});
-
-// One model's reader and writer, which keep the last JSON object they read or wrote.
-
-/** An HTTP request with binary tensor data: the JSON object, then `values`. */
-function binaryRequest(json: unknown, values: Float32Array | Float64Array | Buffer) {
-  const header = Buffer.from(JSON.stringify(json));
-  const bytes = Buffer.concat([header, Buffer.isBuffer(values) ? values : bytesOf(values)]);
-  return {
-    encodedBody: () => ({ text: bytes.toString('base64'), base64: true }),
-    body: () => bytes.toString('utf8'),
-    header: (name: string) => (name === 'inference-header-content-length' ? String(header.length) : undefined),
-  };
-}
-
-test('a reader given the same JSON object again reads the new binary values, not the last ones', (t) => {
-  const read = inferRequestReader(iris, outputs);
-  t.deepEqual(read(binaryRequest(binaryBody(eight), eight)).batch.data, eight);
-  const other = Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]);
-  const again = read(binaryRequest(binaryBody(eight), other));
-  t.deepEqual(again.batch.data, other);
-  t.is(again.batch.rows, 2);
-});
-
-test('a reader checks the binary part of every request, the JSON object it kept notwithstanding', (t) => {
-  const read = inferRequestReader(iris, outputs);
-  read(binaryRequest(binaryBody(eight), eight));
-  const error = t.throws(() => read(binaryRequest(binaryBody(eight), bytesOf(eight).subarray(0, 28))), { instanceOf: InvalidRequestError });
-  t.true(error.message.includes('the body has 28 bytes after its JSON object'));
-  const bad = Float32Array.from(eight);
-  bad[0] = Number.POSITIVE_INFINITY;
-  t.throws(() => read(binaryRequest(binaryBody(eight), bad)), { instanceOf: InvalidRequestError, message: /row 0, column 0 is Infinity/ });
-});
-
-test('a reader reads a different JSON object anew after the one it kept', (t) => {
-  const read = inferRequestReader(iris, outputs);
-  read(binaryRequest(binaryBody(eight), eight));
-  const one = eight.subarray(0, 4);
-  t.is(read(binaryRequest(binaryBody(one, { shape: [1, 4] }), one)).batch.rows, 1);
-  t.throws(() => read(binaryRequest(binaryBody(eight, { name: 'x' }), eight)), { instanceOf: InvalidRequestError, message: /inputs\[0\]\.name is "x"/ });
-  t.is(read(binaryRequest(binaryBody(eight, {}, { id: 'second' }), eight)).id, 'second');
-});
-
-test('a reader reads a request without Inference-Header-Content-Length as JSON', (t) => {
-  const read = inferRequestReader(iris, outputs);
-  const json = JSON.stringify(body());
-  const request = read({ encodedBody: () => t.fail('the bytes are not read') as never, body: () => json, header: () => undefined });
-  t.deepEqual([...request.batch.data], [1, 2, 3, 4, 5, 6, 7, 8]);
-});
-
-test('a reader reads a binary body that the event carries as text', (t) => {
-  // Four bytes 0x41 ("AAAA") are the float32 12.078431: a binary part that is valid UTF-8 may arrive as text.
-  const values = new Float32Array(new Uint8Array(32).fill(0x41).buffer);
-  const header = JSON.stringify(binaryBody(values));
-  const read = inferRequestReader(iris, outputs);
-  const request = read({ encodedBody: () => ({ text: header + 'A'.repeat(32), base64: false }), body: () => t.fail('read as bytes') as never, header: () => String(header.length) });
-  t.deepEqual(request.batch.data, values);
-});
-
-for (const headerLength of [1, 2, 3, 4, 5, 6, 7, 8]) {
-  test(`a reader reads the values bit for bit whatever the JSON object's length modulo 8 (${headerLength} spaces added)`, (t) => {
-    const read = inferRequestReader(iris, outputs);
-    const doubles = Float64Array.from([0.1, 1e-30, -3.5, 7, 8, 9, 10, 11]);
-    for (const values of [eight, doubles]) {
-      const header = Buffer.from(JSON.stringify(binaryBody(values)) + ' '.repeat(headerLength));
-      const bytes = Buffer.concat([header, bytesOf(values)]);
-      const request = read({ encodedBody: () => ({ text: bytes.toString('base64'), base64: true }), body: () => '', header: () => String(header.length) });
-      t.deepEqual(request.batch.data, Float32Array.from(values));
-    }
-  });
-}
-
-const probabilityTensor = (data: Float32Array, rows = data.length / 3) => ({ name: 'probabilities', type: 'float32', dims: [rows, 3], data });
-
-test('a binary writer gives the same bytes as inferBinaryResponse, the second time too, with the new values', (t) => {
-  const write = binaryInferWriter(iris);
-  for (const data of [Float32Array.from([0.5, 0.25, 0.25]), Float32Array.from([0.1, 0.2, 0.7])]) {
-    t.deepEqual(write('abc', [probabilityTensor(data)], 'all'), inferBinaryResponse(iris, 'abc', [probabilityTensor(data)], 'all'));
+test('reads flat and nested data into a row-major tensor, and FP64 values for an FP32 input', (t) => {
+  for (const body of [irisBody(), irisBody({ data: [[1, 2, 3, 4], [5, 6, 7, 8]] }), irisBody({ datatype: 'FP64' })]) {
+    const request = parse(iris, body);
+    t.is(request.inputs.rows, 2);
+    t.deepEqual(request.inputs.tensors.get('float_input')!.dims, [2, 4]);
+    t.true(request.inputs.tensors.get('float_input')!.data instanceof Float32Array);
+    t.deepEqual(values(request, 'float_input'), [1, 2, 3, 4, 5, 6, 7, 8]);
   }
 });
 
-test('a binary writer writes a new JSON object when the id or a shape changes', (t) => {
-  const write = binaryInferWriter(iris);
-  const one = Float32Array.from([0.5, 0.25, 0.25]);
-  const two = Float32Array.from([0.5, 0.25, 0.25, 0.1, 0.2, 0.7]);
-  write('abc', [probabilityTensor(one)], 'all');
-  t.deepEqual(write('def', [probabilityTensor(one)], 'all'), inferBinaryResponse(iris, 'def', [probabilityTensor(one)], 'all'));
-  t.deepEqual(write(undefined, [probabilityTensor(one)], 'all'), inferBinaryResponse(iris, undefined, [probabilityTensor(one)], 'all'));
-  t.deepEqual(write(undefined, [probabilityTensor(two)], 'all'), inferBinaryResponse(iris, undefined, [probabilityTensor(two)], 'all'));
+test('returns every tensor output by default, the requested ones otherwise, with their binary flags', (t) => {
+  const plain = parse(iris, irisBody({}, { id: 'abc' }));
+  t.is(plain.id, 'abc');
+  t.deepEqual(plain.outputs, ['label', 'probabilities']);
+  t.deepEqual(plain.binaryOutputs, new Set());
+  t.is(parse(iris, irisBody({}, { parameters: { binary_data_output: true } })).binaryOutputs, 'all');
+  const some = parse(iris, irisBody({}, { parameters: { binary_data_output: true }, outputs: [{ name: 'probabilities' }, { name: 'label', parameters: { binary_data: false } }] }));
+  t.deepEqual(some.outputs, ['probabilities', 'label']);
+  t.deepEqual(some.binaryOutputs, new Set(['probabilities']));
 });
 
-test('a binary writer writes an output that is not asked as binary in JSON', (t) => {
-  const write = binaryInferWriter(iris);
-  const data = Float32Array.from([0.5, 0.25, 0.25]);
-  write(undefined, [probabilityTensor(data)], 'all');
-  const { bytes, headerBytes } = write(undefined, [probabilityTensor(data)], new Set());
-  t.is(headerBytes, bytes.length);
-  t.deepEqual((JSON.parse(bytes.toString('utf8')) as { outputs: { data: number[] }[] }).outputs[0]!.data, [0.5, 0.25, 0.25]);
+test('takes every input datatype as JSON, BYTES as strings', (t) => {
+  const request = parse(allTypes, { inputs: TYPES.map(([type, datatype, data]) => ({ name: `in_${type}`, shape: [1, 2], datatype, data })) });
+  for (const [type, , , stored] of TYPES) t.deepEqual(values(request, `in_${type}`), stored, type);
+});
+
+/** Little-endian bytes of one binary input, as Triton's client sends them. */
+function binaryOf(type: string, data: unknown[]): Buffer {
+  switch (type) {
+    case 'float32':
+      return Buffer.from(Float32Array.from(data as number[]).buffer);
+    case 'float64':
+      return Buffer.from(Float64Array.from(data as number[]).buffer);
+    case 'float16':
+      return Buffer.from(Uint16Array.from([0x3800, 0xc000]).buffer);
+    case 'int8':
+      return Buffer.from(Int8Array.from(data as number[]).buffer);
+    case 'int16':
+      return Buffer.from(Int16Array.from(data as number[]).buffer);
+    case 'int32':
+      return Buffer.from(Int32Array.from(data as number[]).buffer);
+    case 'int64':
+      return Buffer.from(BigInt64Array.from((data as number[]).map(BigInt)).buffer);
+    case 'uint8':
+      return Buffer.from(Uint8Array.from(data as number[]).buffer);
+    case 'uint16':
+      return Buffer.from(Uint16Array.from(data as number[]).buffer);
+    case 'uint32':
+      return Buffer.from(Uint32Array.from(data as number[]).buffer);
+    case 'uint64':
+      return Buffer.from(BigUint64Array.from((data as number[]).map(BigInt)).buffer);
+    case 'bool':
+      return Buffer.from((data as boolean[]).map((b) => (b ? 1 : 0)));
+    default:
+      return Buffer.concat((data as string[]).flatMap((s) => {
+        const text = Buffer.from(s, 'utf8');
+        const length = Buffer.alloc(4);
+        length.writeUInt32LE(text.length);
+        return [length, text];
+      }));
+  }
+}
+
+test('takes every input datatype as binary data, in the order the inputs are listed', (t) => {
+  const parts = TYPES.map(([type, , data]) => binaryOf(type, data));
+  const json = { inputs: TYPES.map(([type, datatype], i) => ({ name: `in_${type}`, shape: [1, 2], datatype, parameters: { binary_data_size: parts[i]!.length } })) };
+  // An odd offset: the values must be copied out, never read in place.
+  const binary = Buffer.concat([Buffer.from([0]), ...parts]).subarray(1);
+  const request = parse(allTypes, json, binary);
+  for (const [type, , , stored] of TYPES) t.deepEqual(values(request, `in_${type}`), stored, type);
+  binary.fill(0);
+  t.deepEqual(values(request, 'in_int32'), [-5, 7]);
+});
+
+function refused(t: import('ava').ExecutionContext, model: ServedModel, json: unknown, fragments: string[], binary?: Uint8Array, status: 400 | 413 = 400) {
+  const error = t.throws(() => parse(model, json, binary), { instanceOf: status === 400 ? InvalidRequestError : PayloadTooLargeError });
+  for (const fragment of fragments) t.true(error.message.includes(fragment), `${JSON.stringify(error.message)} lacks ${JSON.stringify(fragment)}`);
+  return error.message;
+}
+
+const REFUSALS: [string, ServedModel, unknown, string[]][] = [
+  ['a body that is not an object', iris, [1, 2], ['request body is an array of 2']],
+  ['an id that is not a string', iris, irisBody({}, { id: 7 }), ['id is 7']],
+  ['an id too long to echo', iris, irisBody({}, { id: 'x'.repeat(MAX_ID_CHARS + 1) }), [`at most ${MAX_ID_CHARS} characters`]],
+  ['no inputs', iris, {}, ['inputs is missing']],
+  ['an unknown input name', iris, irisBody({ name: 'input' }), ['inputs[0].name is "input"; model iris has inputs "float_input"']],
+  ['a repeated input', iris, { inputs: [irisBody().inputs[0], irisBody().inputs[0]] }, ['inputs[1] repeats input "float_input" of inputs[0]']],
+  ['a missing input', sequence, { inputs: [{ name: 'input_ids', shape: [1, 2], datatype: 'INT64', data: [1, 2] }] }, ['inputs has no "attention_mask"']],
+  ['a datatype of another type', iris, irisBody({ datatype: 'INT64' }), ['inputs[0].datatype is the string "INT64"; input "float_input" is FP32: use "FP32"']],
+  ['an unknown datatype', iris, irisBody({ datatype: 'FLOAT' }), ['use "FP32" (an OIP datatype such as FP32']],
+  ['a shape that is not a list of sizes', iris, irisBody({ shape: [2, -4] }), ['inputs[0].shape[1] is -4']],
+  ['a shape of the wrong rank', iris, irisBody({ shape: [8] }), ['inputs[0] has 1 dimensions [8]; input "float_input" of model iris has 2']],
+  ['a fixed dimension that differs', iris, irisBody({ shape: [4, 2] }), ['inputs[0] has size 2 in dimension 1 [4, 2]', 'needs 4 there']],
+  ['data shorter than the shape', iris, irisBody({ shape: [3, 4] }), ['inputs[0].data has 8 values; shape [3, 4] needs 12']],
+  ['data longer than the shape', iris, irisBody({ shape: [1, 4] }), ['inputs[0].data holds more than the 4 values its "shape" gives']],
+  ['data nested deeper than the shape', iris, irisBody({ data: [[[1, 2, 3, 4]], [[5, 6, 7, 8]]] }), ['nested deeper than the 2 dimensions']],
+  ['a string in FP32 data', iris, irisBody({ data: [1, 2, 3, '4', 5, 6, 7, 8] }), ['inputs[0].data[3] is the string "4"']],
+  [
+    'inputs that disagree on a symbolic dimension',
+    sequence,
+    { inputs: [{ name: 'input_ids', shape: [1, 3], datatype: 'INT64', data: [1, 2, 3] }, { name: 'attention_mask', shape: [1, 2], datatype: 'INT64', data: [1, 1] }] },
+    ['inputs[1] has size 2 in dimension 1 ("seq") but inputs[0] dimension 1 has 3'],
+  ],
+  ['both data and binary_data_size', iris, irisBody({ parameters: { binary_data_size: 32 } }), ['has both data and parameters.binary_data_size']],
+  ['neither data nor binary_data_size', iris, irisBody({ data: undefined }), ['inputs[0] has no data']],
+  ['binary_data_size without a binary part', iris, irisBody({ data: undefined, parameters: { binary_data_size: 32 } }), ['the request has no binary part']],
+  ['an unknown output', iris, irisBody({}, { outputs: [{ name: 'nope' }] }), ['outputs[0].name is the string "nope"; model iris has outputs "label", "probabilities"']],
+  ['a binary_data flag that is not a boolean', iris, irisBody({}, { outputs: [{ name: 'label', parameters: { binary_data: 'yes' } }] }), ['outputs[0].parameters.binary_data is the string "yes"']],
+];
+
+for (const [what, model, json, fragments] of REFUSALS) {
+  test(`refuses ${what} with a 400 that says where`, (t) => {
+    refused(t, model, json, fragments);
+  });
+}
+
+test('refuses binary data whose length disagrees with the shape, and a part longer than declared', (t) => {
+  const json = irisBody({ data: undefined, parameters: { binary_data_size: 28 } });
+  refused(t, iris, json, ['inputs[0].parameters.binary_data_size is 28; shape [2, 4] of FP32 needs 32 bytes'], new Uint8Array(28));
+  refused(t, iris, irisBody({ data: undefined, parameters: { binary_data_size: 32 } }), ['the body has 36 bytes after its JSON object, but the inputs\' parameters.binary_data_size add up to 32'], new Uint8Array(36));
+});
+
+test('refuses NaN and infinities in binary float data, as the JSON route cannot carry them', (t) => {
+  const values = Float32Array.from([1, 2, 3, 4, 5, Number.NaN, 7, 8]);
+  refused(t, iris, irisBody({ data: undefined, parameters: { binary_data_size: 32 } }), ["inputs[0]'s binary element 5 is NaN"], new Uint8Array(values.buffer));
+});
+
+test('refuses a BYTES element that is not valid UTF-8, and BYTES lengths that overrun', (t) => {
+  const strings = servedTensorModel('strings', [tensor('color', 'string', ['batch'])]);
+  const bad = Buffer.from([2, 0, 0, 0, 0xc3, 0x28]);
+  refused(t, strings, { inputs: [{ name: 'color', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: bad.length } }] }, ["inputs[0]'s binary element 0 is not valid UTF-8"], bad);
+  const overrun = Buffer.from([9, 0, 0, 0, 0x41]);
+  refused(t, strings, { inputs: [{ name: 'color', shape: [1], datatype: 'BYTES', parameters: { binary_data_size: overrun.length } }] }, ['claims 9 bytes but only 1 remain'], overrun);
+});
+
+test('refuses a shape of more than 2^31 elements with a 413 before reading any data', (t) => {
+  const wide = servedTensorModel('wide', [tensor('x', 'float32', ['batch', 'n'])]);
+  const message = refused(t, wide, { inputs: [{ name: 'x', shape: [1, 2_000_000], datatype: 'FP32', data: [] }] }, ['hold 2000000 values'], undefined, 413);
+  t.regex(message, /MAX_REQUEST_ELEMENTS/);
+  const huge = servedTensorModel('huge', [tensor('x', 'uint8', ['batch', 'a', 'b'])]);
+  refused(t, huge, { inputs: [{ name: 'x', shape: [1, 2 ** 31, 2 ** 31], datatype: 'UINT8', data: [] }] }, ['hold more than 1000000 values'], undefined, 413);
+});
+
+test('refuses more rows than maxBatch with a 413', (t) => {
+  refused(t, iris, irisBody({ shape: [257, 4], data: [] }), ['inputs[0].shape has 257 rows', 'maxBatch'], undefined, 413);
+});
+
+test('refuses fields nested 8,000 levels deep with a 400, never a stack overflow', (t) => {
+  const deep = (inner: string) => '['.repeat(8000) + inner + ']'.repeat(8000);
+  const tensorJson = (fields: Record<string, string>) => {
+    const all = { name: '"float_input"', shape: '[1,4]', datatype: '"FP32"', data: '[1,2,3,4]', ...fields };
+    return `{${Object.entries(all).map(([k, v]) => `"${k}":${v}`).join(',')}}`;
+  };
+  const bodies = [
+    `{"inputs":[${tensorJson({ data: deep('1') })}]}`,
+    `{"inputs":[${tensorJson({ shape: deep('1') })}]}`,
+    `{"inputs":[${tensorJson({ name: deep('"x"') })}]}`,
+    `{"inputs":[${tensorJson({ datatype: deep('"FP32"') })}]}`,
+    `{"inputs":[${tensorJson({ parameters: `{"binary_data_size":${deep('1')}}` })}]}`,
+    `{"inputs":[${tensorJson({})}],"outputs":[{"name":${deep('"label"')}}]}`,
+    `{"inputs":[${tensorJson({})}],"parameters":{"binary_data_output":${deep('true')}}}`,
+    `{"id":${deep('"a"')},"inputs":[${tensorJson({})}]}`,
+    `{"inputs":${deep(tensorJson({}))}}`,
+  ];
+  for (const text of bodies) {
+    t.true(text.length < 20_000);
+    const error = t.throws(() => readInferRequest({ body: () => text, bytes: () => Buffer.from(text), header: () => undefined }, iris, limitsFor(iris)), { instanceOf: InvalidRequestError });
+    t.true(error.message.length < 400, error.message.slice(0, 200));
+  }
+});
+
+test('reads the JSON object and binary part of an HTTP request, refusing a header length past the body', (t) => {
+  const json = Buffer.from(JSON.stringify(irisBody({ data: undefined, parameters: { binary_data_size: 32 } })));
+  const body = Buffer.concat([json, Buffer.from(Float32Array.from([1, 2, 3, 4, 5, 6, 7, 8]).buffer)]);
+  const http = (length: string) => ({ body: () => body.toString('latin1'), bytes: () => body, header: (name: string) => (name === 'inference-header-content-length' ? length : undefined) });
+  t.deepEqual(values(readInferRequest(http(String(json.length)), iris, limitsFor(iris)), 'float_input'), [1, 2, 3, 4, 5, 6, 7, 8]);
+  const error = t.throws(() => readInferRequest(http('9999'), iris, limitsFor(iris)), { instanceOf: InvalidRequestError });
+  t.regex(error.message, /Inference-Header-Content-Length is "9999" but the body has \d+ bytes/);
+  const notUtf8 = Buffer.from([0x7b, 0xff, 0x7d]);
+  const bad = { body: () => '', bytes: () => notUtf8, header: (name: string) => (name === 'inference-header-content-length' ? '3' : undefined) };
+  t.throws(() => readInferRequest(bad, iris, limitsFor(iris)), { message: /the JSON object is not valid UTF-8/ });
+});
+
+test('writes a JSON response with each output flat and typed, and the id when given', (t) => {
+  const out = outputs(
+    { name: 'label', type: 'int64', dims: [2], data: BigInt64Array.from([0n, 2n]) },
+    { name: 'probabilities', type: 'float32', dims: [2, 3], data: Float32Array.from([0.97, 0.02, 0.01, 0.1, 0.2, 0.7]) },
+  );
+  const written = inferResponse(iris, { id: 'r1', binaryOutputs: new Set() }, out);
+  t.true('json' in written);
+  t.deepEqual(JSON.parse((written as { json: string }).json), {
+    model_name: 'iris',
+    model_version: '1',
+    id: 'r1',
+    outputs: [
+      { name: 'label', datatype: 'INT64', shape: [2], data: [0, 2] },
+      { name: 'probabilities', datatype: 'FP32', shape: [2, 3], data: [0.97, 0.02, 0.01, 0.1, 0.2, 0.7] },
+    ],
+  });
+});
+
+test('writes binary outputs after the JSON object: raw values, BOOL as bytes, BYTES with lengths', (t) => {
+  const out = outputs(
+    { name: 'probabilities', type: 'float32', dims: [1, 2], data: Float32Array.from([0.25, 0.75]) },
+    { name: 'ok', type: 'bool', dims: [2], data: Uint8Array.from([1, 0]) },
+    { name: 'name', type: 'string', dims: [1], data: ['hé'] },
+    { name: 'label', type: 'int64', dims: [1], data: BigInt64Array.from([3n]) },
+  );
+  const written = inferResponse(iris, { id: undefined, binaryOutputs: new Set(['probabilities', 'ok', 'name']) }, out);
+  if (!('bytes' in written)) return t.fail('expected a binary response');
+  const header = JSON.parse(written.bytes.subarray(0, written.headerBytes).toString('utf8')) as { outputs: { name: string; data?: unknown; parameters?: { binary_data_size: number } }[] };
+  t.deepEqual(header.outputs.map((o) => o.parameters?.binary_data_size ?? o.data), [8, 2, 7, [3]]);
+  const binary = written.bytes.subarray(written.headerBytes);
+  t.deepEqual([...new Float32Array(Uint8Array.from(binary.subarray(0, 8)).buffer)], [0.25, 0.75]);
+  t.deepEqual([...binary.subarray(8, 10)], [1, 0]);
+  t.is(binary.readUInt32LE(10), 3);
+  t.is(binary.subarray(14).toString('utf8'), 'hé');
 });

@@ -1,14 +1,23 @@
 import type { FunctionConfig } from './config.js';
-import { MethodNotAllowedError, ModelUnavailableError, PredictError, RouteNotFoundError, describeError } from './errors.js';
+import { quote } from './describe-value.js';
+import {
+  ConfigError,
+  MethodNotAllowedError,
+  ModelBundleError,
+  ModelSourceError,
+  ModelUnavailableError,
+  PredictError,
+  RouteNotFoundError,
+  describeError,
+} from './errors.js';
 import { binaryResponse, jsonResponse, jsonTextResponse, readHttpEvent, type HttpRequest, type HttpResponse } from './http-event.js';
 import { Logger } from './logger.js';
 import { MetricsLogger, type RequestMetrics } from './metrics.js';
 import { loadModel, type LoadedModel } from './model-session.js';
-import { binaryInferWriter, inferRequestReader, inferResponse, modelMetadata, type InferRequest } from './oip.js';
-import { predictionWriter, type WrittenPrediction } from './postprocess.js';
+import { inferResponse, modelMetadata, readInferRequest } from './oip.js';
+import { parseJsonBody, readPredictRequest } from './predict-request.js';
+import { predictionWriter, type PredictionBody } from './predict-response.js';
 import { resolveRoute, type Route } from './router.js';
-import { predictBodyScanner, type PredictBodyScanner } from './scan-predict-body.js';
-import { readPredictBody } from './validate-request.js';
 
 /** The parts of Lambda's context object the handler reads. */
 export interface InvocationContext {
@@ -26,12 +35,9 @@ type ModelState =
       readonly model: LoadedModel;
       readonly loadMs: number;
       readonly metrics: MetricsLogger;
-      readonly writePrediction: (output: Float32Array, rows: number) => WrittenPrediction;
-      readonly scanBody: PredictBodyScanner;
-      readonly readInfer: (request: HttpRequest) => InferRequest;
-      readonly writeBinaryInfer: ReturnType<typeof binaryInferWriter>;
+      readonly writePrediction: (outputs: Parameters<ReturnType<typeof predictionWriter>>[0], rows: number) => PredictionBody;
     }
-  | { readonly ok: false; readonly metrics: MetricsLogger };
+  | { readonly ok: false; readonly metrics: MetricsLogger; readonly reason: string };
 
 export interface HandlerOptions {
   /** Where log and metric lines go; each call is one line without its newline. Defaults to stdout. */
@@ -49,6 +55,7 @@ const FALLBACK_CONFIG: FunctionConfig = Object.freeze<FunctionConfig>({
   functionVersion: process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST',
   intraOpThreads: 1,
   logLevel: 'info',
+  maxRequestElements: 1,
 });
 
 function writeStdout(line: string): void {
@@ -60,8 +67,15 @@ interface Outcome {
   readonly inferenceMs?: number | undefined;
   readonly batchSize?: number | undefined;
   readonly confidences?: readonly number[] | undefined;
-  readonly confidenceText?: string | undefined;
   readonly error?: string | undefined;
+}
+
+/** What a client is told about a model that could not load: the kind of failure, never its paths or text. */
+function unavailableReason(error: unknown): string {
+  if (error instanceof ConfigError) return `the function's configuration is invalid (${error.variable})`;
+  if (error instanceof ModelSourceError) return 'the model file could not be fetched';
+  if (error instanceof ModelBundleError) return 'the model bundle is invalid';
+  return 'the model could not be loaded';
 }
 
 /**
@@ -85,53 +99,46 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
 
   const loadStart = performance.now();
   const load = configError === undefined ? loadModel(config) : Promise.reject(configError);
-  // Once settled, the state is read synchronously: no await on the request path.
-  let settled: ModelState | undefined;
   const state: Promise<ModelState> = load.then(
     (model) => {
       const loadMs = performance.now() - loadStart;
       logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
-      return {
-        ok: true,
-        model,
-        loadMs,
-        metrics: metricsFor(model.version),
-        writePrediction: predictionWriter(model.manifest, model.version),
-        scanBody: predictBodyScanner(model.spec),
-        readInfer: inferRequestReader(model.manifest, model.outputs),
-        writeBinaryInfer: binaryInferWriter(model.manifest),
-      };
+      if (model.probeError !== undefined) logger.warn('the warm-up run on zero inputs failed; requests still run', { model: model.version, error: model.probeError });
+      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.served, model.version) };
     },
     (error: unknown) => {
       logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });
-      return { ok: false, metrics: metricsFor('unavailable') };
+      return { ok: false, metrics: metricsFor('unavailable'), reason: unavailableReason(error) };
     },
   );
+  // Liveness and readiness read the state without waiting for it: a slow or stalled load never hangs them.
+  let settled: ModelState | undefined;
   void state.then((s) => {
     settled = s;
   });
+  const loadingMetrics = metricsFor('loading');
   let coldStart = true;
 
   const handler: Handler = async function handler(event, context) {
     const started = performance.now();
     const requestId = context.awsRequestId;
-    const loaded = settled ?? (await state);
     let routeName = 'unmatched';
+    let loaded = settled;
     let outcome: Outcome;
     try {
       const request = readHttpEvent(event);
       const route = resolveRoute(request.method, request.path);
       routeName = route.name;
-      outcome = serve(route, request, loaded);
+      if (loaded === undefined && route.name !== 'GET /v2/health/live' && route.name !== 'GET /v2/health/ready') loaded = await state;
+      outcome = await serve(route, request, loaded);
     } catch (error) {
       outcome = errorOutcome(error, requestId, logger);
     }
     const first = coldStart;
     coldStart = false;
     // The metrics line is written in the next turn of the event loop: after the runtime client has posted this
-    // response (it does so synchronously when the handler's promise settles) and before it asks for the next
-    // event, so the line is never lost to a freeze and never adds to the response time.
-    setImmediate(recordMetrics, loaded.metrics, {
+    // response and before it asks for the next event, so the line never adds to the response time.
+    setImmediate(recordMetrics, loaded?.metrics ?? loadingMetrics, {
       requestId,
       route: routeName,
       status: outcome.response.statusCode,
@@ -139,9 +146,8 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
       inferenceMs: outcome.inferenceMs,
       batchSize: outcome.batchSize,
       confidences: outcome.confidences,
-      confidenceText: outcome.confidenceText,
       coldStart: first,
-      modelLoadMs: first && loaded.ok ? loaded.loadMs : undefined,
+      modelLoadMs: first && loaded?.ok === true ? loaded.loadMs : undefined,
       error: outcome.error,
     });
     return outcome.response;
@@ -153,62 +159,64 @@ function recordMetrics(metrics: MetricsLogger, measured: RequestMetrics): void {
   metrics.record(measured);
 }
 
-function requireModel(loaded: ModelState): LoadedModel {
-  if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
-  return loaded.model;
+function requireModel(loaded: ModelState | undefined): Extract<ModelState, { ok: true }> {
+  if (loaded === undefined) throw new ModelUnavailableError('the model is still loading');
+  if (!loaded.ok) throw new ModelUnavailableError(loaded.reason);
+  return loaded;
 }
 
 function requireNamed(model: LoadedModel, route: { readonly model: string; readonly version: string | undefined }): void {
   if (route.model !== model.manifest.name) {
-    throw new RouteNotFoundError(`model ${JSON.stringify(route.model)} is not served here; this function serves "${model.manifest.name}"`);
+    throw new RouteNotFoundError(`model ${quote(route.model)} is not served here; this function serves "${model.manifest.name}"`);
   }
   if (route.version !== undefined && route.version !== model.manifest.version) {
-    throw new RouteNotFoundError(`model ${model.manifest.name} has no version ${JSON.stringify(route.version)}; this function serves version "${model.manifest.version}"`);
+    throw new RouteNotFoundError(`model ${model.manifest.name} has no version ${quote(route.version)}; this function serves version "${model.manifest.version}"`);
   }
 }
 
-/** Synchronous from end to end: a request is served without a promise or a turn of the event loop. */
-function serve(route: Route, request: HttpRequest, loaded: ModelState): Outcome {
+const PREDICT_HINT = 'send {"instances": [...]} (see the model\'s inputs at GET /v2/models/<name>)';
+
+async function serve(route: Route, request: HttpRequest, loaded: ModelState | undefined): Promise<Outcome> {
   switch (route.name) {
     case 'POST /predict': {
-      if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
-      const model = loaded.model;
-      const batch = readPredictBody(request.body(), model.spec, loaded.scanBody);
+      const { model, writePrediction } = requireModel(loaded);
+      const inputs = readPredictRequest(parseJsonBody(request.body(), PREDICT_HINT), model.served, model.limits);
       const t0 = performance.now();
-      const output = model.predict(batch);
+      const outputs = await model.run(inputs);
       const inferenceMs = performance.now() - t0;
-      const written = loaded.writePrediction(output, batch.rows);
-      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: batch.rows, confidences: written.confidences, confidenceText: written.confidenceText };
+      const written = writePrediction(outputs, inputs.rows);
+      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: inputs.rows, confidences: written.confidences };
     }
     case 'GET /v2/health/live':
       return { response: jsonResponse(200, { live: true }) };
-    case 'GET /v2/health/ready':
-      return { response: jsonResponse(loaded.ok ? 200 : 503, { ready: loaded.ok }) };
+    case 'GET /v2/health/ready': {
+      const ready = loaded?.ok === true;
+      return { response: jsonResponse(ready ? 200 : 503, { ready }) };
+    }
     case 'GET /v2':
       return { response: jsonResponse(200, { name: 'onnx-lambda-kit', version: '1', extensions: ['binary_tensor_data'] }) };
     case 'GET /v2/models/{model}': {
-      const model = requireModel(loaded);
+      const { model } = requireModel(loaded);
       requireNamed(model, route);
-      return { response: jsonResponse(200, modelMetadata(model.manifest, model.inputs, model.outputs)) };
+      return { response: jsonResponse(200, modelMetadata(model.served, model.inputs, model.outputs)) };
     }
     case 'GET /v2/models/{model}/ready': {
-      const model = requireModel(loaded);
+      const { model } = requireModel(loaded);
       requireNamed(model, route);
       return { response: jsonResponse(200, { name: model.manifest.name, ready: true }) };
     }
     case 'POST /v2/models/{model}/infer': {
-      if (!loaded.ok) throw new ModelUnavailableError('model not loaded');
-      const model = loaded.model;
+      const { model } = requireModel(loaded);
       requireNamed(model, route);
-      const infer = loaded.readInfer(request);
+      const infer = readInferRequest(request, model.served, model.limits);
       const t0 = performance.now();
-      const tensors = model.run(infer.batch, infer.outputs);
+      const tensors = await model.run(infer.inputs, infer.outputs);
       const inferenceMs = performance.now() - t0;
-      const measured = { inferenceMs, batchSize: infer.batch.rows };
-      if (infer.binaryOutputs !== 'all' && infer.binaryOutputs.size === 0) return { response: jsonResponse(200, inferResponse(model.manifest, infer.id, tensors)), ...measured };
-      const { bytes, headerBytes } = loaded.writeBinaryInfer(infer.id, tensors, infer.binaryOutputs);
-      const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(headerBytes) };
-      return { response: binaryResponse(200, bytes, headers), ...measured };
+      const measured = { inferenceMs, batchSize: infer.inputs.rows };
+      const written = inferResponse(model.served, infer, tensors);
+      if ('json' in written) return { response: jsonTextResponse(200, written.json), ...measured };
+      const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(written.headerBytes) };
+      return { response: binaryResponse(200, written.bytes, headers), ...measured };
     }
   }
 }
@@ -224,7 +232,7 @@ function errorOutcome(error: unknown, requestId: string, logger: Logger): Outcom
   }
   if (error instanceof ModelUnavailableError) {
     return {
-      response: jsonResponse(503, { error: 'Model unavailable: the function could not load its model; see the function log for the cause', requestId }),
+      response: jsonResponse(503, { error: `Model unavailable: ${error.message}; see the function log for the cause`, requestId }),
       error: 'model unavailable',
     };
   }

@@ -25,7 +25,17 @@ export interface FunctionConfig {
   /** Intra-op threads for onnxruntime; 1 unless measured otherwise (see docs/PERFORMANCE.md). */
   readonly intraOpThreads: number;
   readonly logLevel: LogLevel;
+  /**
+   * The most values one request may hold over all its inputs, so that no request can exhaust the function's
+   * memory: `MAX_REQUEST_ELEMENTS`, or one value per 256 bytes of the configured memory.
+   */
+  readonly maxRequestElements: number;
 }
+
+/** Bytes of function memory per request value, for the default element cap (128 MB: 524,288 values). */
+export const BYTES_PER_REQUEST_ELEMENT = 256;
+/** Memory assumed outside Lambda (npm start), where AWS_LAMBDA_FUNCTION_MEMORY_SIZE is not set. */
+export const LOCAL_MEMORY_MB = 1024;
 
 export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -45,6 +55,11 @@ function positiveInteger(env: Env, name: string, fallback: number, max: number):
     throw new ConfigError(name, `got "${raw}"; set a whole number from 1 to ${max}, or unset it for ${fallback}`);
   }
   return value;
+}
+
+function defaultElements(env: Env): number {
+  const memoryMb = positiveInteger(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', LOCAL_MEMORY_MB, 10_240);
+  return Math.floor((memoryMb * 1024 * 1024) / BYTES_PER_REQUEST_ELEMENT);
 }
 
 /**
@@ -90,5 +105,6 @@ export function loadConfig(env: Env = process.env): FunctionConfig {
     functionVersion: optional(env, 'AWS_LAMBDA_FUNCTION_VERSION') ?? '$LATEST',
     intraOpThreads: positiveInteger(env, 'ORT_INTRA_OP_THREADS', 1, 64),
     logLevel,
+    maxRequestElements: positiveInteger(env, 'MAX_REQUEST_ELEMENTS', defaultElements(env), 2 ** 31),
   });
 }

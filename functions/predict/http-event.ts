@@ -8,21 +8,12 @@ export interface HttpRequest {
   readonly method: string;
   /** The path without the API Gateway stage prefix and without a trailing slash. */
   readonly path: string;
-  /** Read lazily: GET routes never decode a body. */
+  /** Read lazily: GET routes never decode a body. A base64 body that is not valid UTF-8 is a 400. */
   readonly body: () => string;
-  /**
-   * The body as the event carries it, size-checked, for binary content (the Open Inference Protocol's binary tensor
-   * data): the reader decodes it into a buffer of its own.
-   */
-  readonly encodedBody: () => EncodedBody;
+  /** The body's bytes, size-checked, for binary content (the Open Inference Protocol's binary tensor data). */
+  readonly bytes: () => Buffer;
   /** A request header by its lower-case name. */
   readonly header: (name: string) => string | undefined;
-}
-
-/** A body as the event carries it: text, or base64 when the body is binary. */
-export interface EncodedBody {
-  readonly text: string;
-  readonly base64: boolean;
 }
 
 export interface HttpResponse {
@@ -65,9 +56,20 @@ function checkBody(body: unknown, base64: boolean): string {
   return body;
 }
 
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
 function decodeBody(body: unknown, base64: boolean): string {
   const text = checkBody(body, base64);
-  return base64 ? Buffer.from(text, 'base64').toString('utf8') : text;
+  if (!base64) return text;
+  try {
+    return strictUtf8.decode(Buffer.from(text, 'base64'));
+  } catch {
+    throw new InvalidRequestError('request body is not valid UTF-8 text; send JSON as UTF-8 (binary tensors go after the JSON object, with an Inference-Header-Content-Length header)');
+  }
+}
+
+function bodyBytes(body: unknown, base64: boolean): Buffer {
+  return Buffer.from(checkBody(body, base64), base64 ? 'base64' : 'utf8');
 }
 
 /** Header lookup by lower-case name: payload 2.0 lower-cases names already; payload 1.0 keeps the client's case. */
@@ -104,7 +106,7 @@ export function readHttpEvent(event: unknown): HttpRequest {
     method: method.toUpperCase(),
     path,
     body: () => decodeBody(e.body, base64),
-    encodedBody: () => ({ text: checkBody(e.body, base64), base64 }),
+    bytes: () => bodyBytes(e.body, base64),
     header: headerReader(e.headers),
   };
 }

@@ -1,37 +1,40 @@
-import { readFile } from 'node:fs/promises';
+import { access, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FunctionConfig } from './config.js';
 import { ModelBundleError, describeError } from './errors.js';
-import { checkManifestAgainstModel, checkOutputWidth, parseManifest, type Manifest, type ValueInfo } from './manifest.js';
+import { derivedManifest, parseManifest, serveModel, type Manifest, type ServedModel } from './manifest.js';
 import { fetchModelArtifact, type LocalArtifact } from './model-source.js';
-import { openNativeSession, type NativeSession } from './native-session.js';
-import { featureSpec, type Batch, type FeatureSpec } from './validate-request.js';
+import type { InputTensors } from './predict-request.js';
+import type { RequestLimits, ValueInfo } from './signature.js';
+import type { TensorValue } from './tensor-types.js';
 
-/** A raw output tensor, as the Open Inference Protocol routes return it. */
+/** An output tensor as onnxruntime returned it. */
 export interface OutputTensor {
   readonly name: string;
   readonly type: string;
   readonly dims: readonly number[];
-  readonly data: ArrayLike<number | bigint | string | boolean>;
+  readonly data: ArrayLike<number | bigint | string | boolean> & Iterable<number | bigint | string | boolean>;
 }
 
 /** A loaded, checked model: the only object that touches onnxruntime. */
 export interface LoadedModel {
   readonly manifest: Manifest;
-  readonly spec: FeatureSpec;
+  readonly served: ServedModel;
   /** `<name>@<version>`, as responses and metrics show it. */
   readonly version: string;
+  /** onnxruntime's own metadata, for the Open Inference Protocol's model metadata. */
   readonly inputs: readonly ValueInfo[];
   readonly outputs: readonly ValueInfo[];
+  readonly limits: RequestLimits;
   readonly artifact: LocalArtifact;
+  /** Why the warm-up run at load failed, if it did (a model whose zero inputs are invalid); requests still run. */
+  readonly probeError: string | undefined;
   /**
-   * Runs a batch and returns the manifest's output, row-major. Synchronous, as onnxruntime's native run is: the
-   * request path needs no promise for it. Throws what onnxruntime throws.
+   * Runs the model through onnxruntime-node's public `InferenceSession.run` and returns the named outputs (by
+   * default the served output of a classifier or regressor, every tensor output of a tensor model).
    */
-  predict(batch: Batch): Float32Array;
-  /** Runs a batch and returns the named outputs (all when `names` is empty). Synchronous, like `predict`. */
-  run(batch: Batch, names: readonly string[]): OutputTensor[];
+  run(inputs: InputTensors, outputs?: readonly string[]): Promise<Map<string, OutputTensor>>;
 }
 
 /**
@@ -52,13 +55,15 @@ export function sessionOptions(intraOpThreads: number): ort.InferenceSession.Ses
   };
 }
 
-async function readManifest(modelDir: string): Promise<Manifest> {
+/** The bundle's model.json, or undefined when the folder has none (the model is then served as tensors). */
+async function readManifest(modelDir: string): Promise<Manifest | undefined> {
   const file = path.join(modelDir, 'model.json');
   let text: string;
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new ModelBundleError(`${file} cannot be read (${describeError(error)}); set MODEL_DIR to a bundle folder holding model.json`, { cause: error });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw new ModelBundleError(`${file} cannot be read (${describeError(error)})`, { cause: error });
   }
   let json: unknown;
   try {
@@ -69,79 +74,87 @@ async function readManifest(modelDir: string): Promise<Manifest> {
   return parseManifest(json, file);
 }
 
+/** The name a bare ONNX file serves under: its folder's for `model.onnx`, its own otherwise. */
+function derivedName(config: FunctionConfig): string {
+  const file = config.artifact.kind === 'bundle' ? config.artifact.file : config.artifact.key;
+  const base = path.basename(file);
+  return base === 'model.onnx' && config.artifact.kind === 'bundle' ? path.basename(path.dirname(file)) : base;
+}
+
+/** One row of zeros (empty strings, false) for every input, symbolic dimensions 1: the warm-up run's input. */
+function zeroInputs(served: ServedModel): InputTensors {
+  const tensors = new Map<string, TensorValue>();
+  for (const spec of served.inputs) {
+    const dims = (spec.shape ?? [1, 1]).map((d) => (typeof d === 'number' ? d : 1));
+    const count = dims.reduce((a, b) => a * b, 1);
+    tensors.set(spec.name, { type: spec.type, dims, data: spec.element.allocate(count) });
+  }
+  return { rows: 1, tensors };
+}
+
 /**
- * Loads the model once per container: manifest, artifact (packaged or from S3, checksummed), session, the checks
- * of the manifest against the session's metadata, and one warm-up row, which also checks the real output width
- * where the ONNX shape is symbolic.
+ * Loads the model once per container: manifest (model.json, or derived for a bare model.onnx), artifact (packaged
+ * or from S3, checksummed), session, the checks of the manifest against the session's metadata, and one warm-up
+ * run on zero inputs, which also checks a classifier's real output width where the ONNX shape is symbolic.
  */
 export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
-  // Both at once, but a bad manifest is reported before a missing artifact whichever fails first: without a
-  // model.json the folder is not a bundle at all, and that is the error to fix first.
+  // Both at once, but a bad manifest is reported before a missing artifact whichever fails first.
   const [manifestRead, artifactRead] = await Promise.allSettled([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256)]);
   if (manifestRead.status === 'rejected') throw manifestRead.reason;
   if (artifactRead.status === 'rejected') throw artifactRead.reason;
-  const manifest = manifestRead.value;
   const artifact = artifactRead.value;
-  let session: NativeSession;
+  let manifest = manifestRead.value;
+  if (manifest === undefined) {
+    const sha256 = artifact.sha256 ?? (await (await import('./checksum.js')).sha256OfFile(artifact.file));
+    manifest = derivedManifest(derivedName(config), sha256);
+  }
+  let session: ort.InferenceSession;
   try {
-    session = openNativeSession(artifact.file, sessionOptions(config.intraOpThreads));
+    await access(artifact.file);
+    session = await ort.InferenceSession.create(artifact.file, sessionOptions(config.intraOpThreads));
   } catch (error) {
-    if (error instanceof ModelBundleError) throw error;
     throw new ModelBundleError(`model ${manifest.name}: onnxruntime cannot load ${artifact.origin} (${describeError(error)})`, { cause: error });
   }
-  const { inputs, outputs } = session;
-  checkManifestAgainstModel(manifest, inputs, outputs);
+  const inputs = session.inputMetadata as readonly ValueInfo[];
+  const outputs = session.outputMetadata as readonly ValueInfo[];
+  const served = serveModel(manifest, inputs, outputs);
+  const defaultOutputs = served.served === undefined ? served.outputs.map((o) => o.name) : [served.served.name];
 
-  const width = manifest.features.length;
-  const feed = (batch: Batch) => ({ [manifest.input]: new ort.Tensor('float32', batch.data, [batch.rows, width]) });
-  const only = { [manifest.output]: null };
-  const allTensors = Object.fromEntries(outputs.filter((o) => o.isTensor).map((o) => [o.name, null] as const));
-
-  // Prepared inputs: one buffer for the largest batch, and per row count a tensor over its start, made on first
-  // use. A prediction copies its rows in rather than handing onnxruntime a new array and tensor each time (less
-  // work per run, no new ArrayBuffer for the garbage collector; docs/PERFORMANCE.md). The native run is
-  // synchronous, so no other prediction can touch the buffer while onnxruntime reads it.
-  const prepared = new Float32Array(manifest.maxBatch * width);
-  const preparedFeeds = new Map<number, Record<string, ort.Tensor>>();
-  const preparedFeed = (rows: number) => {
-    let feeds = preparedFeeds.get(rows);
-    if (feeds === undefined) {
-      feeds = { [manifest.input]: new ort.Tensor('float32', prepared.subarray(0, rows * width), [rows, width]) };
-      preparedFeeds.set(rows, feeds);
+  const run = async (request: InputTensors, names: readonly string[] = defaultOutputs): Promise<Map<string, OutputTensor>> => {
+    const feeds: Record<string, ort.Tensor> = {};
+    for (const [name, tensor] of request.tensors) feeds[name] = new ort.Tensor(tensor.type, tensor.data as ort.Tensor.DataType, tensor.dims);
+    const result = await session.run(feeds, names);
+    const out = new Map<string, OutputTensor>();
+    for (const name of names) {
+      const tensor = result[name];
+      if (tensor === undefined) throw new ModelBundleError(`model ${manifest.name}: onnxruntime returned no output "${name}"`);
+      out.set(name, { name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] });
     }
-    return feeds;
+    return out;
   };
-  /** The batch as onnxruntime's input: copied into the prepared tensor, or a tensor of its own beyond maxBatch. */
-  const inputOf = (batch: Batch): Record<string, ort.Tensor> => {
-    if (batch.rows > manifest.maxBatch) return feed(batch);
-    prepared.set(batch.data);
-    return preparedFeed(batch.rows);
-  };
-  let lastNames: readonly string[] = [];
-  let lastFetches: Record<string, null> = allTensors;
-  const predict = (batch: Batch): Float32Array => session.run(inputOf(batch), only)[manifest.output]!.data as Float32Array;
 
-  const model: LoadedModel = {
+  let probeError: string | undefined;
+  try {
+    const probe = await run(zeroInputs(served));
+    if (served.served !== undefined) {
+      const tensor = probe.get(served.served.name)!;
+      const { checkOutputWidth } = await import('./manifest.js');
+      checkOutputWidth(manifest, served.served.name, tensor.data.length);
+    }
+  } catch (error) {
+    if (error instanceof ModelBundleError) throw error;
+    probeError = describeError(error);
+  }
+
+  return Object.freeze({
     manifest,
-    spec: featureSpec(manifest),
+    served,
     version: `${manifest.name}@${manifest.version}`,
     inputs,
     outputs,
+    limits: Object.freeze({ model: manifest.name, maxBatch: manifest.maxBatch, maxElements: config.maxRequestElements }),
     artifact,
-    predict,
-    run(batch, names) {
-      // The same names (an infer reader's kept request) give the same fetches.
-      if (names !== lastNames) {
-        lastNames = names;
-        lastFetches = names.length > 0 ? Object.fromEntries(names.map((name) => [name, null] as const)) : allTensors;
-      }
-      const fetches = lastFetches;
-      const result = session.run(inputOf(batch), fetches);
-      return Object.entries(result).map(([name, tensor]) => ({ name, type: tensor.type, dims: tensor.dims, data: tensor.data as OutputTensor['data'] }));
-    },
-  };
-
-  const probe = model.predict({ rows: 1, data: new Float32Array(width) });
-  checkOutputWidth(manifest, probe.length);
-  return model;
+    probeError,
+    run,
+  });
 }

@@ -1,49 +1,37 @@
 /**
- * Open Inference Protocol v2 (the REST API KServe and Triton clients speak): request parsing and response shapes,
- * with the binary tensor data extension (tensors as raw little-endian bytes after the JSON, whose length the
- * `Inference-Header-Content-Length` header gives; Triton's HTTP client sends and asks for it by default).
- * Pure: the handler runs the model between `parseInferRequest` and `inferResponse` or `inferBinaryResponse`.
+ * Open Inference Protocol v2 (the REST API KServe and Triton clients speak): model metadata, infer requests with
+ * every input of every datatype, and the binary tensor data extension (tensors as raw little-endian bytes after the
+ * JSON object, whose length the `Inference-Header-Content-Length` header gives; Triton's HTTP client sends and asks
+ * for it by default). Pure: the handler runs the model between `readInferRequest` and `inferResponse`.
  */
-import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
-import type { Manifest, ValueInfo } from './manifest.js';
-import type { OutputTensor } from './model-session.js';
-import { float32ToNumber } from './postprocess.js';
+import { describeValue, quote } from './describe-value.js';
+import { InvalidRequestError } from './errors.js';
 import type { HttpRequest } from './http-event.js';
-import { parseJsonBody, type Batch } from './validate-request.js';
+import type { ServedModel } from './manifest.js';
+import type { OutputTensor } from './model-session.js';
+import { writeFlat } from './nested-values.js';
+import { parseJsonBody, type InputTensors } from './predict-request.js';
+import { MAX_RANK, checkElements, checkRows, checkShapes, elementCount, shapeText, type Feed, type RequestLimits, type TensorSpec, type ValueInfo } from './signature.js';
+import { ELEMENT_TYPES, elementTypeOfDatatype, oipDatatype, type ElementType, type TensorData, type TensorValue } from './tensor-types.js';
+import { flatJson } from './tensor-json.js';
 
-const DATATYPES: Readonly<Record<string, string>> = {
-  float32: 'FP32',
-  float64: 'FP64',
-  float16: 'FP16',
-  int8: 'INT8',
-  int16: 'INT16',
-  int32: 'INT32',
-  int64: 'INT64',
-  uint8: 'UINT8',
-  uint16: 'UINT16',
-  uint32: 'UINT32',
-  uint64: 'UINT64',
-  bool: 'BOOL',
-  string: 'BYTES',
-};
+const HINT = 'send {"inputs": [{"name", "shape", "datatype", "data"}, ...]}';
+/** A request id is echoed in the response: a longer one is refused rather than sent back. */
+export const MAX_ID_CHARS = 256;
 
-export function oipDatatype(type: string): string {
-  return DATATYPES[type] ?? type.toUpperCase();
-}
-
-function oipShape(shape: readonly (number | string)[]): number[] {
-  return shape.map((d) => (typeof d === 'number' && d >= 0 ? d : -1));
+function shape(d: number | string): number {
+  return typeof d === 'number' && d >= 0 ? d : -1;
 }
 
 function tensorMetadata(values: readonly ValueInfo[]) {
-  return values.flatMap((v) => (v.isTensor ? [{ name: v.name, datatype: oipDatatype(v.type), shape: oipShape(v.shape) }] : []));
+  return values.flatMap((v) => (v.isTensor ? [{ name: v.name, datatype: oipDatatype(v.type), shape: v.shape.map(shape) }] : []));
 }
 
-/** `GET /v2/models/<name>`: the model's name, version, platform and tensor metadata. */
-export function modelMetadata(manifest: Manifest, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]) {
+/** `GET /v2/models/<name>`: the model's name, version, platform and every tensor input and output. */
+export function modelMetadata(model: ServedModel, inputs: readonly ValueInfo[], outputs: readonly ValueInfo[]) {
   return {
-    name: manifest.name,
-    versions: [manifest.version],
+    name: model.manifest.name,
+    versions: [model.manifest.version],
     platform: 'onnxruntime_onnx',
     inputs: tensorMetadata(inputs),
     outputs: tensorMetadata(outputs),
@@ -52,8 +40,8 @@ export function modelMetadata(manifest: Manifest, inputs: readonly ValueInfo[], 
 
 export interface InferRequest {
   readonly id: string | undefined;
-  readonly batch: Batch;
-  /** Requested output names; empty means all. */
+  readonly inputs: InputTensors;
+  /** Requested output names; every tensor output when the request names none. */
   readonly outputs: readonly string[];
   /**
    * Outputs to return as binary data: every one (`binary_data_output` with no outputs named), or those named with
@@ -62,252 +50,236 @@ export interface InferRequest {
   readonly binaryOutputs: 'all' | ReadonlySet<string>;
 }
 
-/** The JSON object's length from the `Inference-Header-Content-Length` header, checked against the body's. */
-function headerLengthOf(headerLength: string, bodyBytes: number): number {
-  const length = /^\d{1,10}$/.test(headerLength.trim()) ? Number(headerLength.trim()) : Number.NaN;
-  if (!Number.isInteger(length) || length < 1 || length > bodyBytes) {
-    throw new InvalidRequestError(
-      `Inference-Header-Content-Length is ${JSON.stringify(headerLength)} but the body has ${bodyBytes} bytes; set it to the byte length of the JSON object that starts the body`,
-    );
-  }
-  return length;
+function object(value: unknown, where: string, what: string): Record<string, unknown> {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequestError(`${where} is ${describeValue(value)}; it must be ${what}`);
+  return value as Record<string, unknown>;
 }
 
 function parameters(value: unknown, where: string): Record<string, unknown> {
-  if (value === undefined) return {};
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new InvalidRequestError(`${where} must be an object when present`);
-  return value as Record<string, unknown>;
+  return value === undefined ? {} : object(value, where, 'an object when present');
 }
 
 function flag(params: Record<string, unknown>, name: string, where: string): boolean | undefined {
   const value = params[name];
   if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw new InvalidRequestError(`${where}.${name} is ${JSON.stringify(value)}; use true or false`);
+  if (typeof value !== 'boolean') throw new InvalidRequestError(`${where}.${name} is ${describeValue(value)}; use true or false`);
   return value;
 }
 
-/** The input's values from the binary part: `rows * width` little-endian FP32 or FP64 values, nothing more. */
-function binaryValues(binary: Buffer | undefined, declared: unknown, datatype: 'FP32' | 'FP64', count: number, shape: unknown): Float32Array {
-  const where = 'inputs[0].parameters.binary_data_size';
-  if (binary === undefined) {
-    throw new InvalidRequestError(`${where} is set but the request has no binary part; send the JSON object's byte length in the Inference-Header-Content-Length header`);
+/** The JSON object's length from the `Inference-Header-Content-Length` header, checked against the body's. */
+function headerLengthOf(headerLength: string, bodyBytes: number): number {
+  const length = /^\d{1,10}$/.test(headerLength.trim()) ? Number(headerLength.trim()) : Number.NaN;
+  if (!Number.isInteger(length) || length < 1 || length > bodyBytes) {
+    throw new InvalidRequestError(
+      `Inference-Header-Content-Length is ${quote(headerLength)} but the body has ${bodyBytes} bytes; set it to the byte length of the JSON object that starts the body`,
+    );
   }
-  const size = count * (datatype === 'FP32' ? 4 : 8);
-  if (declared !== size) {
-    throw new InvalidRequestError(`${where} is ${JSON.stringify(declared)}; shape ${JSON.stringify(shape)} of ${datatype} needs ${size} bytes`);
-  }
-  if (binary.length !== size) {
-    throw new InvalidRequestError(`the body has ${binary.length} bytes after its JSON object; ${where} says ${size}`);
-  }
-  // A view when the bytes lie on the values' alignment (the infer reader places them so); otherwise one memcpy.
-  const aligned = binary.byteOffset % (datatype === 'FP32' ? 4 : 8) === 0;
-  if (datatype === 'FP32') return aligned ? new Float32Array(binary.buffer, binary.byteOffset, count) : new Float32Array(Uint8Array.from(binary).buffer);
-  return Float32Array.from(aligned ? new Float64Array(binary.buffer, binary.byteOffset, count) : new Float64Array(Uint8Array.from(binary).buffer));
+  return length;
 }
 
-function flatten(data: unknown, where: string, into: number[]): void {
-  if (!Array.isArray(data)) {
-    throw new InvalidRequestError(`${where} must be an array of numbers (flat, or nested to match "shape")`);
-  }
-  for (let i = 0; i < data.length; i++) {
-    const value: unknown = data[i];
-    if (Array.isArray(value)) flatten(value, `${where}[${i}]`, into);
-    else if (typeof value === 'number' && Number.isFinite(value)) into.push(value);
-    else throw new InvalidRequestError(`${where}[${i}] is ${value === null ? 'null' : typeof value === 'string' ? `the string ${JSON.stringify(value)}` : String(value)}; every value must be a finite number`);
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true });
+
+function utf8(bytes: Uint8Array, where: string): string {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    throw new InvalidRequestError(`${where} is not valid UTF-8; send text as UTF-8`);
   }
 }
 
-/**
- * An infer request's JSON object, read and checked: everything but the values of a binary input, which follow the
- * object in the body.
- */
-export interface InferHeader {
-  readonly id: string | undefined;
-  readonly rows: number;
-  readonly shape: readonly number[];
-  /** The input's values, given inline (flattened and checked), or the binary part's layout. */
-  readonly input: { readonly data: Float32Array } | { readonly datatype: 'FP32' | 'FP64'; readonly binaryDataSize: unknown };
-  readonly outputs: readonly string[];
-  readonly binaryOutputs: 'all' | ReadonlySet<string>;
+/** One input's tensor, read but for the values of a binary input. */
+interface InputHeader extends Feed {
+  readonly element: ElementType;
+  readonly data: unknown;
+  readonly binarySize: number | undefined;
 }
 
-/** Refuses NaN, infinities and numbers beyond float32 (which become infinities): none reaches the model, as on /predict. */
-function checkFinite(data: Float32Array, width: number): void {
-  for (let i = 0; i < data.length; i++) {
-    if (!Number.isFinite(data[i])) {
-      throw new InvalidRequestError(`inputs[0] row ${Math.floor(i / width)}, column ${i % width} is ${String(data[i])} as float32; every value must be a finite float32`);
+function readShape(value: unknown, where: string): number[] {
+  if (!Array.isArray(value) || value.length === 0 || value.length > MAX_RANK) {
+    throw new InvalidRequestError(`${where} is ${describeValue(value)}; it must be an array of 1 to ${MAX_RANK} dimension sizes, batch first`);
+  }
+  const dims: number[] = [];
+  for (let d = 0; d < value.length; d++) {
+    const size: unknown = value[d];
+    if (typeof size !== 'number' || !Number.isInteger(size) || size < 0 || size > 2 ** 31) {
+      throw new InvalidRequestError(`${where}[${d}] is ${describeValue(size)}; a dimension size is a whole number from 0 to 2^31`);
     }
+    dims.push(size);
   }
+  return dims;
 }
 
-/**
- * Reads the JSON object of `POST /v2/models/<name>/infer`: one FP32 (or FP64) input named as the model's input,
- * shape `[rows, n_features]`, data flat or nested or in the binary part; optional `outputs: [{name}]` restricted to
- * the model's outputs.
- */
-export function parseInferHeader(json: unknown, manifest: Manifest, outputs: readonly ValueInfo[]): InferHeader {
-  if (json === null || typeof json !== 'object' || Array.isArray(json)) {
-    throw new InvalidRequestError('request body must be a JSON object with "inputs": [{"name", "shape", "datatype", "data"}]');
-  }
-  const body = json as Record<string, unknown>;
-  const id = body['id'];
-  if (id !== undefined && typeof id !== 'string') throw new InvalidRequestError('id must be a string when present');
-  const inputs = body['inputs'];
-  if (!Array.isArray(inputs) || inputs.length !== 1) {
-    throw new InvalidRequestError(`inputs must be an array with exactly one tensor, "${manifest.input}"; got ${Array.isArray(inputs) ? `${inputs.length} tensors` : typeof inputs}`);
-  }
-  const input: unknown = inputs[0];
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw new InvalidRequestError('inputs[0] must be an object with name, shape, datatype and data');
-  const tensor = input as Record<string, unknown>;
-  if (tensor['name'] !== manifest.input) {
-    throw new InvalidRequestError(`inputs[0].name is ${JSON.stringify(tensor['name'])}; model ${manifest.name} has one input, "${manifest.input}"`);
-  }
-  const datatype = tensor['datatype'];
-  if (datatype !== 'FP32' && datatype !== 'FP64') {
-    throw new InvalidRequestError(`inputs[0].datatype is ${JSON.stringify(tensor['datatype'])}; use "FP32"`);
-  }
-  const width = manifest.features.length;
-  const shape = tensor['shape'];
-  if (
-    !Array.isArray(shape) ||
-    shape.length !== 2 ||
-    !shape.every((d) => Number.isInteger(d) && (d as number) > 0) ||
-    shape[1] !== width
-  ) {
-    throw new InvalidRequestError(`inputs[0].shape is ${JSON.stringify(shape)}; model ${manifest.name} expects [rows, ${width}] with rows >= 1`);
-  }
-  const rows = shape[0] as number;
-  if (rows > manifest.maxBatch) {
-    throw new PayloadTooLargeError(`inputs[0].shape asks for ${rows} rows; model ${manifest.name} accepts at most ${manifest.maxBatch} per request (maxBatch); split the batch`);
-  }
-  const inputParameters = parameters(tensor['parameters'], 'inputs[0].parameters');
-  let values: InferHeader['input'];
-  if (inputParameters['binary_data_size'] !== undefined) {
-    if (tensor['data'] !== undefined) throw new InvalidRequestError('inputs[0] has both data and parameters.binary_data_size; send the values one way');
-    values = { datatype, binaryDataSize: inputParameters['binary_data_size'] };
-  } else {
-    const flat: number[] = [];
-    flatten(tensor['data'], 'inputs[0].data', flat);
-    if (flat.length !== rows * width) {
-      throw new InvalidRequestError(`inputs[0].data has ${flat.length} values; shape ${JSON.stringify(shape)} needs ${rows * width}`);
-    }
-    const data = Float32Array.from(flat);
-    checkFinite(data, width);
-    values = { data };
-  }
+/** The request's element type for an input: its own datatype, or FP64 values for an FP32 input (converted). */
+function datatypeOf(value: unknown, spec: TensorSpec, where: string): ElementType {
+  const expected = spec.element.datatype;
+  if (value === expected) return spec.element;
+  if (value === 'FP64' && spec.type === 'float32') return ELEMENT_TYPES.float64;
+  const known = typeof value === 'string' ? elementTypeOfDatatype(value) : undefined;
+  const hint = known === undefined ? 'an OIP datatype such as FP32, INT64, BOOL or BYTES' : `"${expected}"`;
+  throw new InvalidRequestError(`${where} is ${describeValue(value)}; input "${spec.name}" is ${expected}: use ${hint === `"${expected}"` ? hint : `"${expected}" (${hint})`}`);
+}
 
-  const all = flag(parameters(body['parameters'], 'parameters'), 'binary_data_output', 'parameters') === true;
-  const requested = body['outputs'];
-  const names: string[] = [];
-  const binaryNames = new Set<string>();
-  if (requested !== undefined) {
-    if (!Array.isArray(requested)) throw new InvalidRequestError('outputs must be an array of {"name": ...} when present');
-    const known = new Set(outputs.filter((o) => o.isTensor).map((o) => o.name));
-    for (let i = 0; i < requested.length; i++) {
-      const entry: unknown = requested[i];
-      const name = entry !== null && typeof entry === 'object' ? (entry as Record<string, unknown>)['name'] : undefined;
-      if (typeof name !== 'string' || !known.has(name)) {
-        throw new InvalidRequestError(`outputs[${i}].name is ${JSON.stringify(name)}; model ${manifest.name} has outputs ${[...known].map((n) => `"${n}"`).join(', ')}`);
+function readInputs(value: unknown, model: ServedModel): InputHeader[] {
+  if (!Array.isArray(value) || value.length === 0) throw new InvalidRequestError(`inputs is ${describeValue(value)}; ${HINT} with one tensor per model input`);
+  const specs = new Map(model.inputs.map((spec) => [spec.name, spec]));
+  const seen = new Map<string, number>();
+  const headers: InputHeader[] = [];
+  for (let i = 0; i < value.length; i++) {
+    const where = `inputs[${i}]`;
+    const tensor = object(value[i], where, 'an object with name, shape, datatype and data');
+    const name = tensor['name'];
+    if (typeof name !== 'string') throw new InvalidRequestError(`${where}.name is ${describeValue(name)}; it must be the name of a model input (${[...specs.keys()].map((n) => `"${n}"`).join(', ')})`);
+    const spec = specs.get(name);
+    if (spec === undefined) throw new InvalidRequestError(`${where}.name is ${quote(name)}; model ${model.manifest.name} has inputs ${[...specs.keys()].map((n) => `"${n}"`).join(', ')}`);
+    const earlier = seen.get(name);
+    if (earlier !== undefined) throw new InvalidRequestError(`${where} repeats input "${name}" of inputs[${earlier}]; send each input once`);
+    seen.set(name, i);
+    const element = datatypeOf(tensor['datatype'], spec, `${where}.datatype`);
+    const dims = readShape(tensor['shape'], `${where}.shape`);
+    const params = parameters(tensor['parameters'], `${where}.parameters`);
+    const size = params['binary_data_size'];
+    let binarySize: number | undefined;
+    if (size !== undefined) {
+      if (typeof size !== 'number' || !Number.isInteger(size) || size < 0) {
+        throw new InvalidRequestError(`${where}.parameters.binary_data_size is ${describeValue(size)}; it must be the byte length of the input's binary data`);
       }
-      names.push(name);
-      // An output's own binary_data overrides the request's binary_data_output.
-      if (flag(parameters((entry as Record<string, unknown>)['parameters'], `outputs[${i}].parameters`), 'binary_data', `outputs[${i}].parameters`) ?? all) binaryNames.add(name);
+      if (tensor['data'] !== undefined) throw new InvalidRequestError(`${where} has both data and parameters.binary_data_size; send the values one way`);
+      binarySize = size;
+    } else if (tensor['data'] === undefined) {
+      throw new InvalidRequestError(`${where} has no data; put the values in data (flat, row-major) or in the binary part with parameters.binary_data_size`);
+    }
+    headers.push({ spec, element, dims, where, data: tensor['data'], binarySize });
+  }
+  const missing = model.inputs.filter((spec) => !seen.has(spec.name));
+  if (missing.length > 0) {
+    throw new InvalidRequestError(`inputs has no ${missing.map((m) => `"${m.name}"`).join(', ')}; model ${model.manifest.name} takes ${model.inputs.map((s) => `"${s.name}"`).join(', ')}`);
+  }
+  return headers;
+}
+
+/** A binary input's values: `count` elements of its datatype, copied out of the body. */
+function binaryValues(header: InputHeader, bytes: Uint8Array, count: number): TensorData {
+  const { element, where } = header;
+  if (element.type === 'string') {
+    const strings = new Array<string>(count);
+    let at = 0;
+    for (let i = 0; i < count; i++) {
+      if (at + 4 > bytes.length) throw new InvalidRequestError(`${where}'s binary data ends before element ${i}; BYTES elements are each a 4-byte little-endian length and that many bytes`);
+      const length = new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
+      at += 4;
+      if (at + length > bytes.length) throw new InvalidRequestError(`${where}'s binary element ${i} claims ${length} bytes but only ${bytes.length - at} remain`);
+      strings[i] = utf8(bytes.subarray(at, at + length), `${where}'s binary element ${i}`);
+      at += length;
+    }
+    if (at !== bytes.length) throw new InvalidRequestError(`${where}'s binary data has ${bytes.length - at} bytes after its ${count} elements`);
+    return strings;
+  }
+  const size = count * element.bytes;
+  if (bytes.length !== size) {
+    throw new InvalidRequestError(`${where}.parameters.binary_data_size is ${bytes.length}; shape [${header.dims.join(', ')}] of ${element.datatype} needs ${size} bytes`);
+  }
+  const data = element.fromBytes!(bytes, count);
+  if (element.type === 'float32' || element.type === 'float64') {
+    const values = data as Float32Array | Float64Array;
+    for (let i = 0; i < values.length; i++) {
+      if (!Number.isFinite(values[i])) throw new InvalidRequestError(`${where}'s binary element ${i} is ${String(values[i])}; every value must be a finite number`);
     }
   }
-  return { id, rows, shape: shape as number[], input: values, outputs: names, binaryOutputs: all && names.length === 0 ? 'all' : binaryNames };
+  return data;
 }
 
-/** The request's batch: the inline values, or the binary part read by the header's layout. */
-export function inferBatch(header: InferHeader, binary: Buffer | undefined, width: number): Batch {
-  const { input, rows } = header;
-  if ('data' in input) {
-    if (binary !== undefined && binary.length > 0) {
-      throw new InvalidRequestError(`the body has ${binary.length} bytes after its JSON object, but inputs[0] declares no parameters.binary_data_size`);
-    }
-    return { rows, data: input.data };
-  }
-  const data = binaryValues(binary, input.binaryDataSize, input.datatype, rows * width, header.shape);
-  checkFinite(data, width);
-  return { rows, data };
-}
-
-/** `parseInferHeader` and `inferBatch` in one step: the whole request from its JSON object and binary part. */
-export function parseInferRequest(json: unknown, manifest: Manifest, outputs: readonly ValueInfo[], binary?: Buffer): InferRequest {
-  const header = parseInferHeader(json, manifest, outputs);
-  return { id: header.id, batch: inferBatch(header, binary, manifest.features.length), outputs: header.outputs, binaryOutputs: header.binaryOutputs };
-}
-
-/** Room for a body of `bytes` bytes: a multiple of 64 KiB, so that a run of growing bodies reallocates rarely. */
-const roomFor = (bytes: number) => Math.ceil((bytes + 16) / 65_536) * 65_536;
-
-/**
- * Reads one model's infer requests from their HTTP form.
- *
- * A client sends the same JSON object for every batch of the same shape when the values travel as binary (Triton's
- * client does), so the last such object is kept, as bytes, with what it was read as: a request whose object is byte
- * for byte the same skips JSON.parse and the checks above, which cost as much as a small model's run
- * (docs/PERFORMANCE.md). Only objects without inline data are kept (no values are ever kept), and only once they
- * have passed every check; the binary part is read and checked anew every time.
- *
- * A binary body is decoded into a buffer of the reader's own, placed so that the values start on an 8-byte
- * boundary: the batch is then a view of it, not a copy, valid until the reader's next call (the handler runs the
- * model on it before it reads another request).
- */
-export function inferRequestReader(manifest: Manifest, outputs: readonly ValueInfo[]): (request: Pick<HttpRequest, 'encodedBody' | 'body' | 'header'>) => InferRequest {
-  const width = manifest.features.length;
-  let keptBytes: Buffer | undefined;
-  let kept: InferHeader | undefined;
-  let scratch = Buffer.allocUnsafeSlow(0);
-  const request = (header: InferHeader, binary: Buffer | undefined): InferRequest => ({
-    id: header.id,
-    batch: inferBatch(header, binary, width),
-    outputs: header.outputs,
-    binaryOutputs: header.binaryOutputs,
-  });
-  return (http) => {
-    const headerLength = http.header('inference-header-content-length');
-    if (headerLength === undefined) return request(parseInferHeader(parseJsonBody(http.body()), manifest, outputs), undefined);
-    const { text, base64 } = http.encodedBody();
-    // At most this many bytes: base64 carries 3 in 4 characters, a UTF-16 code unit is at most 3 in UTF-8.
-    const most = base64 ? Math.ceil(text.length / 4) * 3 : text.length * 3;
-    // The JSON object's length is checked below, against the decoded body; here it only places the body.
-    const shift = 7 - ((Number.parseInt(headerLength, 10) + 7) & 7);
-    if (scratch.length < shift + most) scratch = Buffer.allocUnsafeSlow(roomFor(shift + most));
-    const end = shift + scratch.write(text, shift, base64 ? 'base64' : 'utf8');
-    const length = headerLengthOf(headerLength, end - shift);
-    const json = scratch.subarray(shift, shift + length);
-    const binary = scratch.subarray(shift + length, end);
-    if (kept !== undefined && keptBytes !== undefined && keptBytes.equals(json)) return request(kept, binary);
-    const header = parseInferHeader(parseJsonBody(json.toString('utf8')), manifest, outputs);
-    const result = request(header, binary);
-    if (!('data' in header.input)) {
-      keptBytes = Buffer.from(json);
-      kept = header;
-    }
-    return result;
-  };
-}
-
-/** Tensor data as JSON-ready values: int64 as numbers, float32 in its shortest exact decimal form. */
-function plain(tensor: OutputTensor): (number | string | boolean)[] {
-  const { data } = tensor;
-  const float32 = tensor.type === 'float32';
-  const out = new Array<number | string | boolean>(data.length);
+/** FP64 values sent for an FP32 input, converted, each checked to fit float32. */
+function toFloat32(data: TensorData, where: string): Float32Array {
+  const out = new Float32Array(data.length);
+  const element = ELEMENT_TYPES.float32;
   for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    out[i] = typeof v === 'bigint' ? Number(v) : float32 && typeof v === 'number' ? float32ToNumber(v) : v;
+    const expected = element.store(out, i, data[i]);
+    if (expected !== undefined) throw new InvalidRequestError(`${where} element ${i} is ${String(data[i])}; expected ${expected}`);
   }
   return out;
 }
 
-/** The infer response: every requested output tensor, flat, with its OIP datatype. */
-export function inferResponse(manifest: Manifest, id: string | undefined, tensors: readonly OutputTensor[]) {
-  return {
-    model_name: manifest.name,
-    model_version: manifest.version,
-    ...(id === undefined ? {} : { id }),
-    outputs: tensors.map((t) => ({ name: t.name, datatype: oipDatatype(t.type), shape: [...t.dims], data: plain(t) })),
-  };
+function readOutputs(body: Record<string, unknown>, model: ServedModel): Pick<InferRequest, 'outputs' | 'binaryOutputs'> {
+  const all = flag(parameters(body['parameters'], 'parameters'), 'binary_data_output', 'parameters') === true;
+  const requested = body['outputs'];
+  const names: string[] = [];
+  const binary = new Set<string>();
+  if (requested !== undefined) {
+    if (!Array.isArray(requested)) throw new InvalidRequestError(`outputs is ${describeValue(requested)}; it must be an array of {"name": ...} when present`);
+    const known = new Set(model.outputs.map((o) => o.name));
+    for (let i = 0; i < requested.length; i++) {
+      const entry = object(requested[i], `outputs[${i}]`, 'an object with a name');
+      const name = entry['name'];
+      if (typeof name !== 'string' || !known.has(name)) {
+        throw new InvalidRequestError(`outputs[${i}].name is ${describeValue(name)}; model ${model.manifest.name} has outputs ${[...known].map((n) => `"${n}"`).join(', ')}`);
+      }
+      if (names.includes(name)) throw new InvalidRequestError(`outputs[${i}] repeats "${name}"; ask for each output once`);
+      names.push(name);
+      // An output's own binary_data overrides the request's binary_data_output.
+      if (flag(parameters(entry['parameters'], `outputs[${i}].parameters`), 'binary_data', `outputs[${i}].parameters`) ?? all) binary.add(name);
+    }
+  }
+  return { outputs: names.length > 0 ? names : model.outputs.map((o) => o.name), binaryOutputs: all && names.length === 0 ? 'all' : binary };
+}
+
+/**
+ * Reads an infer request's JSON object and binary part into input tensors: every model input once, each with its
+ * datatype and a shape that fits the model, the values inline (flat or nested) or in the binary part.
+ */
+export function parseInferRequest(json: unknown, binary: Uint8Array | undefined, model: ServedModel, limits: RequestLimits): InferRequest {
+  const body = object(json, 'request body', `a JSON object; ${HINT}`);
+  const id = body['id'];
+  if (id !== undefined && (typeof id !== 'string' || id.length > MAX_ID_CHARS)) {
+    throw new InvalidRequestError(`id is ${describeValue(id)}; it must be a string of at most ${MAX_ID_CHARS} characters when present`);
+  }
+  const headers = readInputs(body['inputs'], model);
+  checkShapes(limits.model, headers);
+  checkRows(limits, headers[0]!.dims[0]!, `${headers[0]!.where}.shape`);
+  let total = 0;
+  for (const header of headers) total += elementCount(header.dims, Number.MAX_SAFE_INTEGER);
+  checkElements(limits, total);
+  const outputs = readOutputs(body, model);
+
+  const declared = headers.reduce((sum, h) => sum + (h.binarySize ?? 0), 0);
+  const binaryBytes = binary?.length ?? 0;
+  if (declared !== binaryBytes) {
+    throw new InvalidRequestError(
+      binaryBytes === 0 && declared > 0
+        ? 'inputs declare parameters.binary_data_size but the request has no binary part; send the JSON object\'s byte length in the Inference-Header-Content-Length header and the data after it'
+        : `the body has ${binaryBytes} bytes after its JSON object, but the inputs' parameters.binary_data_size add up to ${declared}`,
+    );
+  }
+  const tensors = new Map<string, TensorValue>();
+  let at = 0;
+  for (const header of headers) {
+    const { spec, element, dims, where } = header;
+    const count = elementCount(dims, Number.MAX_SAFE_INTEGER);
+    let data: TensorData;
+    if (header.binarySize !== undefined) {
+      data = binaryValues(header, binary!.subarray(at, at + header.binarySize), count);
+      at += header.binarySize;
+    } else {
+      data = element.allocate(count);
+      const written = writeFlat(header.data, Math.max(dims.length, 1), element, data, count, `${where}.data`);
+      if (written !== count) throw new InvalidRequestError(`${where}.data has ${written} values; shape ${shapeText(dims)} needs ${count}`);
+    }
+    if (element !== spec.element) data = toFloat32(data, `${where}.data`);
+    tensors.set(spec.name, { type: spec.type, dims, data });
+  }
+  return { id: id as string | undefined, inputs: { rows: headers[0]!.dims[0]!, tensors }, ...outputs };
+}
+
+/**
+ * Reads `POST /v2/models/<name>/infer` from its HTTP form: a JSON body, or with the binary extension a JSON object
+ * of `Inference-Header-Content-Length` bytes followed by the binary tensor data.
+ */
+export function readInferRequest(http: Pick<HttpRequest, 'body' | 'bytes' | 'header'>, model: ServedModel, limits: RequestLimits): InferRequest {
+  const headerLength = http.header('inference-header-content-length');
+  if (headerLength === undefined) return parseInferRequest(parseJsonBody(http.body(), HINT), undefined, model, limits);
+  const bytes = http.bytes();
+  const length = headerLengthOf(headerLength, bytes.length);
+  const json = parseJsonBody(utf8(bytes.subarray(0, length), 'the JSON object'), HINT);
+  return parseInferRequest(json, bytes.subarray(length), model, limits);
 }
 
 /** A tensor's data as the binary extension lays it out: native little-endian values; BYTES with a 4-byte length each. */
@@ -315,79 +287,48 @@ function tensorBytes(tensor: OutputTensor): Buffer {
   const { data } = tensor;
   if (ArrayBuffer.isView(data)) return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   const parts: Buffer[] = [];
-  for (let i = 0; i < data.length; i++) {
-    const v = data[i]!;
-    if (typeof v === 'string') {
-      const text = Buffer.from(v, 'utf8');
+  for (const value of data as Iterable<unknown>) {
+    if (typeof value === 'string') {
+      const text = Buffer.from(value, 'utf8');
       const length = Buffer.alloc(4);
       length.writeUInt32LE(text.length);
       parts.push(length, text);
     } else {
-      parts.push(Buffer.from([v === true || v === 1 ? 1 : 0]));
+      parts.push(Buffer.from([value === true || value === 1 ? 1 : 0]));
     }
   }
   return Buffer.concat(parts);
 }
 
+function outputHead(tensor: OutputTensor): string {
+  return `{"name":${JSON.stringify(tensor.name)},"datatype":${JSON.stringify(oipDatatype(tensor.type))},"shape":[${tensor.dims.join(',')}]`;
+}
+
 /**
- * The infer response with the binary extension: the JSON object (outputs asked as binary carry
- * `parameters.binary_data_size` instead of `data`), then their bytes in output order. `headerBytes` is the JSON's
- * length, for the `Inference-Header-Content-Length` header.
+ * The infer response: JSON text, or with binary outputs the JSON object (outputs asked as binary carry
+ * `parameters.binary_data_size` instead of `data`) followed by their bytes; `headerBytes` is then the JSON's length,
+ * for the `Inference-Header-Content-Length` header.
  */
-export function inferBinaryResponse(manifest: Manifest, id: string | undefined, tensors: readonly OutputTensor[], binaryOutputs: 'all' | ReadonlySet<string>): { bytes: Buffer; headerBytes: number } {
+export function inferResponse(
+  model: ServedModel,
+  request: Pick<InferRequest, 'id' | 'binaryOutputs'>,
+  tensors: ReadonlyMap<string, OutputTensor>,
+): { readonly json: string } | { readonly bytes: Buffer; readonly headerBytes: number } {
+  const { binaryOutputs } = request;
   const parts: Buffer[] = [];
-  const outputs = tensors.map((t) => {
-    const meta = { name: t.name, datatype: oipDatatype(t.type), shape: [...t.dims] };
-    if (binaryOutputs !== 'all' && !binaryOutputs.has(t.name)) return { ...meta, data: plain(t) };
-    const bytes = tensorBytes(t);
-    parts.push(bytes);
-    return { ...meta, parameters: { binary_data_size: bytes.length } };
-  });
-  const header = Buffer.from(JSON.stringify({ model_name: manifest.name, model_version: manifest.version, ...(id === undefined ? {} : { id }), outputs }), 'utf8');
+  const outputs: string[] = [];
+  for (const tensor of tensors.values()) {
+    if (binaryOutputs === 'all' || binaryOutputs.has(tensor.name)) {
+      const bytes = tensorBytes(tensor);
+      parts.push(bytes);
+      outputs.push(`${outputHead(tensor)},"parameters":{"binary_data_size":${bytes.length}}}`);
+    } else {
+      outputs.push(`${outputHead(tensor)},"data":${flatJson(tensor)}}`);
+    }
+  }
+  const id = request.id === undefined ? '' : `,"id":${JSON.stringify(request.id)}`;
+  const json = `{"model_name":${JSON.stringify(model.manifest.name)},"model_version":${JSON.stringify(model.manifest.version)}${id},"outputs":[${outputs.join(',')}]}`;
+  if (parts.length === 0) return { json };
+  const header = Buffer.from(json, 'utf8');
   return { bytes: Buffer.concat([header, ...parts]), headerBytes: header.length };
-}
-
-function sameDims(a: readonly number[], b: readonly number[]): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
-}
-
-/**
- * Writes one model's binary infer responses (`inferBinaryResponse`). When every output goes as binary data, the JSON
- * object depends only on the id and on the outputs' names, types and shapes, so the last one is kept: the next
- * response with the same id and outputs reuses it and only copies the tensors' bytes after it.
- */
-export function binaryInferWriter(manifest: Manifest): (id: string | undefined, tensors: readonly OutputTensor[], binaryOutputs: 'all' | ReadonlySet<string>) => { bytes: Buffer; headerBytes: number } {
-  let kept: { readonly id: string | undefined; readonly tensors: readonly OutputTensor[]; readonly header: Buffer } | undefined;
-  const matchesKept = (id: string | undefined, tensors: readonly OutputTensor[]) =>
-    kept !== undefined &&
-    kept.id === id &&
-    kept.tensors.length === tensors.length &&
-    tensors.every((t, i) => {
-      const k = kept!.tensors[i]!;
-      return k.name === t.name && k.type === t.type && sameDims(k.dims, t.dims);
-    });
-  return (id, tensors, binaryOutputs) => {
-    // The tensors' bytes when every output goes as binary data; otherwise the general writer.
-    const views: ArrayBufferView[] = [];
-    for (const t of tensors) if (ArrayBuffer.isView(t.data) && (binaryOutputs === 'all' || binaryOutputs.has(t.name))) views.push(t.data);
-    if (views.length !== tensors.length) return inferBinaryResponse(manifest, id, tensors, binaryOutputs);
-    if (!matchesKept(id, tensors)) {
-      const response = inferBinaryResponse(manifest, id, tensors, binaryOutputs);
-      kept = { id, tensors: tensors.map(({ name, type, dims }) => ({ name, type, dims: [...dims], data: [] })), header: Buffer.from(response.bytes.subarray(0, response.headerBytes)) };
-      return response;
-    }
-    const { header } = kept!;
-    let total = header.length;
-    for (const view of views) total += view.byteLength;
-    const bytes = Buffer.allocUnsafe(total);
-    header.copy(bytes, 0);
-    let at = header.length;
-    for (const view of views) {
-      bytes.set(new Uint8Array(view.buffer, view.byteOffset, view.byteLength), at);
-      at += view.byteLength;
-    }
-    return { bytes, headerBytes: header.length };
-  };
 }

@@ -25,25 +25,8 @@ function decode(segment: string): string {
   }
 }
 
-/**
- * The last route resolved, with its method and path: a function's clients mostly call one route, and the model
- * routes cost a regular expression and a URI decoding each (routes are read-only, so one object serves them all).
- */
-let lastMethod = '';
-let lastPath = '';
-let lastRoute: Route | undefined;
-
 /** Maps a method and path to a route: 404 for an unknown path, 405 (with the allowed method) for a wrong method. */
 export function resolveRoute(method: string, path: string): Route {
-  if (lastRoute !== undefined && path === lastPath && method === lastMethod) return lastRoute;
-  const route = matchRoute(method, path);
-  lastMethod = method;
-  lastPath = path;
-  lastRoute = route;
-  return route;
-}
-
-function matchRoute(method: string, path: string): Route {
   switch (path) {
     case '/predict':
       return only(method, 'POST', path, { name: 'POST /predict' });
