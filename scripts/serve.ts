@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { MAX_BODY_BYTES } from '../functions/predict/http-event.js';
-import { arrivesAsText, httpEvent, lambdaContext } from './lambda-event.js';
+import { arrivesAsText, httpEvent, lambdaContext, type RequestLike } from './lambda-event.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -71,6 +71,27 @@ function readBody(request: IncomingMessage): Promise<Buffer | undefined> {
   });
 }
 
+/** A request target in absolute form: scheme, `://`, the authority, then the path and query if any. */
+const ABSOLUTE_FORM = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)(.*)$/is;
+
+/**
+ * The request as API Gateway would see it. A proxy sends the target in absolute form (`POST http://host/predict
+ * HTTP/1.1`, RFC 9112 section 3.2.2): the path and query come from that URL, and its host replaces the Host header.
+ */
+function originForm(request: IncomingMessage): RequestLike {
+  const match = ABSOLUTE_FORM.exec(request.url ?? '/');
+  if (match === null) return request;
+  const authority = match[1]!.slice(match[1]!.lastIndexOf('@') + 1);
+  const rest = match[2]!;
+  return {
+    method: request.method,
+    url: rest.startsWith('/') ? rest : `/${rest}`,
+    headers: authority === '' ? request.headers : { ...request.headers, host: authority },
+    httpVersion: request.httpVersion,
+    socket: request.socket,
+  };
+}
+
 function send(response: ServerResponse, status: number, headers: Record<string, string>, body: string | Buffer): void {
   response.writeHead(status, headers);
   response.end(body);
@@ -85,7 +106,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
     send(response, 413, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, JSON.stringify({ error: `request body is over ${MAX_BODY_BYTES} bytes; Lambda accepts at most 6 MB per synchronous request; split the batch` }));
     return;
   }
-  const event = httpEvent(request, body, requestId, arrivesAsText(request.headers['content-type'], body));
+  const event = httpEvent(originForm(request), body, requestId, arrivesAsText(request.headers['content-type'], body));
   const context = lambdaContext(requestId, timeoutSeconds * 1000);
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<'timeout'>((resolve) => {

@@ -1,7 +1,8 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { copyFile, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readZip } from '../scripts/build/zip.js';
 import { paddedBundle, readBuildJson, runBuild } from './helpers/build.js';
@@ -34,7 +35,16 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
     t.is(unzipped, artifact.unzippedBytes);
   }
   const iris = await readFile(path.join(MODELS, 'iris', 'model.onnx'));
-  t.deepEqual(a.model, { name: 'iris', version: '1', sha256: createHash('sha256').update(iris).digest('hex'), bytes: iris.length, packaging: 'zip' });
+  t.deepEqual(a.model, {
+    name: 'iris',
+    version: '1',
+    sha256: createHash('sha256').update(iris).digest('hex'),
+    bytes: iris.length,
+    packaging: 'zip',
+    task: 'classification',
+    golden: { rows: 45, tolerance: 1e-4, maxDiff: a.model.golden === 'missing' ? -1 : a.model.golden?.maxDiff },
+  });
+  t.true(a.model.golden !== 'missing' && a.model.golden!.maxDiff < 1e-6);
   t.regex(first.stdout, /function \+ layers\s+[\d.]+ MB\s+250\.0 MB unzipped\s+[\d.]+ MB/);
 });
 
@@ -151,4 +161,53 @@ test('an S3 model larger than its share of /tmp fails and names --ephemeral-stor
   t.regex(run.stderr, /the model \(.*\) is 420\.0 MB, downloaded to \/tmp at init; the limit is 409\.6 MB\. Fix: raise --ephemeral-storage-mb \(now 512/);
   const roomy = await runBuild(['--model', big, '--ephemeral-storage-mb', '1024']);
   t.is(roomy.code, 0, roomy.stderr);
+});
+
+test('a folder holding only model.onnx builds only when told to go on without golden outputs, and says so', async (t) => {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'bare-')), 'flowers');
+  await mkdir(dir);
+  await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'model.onnx'));
+  const refused = await runBuild(['--model', dir]);
+  t.is(refused.code, 1);
+  t.regex(refused.stderr, /golden\.json is missing, so nothing shows that onnxruntime reproduces your training framework's outputs/);
+  t.regex(refused.stderr, /--allow-missing-golden/);
+  t.false(existsSync(path.join(refused.outDir, 'build.json')));
+
+  const run = await runBuild(['--model', dir, '--allow-missing-golden']);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /NO golden\.json/);
+  const built = await readBuildJson(run.outDir);
+  t.is(built.model.name, 'flowers');
+  t.is(built.model.version, built.model.sha256.slice(0, 12));
+  t.is(built.model.task, 'tensor');
+  t.is(built.model.golden, 'missing');
+  // Inside Lambda the folder is model/, so the derived manifest ships as model.json.
+  const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
+  t.deepEqual(JSON.parse(Buffer.from(files['model/model.json']!).toString()), { name: 'flowers', version: built.model.version, task: 'tensor', maxBatch: 256 });
+});
+
+test('a quantized bundle is judged by top-1 agreement and its stated largest error', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'agreement-'));
+  await cp(path.join(MODELS, 'iris'), dir, { recursive: true });
+  const golden = JSON.parse(await readFile(path.join(dir, 'golden.json'), 'utf8')) as { inputs: number[][]; outputs: number[][] };
+  // Shift every golden probability by 0.01, as a quantized model's outputs would differ from its float model's.
+  const shifted = { ...golden, outputs: golden.outputs.map((row) => row.map((p) => p + 0.01)), tolerance: 0.02, minTop1Agreement: 0.99 };
+  await writeFile(path.join(dir, 'golden.json'), JSON.stringify(shifted));
+  const run = await runBuild(['--model', dir]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /top-1 agreement 100\.0% \(floor 99%\)/);
+  t.is((await readBuildJson(run.outDir)).model.golden !== 'missing', true);
+
+  await writeFile(path.join(dir, 'golden.json'), JSON.stringify({ ...shifted, tolerance: 0.005 }));
+  const tooFar = await runBuild(['--model', dir]);
+  t.is(tooFar.code, 1);
+  t.regex(tooFar.stderr, /differ from golden\.json by 1\.00e-2 .* the limit is 0\.005/);
+
+  // Swap two rows' expected outputs: the best label then disagrees on those rows.
+  const swapped = [...shifted.outputs];
+  for (let r = 0; r < 10; r++) swapped[r] = [...swapped[r]!].reverse();
+  await writeFile(path.join(dir, 'golden.json'), JSON.stringify({ ...shifted, outputs: swapped, tolerance: 0.99 }));
+  const disagreeing = await runBuild(['--model', dir]);
+  t.is(disagreeing.code, 1);
+  t.regex(disagreeing.stderr, /the top-1 label agrees with golden\.json on \d+ of 45 rows/);
 });

@@ -28,7 +28,7 @@ test('refuses a manifest whose input name is not the model input', async (t) => 
   const dir = await alteredBundle(IRIS, (m) => {
     m['input'] = 'input';
   });
-  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'manifest input "input" is not in the ONNX file, whose input is "float_input"');
+  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'manifest input "input" is not in the ONNX file, whose inputs are "float_input"');
 });
 
 test('refuses a manifest whose feature count differs from the model', async (t) => {
@@ -63,8 +63,8 @@ test('refuses an invalid manifest, naming the field', async (t) => {
   await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'maxBatch must be at least 1');
 });
 
-test('refuses a bundle folder without model.json', async (t) => {
-  await refusesToServe(t, functionFor({ MODEL_DIR: path.join(MODELS, 'no-such-bundle') }), 'model.json cannot be read');
+test('refuses a folder that holds no model.onnx', async (t) => {
+  await refusesToServe(t, functionFor({ MODEL_DIR: path.join(MODELS, 'no-such-bundle') }), 'no-such-bundle/model.onnx cannot be read');
 });
 
 test('refuses a model file whose sha256 differs from MODEL_SHA256', async (t) => {
@@ -86,6 +86,7 @@ test('a bad environment variable is named in the log and the function answers 50
 
 test('a ready model reports ready and its metadata', async (t) => {
   const fn = functionFor({ MODEL_DIR: IRIS });
+  await fn.handler.ready;
   t.is((await fn.invoke('GET', '/v2/health/ready')).statusCode, 200);
   t.is((await fn.invoke('GET', '/v2/models/iris/ready')).statusCode, 200);
   const metadata = json(await fn.invoke('GET', '/v2/models/iris/versions/1'));

@@ -1,10 +1,13 @@
 import test from 'ava';
+import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../functions/predict/config.js';
 import { loadModel, type LoadedModel } from '../functions/predict/model-session.js';
+import { readPredictRequest } from '../functions/predict/predict-request.js';
 import { MODELS, readGolden } from './helpers/function.js';
 
-// Real onnxruntime sessions on the iris bundle, whose maxBatch is 256.
+// Real onnxruntime sessions through onnxruntime-node's public API.
 let model: LoadedModel;
 let rows: number[][];
 
@@ -13,39 +16,42 @@ test.before(async () => {
   rows = (await readGolden('iris')).inputs;
 });
 
-/** The model's output for `batch` through the path that builds a fresh tensor every time (the OIP route's). */
-async function reference(batch: number[][]): Promise<number[]> {
-  const [tensor] = model.run({ rows: batch.length, data: Float32Array.from(batch.flat()) }, ['probabilities']);
-  return Array.from(tensor!.data as Float32Array);
+async function probabilities(batch: number[][]): Promise<number[]> {
+  const outputs = await model.run(readPredictRequest({ instances: batch }, model.served, model.limits));
+  return Array.from(outputs.get('probabilities')!.data as Float32Array);
 }
 
-async function predict(batch: number[][]): Promise<number[]> {
-  return Array.from(model.predict({ rows: batch.length, data: Float32Array.from(batch.flat()) }));
-}
+test('a classifier runs its served output by default, and any outputs when named', async (t) => {
+  const request = readPredictRequest({ instances: rows.slice(0, 2) }, model.served, model.limits);
+  t.deepEqual([...(await model.run(request)).keys()], ['probabilities']);
+  const both = await model.run(request, ['label', 'probabilities']);
+  t.deepEqual(both.get('label')!.dims, [2]);
+  t.is(both.get('label')!.type, 'int64');
+});
 
-test('predictions that overlap each get their own rows', async (t) => {
+test('runs that overlap each get their own rows', async (t) => {
   const batches = [rows.slice(0, 3), rows.slice(10, 11), rows.slice(20, 25), rows.slice(30, 32)];
-  // Started together: each must copy its rows into the shared input buffer and run before the next one does.
-  const together = await Promise.all(batches.map(predict));
-  for (const [i, batch] of batches.entries()) t.deepEqual(together[i], await reference(batch), `batch ${i}`);
+  const together = await Promise.all(batches.map(probabilities));
+  for (const [i, batch] of batches.entries()) {
+    const alone = await probabilities(batch);
+    t.is(together[i]!.length, alone.length);
+    t.true(together[i]!.every((v, k) => Math.abs(v - alone[k]!) <= 1e-6), `batch ${i}`);
+  }
 });
 
-test('a small batch after a large one reads only its own rows', async (t) => {
-  await predict(rows.slice(0, 40));
-  t.deepEqual(await predict(rows.slice(5, 6)), await reference(rows.slice(5, 6)));
-  t.deepEqual(await predict(rows.slice(7, 9)), await reference(rows.slice(7, 9)));
+test('a bare model.onnx is served as a tensor model named after its folder and versioned by its sha256', async (t) => {
+  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'bare-')), 'my-model');
+  await mkdir(dir);
+  await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'model.onnx'));
+  const bare = await loadModel(loadConfig({ MODEL_DIR: dir }));
+  t.is(bare.manifest.task, 'tensor');
+  t.is(bare.version, 'my-model@3c9740424d54');
+  t.deepEqual(bare.served.outputs.map((o) => o.name), ['label', 'probabilities']);
 });
 
-test('the same row count twice runs the new rows, not the previous ones', async (t) => {
-  const first = await predict(rows.slice(0, 2));
-  const second = await predict(rows.slice(2, 4));
-  t.deepEqual(second, await reference(rows.slice(2, 4)));
-  t.notDeepEqual(first, second);
-});
-
-test('a batch over maxBatch still runs on its own array', async (t) => {
-  const big = Array.from({ length: 300 }, (_, i) => rows[i % rows.length]!);
-  const output = await predict(big);
-  t.is(output.length, 300 * 3);
-  t.deepEqual(output.slice(-6), (await reference(big.slice(-2))));
+test('a model file named by MODEL_FILE serves under its own name', async (t) => {
+  const dir = await mkdtemp(path.join(tmpdir(), 'file-'));
+  await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'flower classifier.onnx'));
+  const named = await loadModel(loadConfig({ MODEL_DIR: dir, MODEL_FILE: 'flower classifier.onnx' }));
+  t.is(named.manifest.name, 'flower-classifier');
 });

@@ -2,8 +2,10 @@ import test from 'ava';
 import { CreateBucketCommand, PutBucketVersioningCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
 import { mkdtemp, readFile, readdir } from 'node:fs/promises';
+import { createServer, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS } from '../functions/predict/s3-download.js';
 import { MODELS, functionFor, json, maxAbsDiff, readGolden } from './helpers/function.js';
 import { freePort, startMoto, type Moto } from './helpers/moto.js';
 
@@ -89,11 +91,38 @@ test.serial('answers 503 and logs the cause when the S3 endpoint is down', async
     const { fn } = await s3Function({});
     const response = await fn.invoke('POST', '/predict', '{"features":[5.1,3.5,1.4,0.2]}');
     t.is(response.statusCode, 503);
-    t.is(json(response)['error'], 'Model unavailable: the function could not load its model; see the function log for the cause');
+    t.is(json(response)['error'], 'Model unavailable: the model file could not be fetched; see the function log for the cause');
     const error = String(fn.records().find((r) => r['level'] === 'ERROR')?.['error']);
     t.true(error.includes('could not be downloaded') && error.includes('ECONNREFUSED'), error);
     t.is((await fn.invoke('GET', '/v2/health/live')).statusCode, 200);
   } finally {
     process.env['AWS_ENDPOINT_URL'] = saved;
+  }
+});
+
+test.serial("answers 503 inside Lambda's 10 s init and logs what to check when the S3 endpoint accepts and never answers", async (t) => {
+  const sockets = new Set<Socket>();
+  const silent = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+  });
+  await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+  const saved = process.env['AWS_ENDPOINT_URL'];
+  process.env['AWS_ENDPOINT_URL'] = `http://127.0.0.1:${(silent.address() as { port: number }).port}`;
+  try {
+    const { fn, downloadDir } = await s3Function({});
+    const started = performance.now();
+    const response = await fn.invoke('POST', '/predict', '{"features":[5.1,3.5,1.4,0.2]}');
+    const ms = performance.now() - started;
+    t.is(response.statusCode, 503);
+    t.true(ms < 8000, `took ${ms} ms`);
+    const error = String(fn.records().find((r) => r['level'] === 'ERROR')?.['error']);
+    t.true(error.includes(`s3://${BUCKET}/iris/model.onnx could not be downloaded: S3 did not answer within ${DEFAULT_ANSWER_TIMEOUT_MS / 1000} s (${DEFAULT_MAX_ATTEMPTS} attempts); check the network path to S3 (VPC endpoint or NAT) and AWS_ENDPOINT_URL`), error);
+    t.false(error.includes(downloadDir), error);
+    t.deepEqual(await readdir(downloadDir), []);
+  } finally {
+    process.env['AWS_ENDPOINT_URL'] = saved;
+    for (const socket of sockets) socket.destroy();
+    await new Promise((resolve) => silent.close(resolve));
   }
 });

@@ -110,10 +110,10 @@ test('a header length past the end of the body is a 400 that names the header an
 
 test('binary data shorter than binary_data_size is a 400, counted as an invalid request', async (t) => {
   const fn = functionFor({ MODEL_DIR: path.join(MODELS, 'iris') });
-  const { body, headers } = binaryRequest({ inputs: [{ name: 'float_input', shape: [2, 4], datatype: 'FP32', parameters: { binary_data_size: 32 } }] }, [[1, 2, 3, 4]]);
+  const { body, headers } = binaryRequest({ inputs: [{ name: 'float_input', shape: [2, 4], datatype: 'FP32', parameters: { binary_data_size: 16 } }] }, [[1, 2, 3, 4]]);
   const response = await fn.invoke('POST', '/v2/models/iris/infer', body, headers);
   t.is(response.statusCode, 400);
-  t.regex(json(response)['error'] as string, /the body has 16 bytes after its JSON object; inputs\[0\]\.parameters\.binary_data_size says 32/);
+  t.regex(json(response)['error'] as string, /inputs\[0\]\.parameters\.binary_data_size is 16; shape \[2, 4\] of FP32 needs 32 bytes/);
   t.is(fn.records().at(-1)!['InvalidRequest'], 1);
 });
 
@@ -137,5 +137,5 @@ test('requests with the same JSON object and other rows each get their own rows\
   const bad = binaryRequest(json, [[1, 2, 3, 4], [5, 6, 7, Number.NaN]]);
   const refused = await fn.invoke('POST', '/v2/models/iris/infer', bad.body, bad.headers);
   t.is(refused.statusCode, 400);
-  t.regex(refused.body, /row 1, column 3 is NaN/);
+  t.regex(refused.body, /inputs\[0\]'s binary element 7 is NaN/);
 });

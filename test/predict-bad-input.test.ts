@@ -29,11 +29,11 @@ test('rejects a JSON body that is not an object', async (t) => {
 });
 
 test('rejects a body with neither features nor instances', async (t) => {
-  await refused(t, 400, '{"rows":[[1,2,3,4]]}', 'neither "features" nor "instances"');
+  await refused(t, 400, '{"rows":[[1,2,3,4]]}', 'none of "features", "instances" and "inputs"');
 });
 
 test('rejects a body with both features and instances', async (t) => {
-  await refused(t, 400, '{"features":[1,2,3,4],"instances":[[1,2,3,4]]}', 'both "features" and "instances"');
+  await refused(t, 400, '{"features":[1,2,3,4],"instances":[[1,2,3,4]]}', 'has "features" and "instances"');
 });
 
 test('rejects an empty instances list', async (t) => {

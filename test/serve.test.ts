@@ -1,4 +1,5 @@
 import test from 'ava';
+import { connect } from 'node:net';
 import path from 'node:path';
 import { BUNDLES, MODELS, maxAbsDiff, readGolden, readManifestJson } from './helpers/function.js';
 import { failingStart, startServer, type Server } from './helpers/serve.js';
@@ -49,6 +50,39 @@ for (const bundle of BUNDLES) {
     t.true(maxAbsDiff(got, golden.outputs.flat() as number[]) <= 1e-4);
   });
 }
+
+/** Sends `head` and `body` over a plain socket, as a proxy would, and reads the response to the end. */
+async function rawRequest(url: string, head: string, body = ''): Promise<{ status: number; body: string }> {
+  const { hostname, port } = new URL(url);
+  const socket = connect(Number(port), hostname);
+  socket.end(`${head}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  const chunks: Buffer[] = [];
+  for await (const chunk of socket) chunks.push(chunk as Buffer);
+  const text = Buffer.concat(chunks).toString();
+  const split = text.indexOf('\r\n\r\n');
+  const [statusLine, ...fields] = text.slice(0, split).split('\r\n');
+  let rest = text.slice(split + 4);
+  if (fields.some((f) => /^transfer-encoding:\s*chunked$/i.test(f))) {
+    let decoded = '';
+    for (let size = parseInt(rest, 16); size > 0; size = parseInt(rest, 16)) {
+      const start = rest.indexOf('\r\n') + 2;
+      decoded += rest.slice(start, start + size);
+      rest = rest.slice(start + size + 2);
+    }
+    rest = decoded;
+  }
+  return { status: Number(statusLine!.split(' ')[1]), body: rest };
+}
+
+test('answers a request whose target is in absolute form, as proxies send it (RFC 9112 section 3.2.2)', async (t) => {
+  const url = server('iris').url;
+  const predicted = await rawRequest(url, `POST ${url}/predict HTTP/1.1\r\nHost: proxy.invalid`, '{"features":[5.1,3.5,1.4,0.2]}');
+  t.is(predicted.status, 200, predicted.body);
+  t.deepEqual((JSON.parse(predicted.body) as Record<string, unknown>)['prediction'], ['setosa']);
+  const withQuery = await rawRequest(url, `GET ${url}/v2/health/live?probe=1 HTTP/1.1\r\nHost: proxy.invalid`);
+  t.is(withQuery.status, 200, withQuery.body);
+  t.is((await rawRequest(url, `POST ${url}/nope HTTP/1.1\r\nHost: proxy.invalid`, '{}')).status, 404);
+});
 
 test('a binary content type arrives base64-encoded and still predicts', async (t) => {
   const response = await fetch(`${server('iris').url}/predict`, {

@@ -33,7 +33,20 @@ test('defaults everything else', (t) => {
     functionVersion: '$LATEST',
     intraOpThreads: 1,
     logLevel: 'info',
+    maxRequestElements: 4_194_304,
+    download: {},
   });
+});
+
+test('derives the request element cap from the function memory, one value per 256 bytes, unless MAX_REQUEST_ELEMENTS is set', (t) => {
+  t.is(load({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' }).maxRequestElements, 524_288);
+  t.is(load({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '10240' }).maxRequestElements, 41_943_040);
+  t.is(load({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128', MAX_REQUEST_ELEMENTS: '1000' }).maxRequestElements, 1000);
+  t.throws(() => load({ MAX_REQUEST_ELEMENTS: '0' }), { message: /MAX_REQUEST_ELEMENTS: got "0"; set a whole number from 1 to 2147483648/ });
+});
+
+test('takes the packaged model file from MODEL_FILE, relative to the model folder', (t) => {
+  t.deepEqual(load({ MODEL_FILE: 'resnet.onnx' }).artifact, { kind: 'bundle', file: '/var/task/model/resnet.onnx' });
 });
 
 test('resolves the model folder against the working directory without a task root', (t) => {
@@ -127,4 +140,9 @@ test('returns a frozen configuration', (t) => {
   t.throws(() => {
     (config as { logLevel: string }).logLevel = 'debug';
   }, { instanceOf: TypeError });
+});
+
+test('takes bounds on the S3 download from MODEL_S3_* and names a bad one', (t) => {
+  t.deepEqual(load({ MODEL_S3_CONNECT_TIMEOUT_MS: '500', MODEL_S3_MAX_ATTEMPTS: '4' }).download, { connectTimeoutMs: 500, maxAttempts: 4 });
+  t.throws(() => load({ MODEL_S3_IDLE_TIMEOUT_MS: '5s' }), { message: /MODEL_S3_IDLE_TIMEOUT_MS: got "5s"/ });
 });

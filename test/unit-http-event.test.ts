@@ -219,19 +219,24 @@ test('does not strip the stage from a payload 1.0 path, which never carries it',
   t.is(request.path, '/v2/health/live');
 });
 
-test('gives a base64 body as it was sent, flagged base64, for the reader to decode', (t) => {
+test('gives a base64 body as its decoded bytes', (t) => {
   const bytes = Buffer.from([0x7b, 0x7d, 0x00, 0xff, 0x80, 0x3f]);
   const request = readHttpEvent(v2Event({ body: bytes.toString('base64'), isBase64Encoded: true }));
-  t.deepEqual(request.encodedBody(), { text: bytes.toString('base64'), base64: true });
+  t.deepEqual(request.bytes(), bytes);
 });
 
-test('gives a text body as text, not flagged base64', (t) => {
-  t.deepEqual(readHttpEvent(v2Event({ body: 'é' })).encodedBody(), { text: 'é', base64: false });
+test('gives a text body as its UTF-8 bytes', (t) => {
+  t.deepEqual(readHttpEvent(v2Event({ body: 'é' })).bytes(), Buffer.from('é', 'utf8'));
 });
 
-test('rejects a 7 MB base64 body with a 413 when it is asked for as sent', (t) => {
+test('rejects a 7 MB base64 body with a 413 when its bytes are asked for', (t) => {
   const request = readHttpEvent(v2Event({ body: Buffer.alloc(7 * 1024 * 1024).toString('base64'), isBase64Encoded: true }));
-  t.throws(() => request.encodedBody(), { instanceOf: PayloadTooLargeError });
+  t.throws(() => request.bytes(), { instanceOf: PayloadTooLargeError });
+});
+
+test('refuses a base64 body that is not valid UTF-8 where text is expected, with a 400', (t) => {
+  const request = readHttpEvent(v2Event({ body: Buffer.from([0x7b, 0xc3, 0x28, 0x7d]).toString('base64'), isBase64Encoded: true }));
+  t.throws(() => request.body(), { instanceOf: InvalidRequestError, message: /request body is not valid UTF-8 text/ });
 });
 
 test('reads a header by its lower-case name, in payload 2.0 and in payload 1.0 whatever its case', (t) => {

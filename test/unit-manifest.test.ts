@@ -1,7 +1,8 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
 import { ModelBundleError } from '../functions/predict/errors.js';
-import { DEFAULT_MAX_BATCH, checkManifestAgainstModel, checkOutputWidth, parseManifest, type ValueInfo } from '../functions/predict/manifest.js';
+import { DEFAULT_MAX_BATCH, checkOutputWidth, derivedManifest, parseManifest, serveModel } from '../functions/predict/manifest.js';
+import type { ValueInfo } from '../functions/predict/signature.js';
 import { IRIS_JSON, irisManifest, regressionManifest } from './helpers/unit-manifests.js';
 
 function invalid(t: ExecutionContext, json: unknown, ...parts: string[]): void {
@@ -26,7 +27,7 @@ function bundleError(t: ExecutionContext, run: () => void, ...parts: string[]): 
 }
 
 test('parses the iris manifest from SPEC', (t) => {
-  t.deepEqual({ ...irisManifest() }, { ...IRIS_JSON });
+  t.deepEqual({ ...irisManifest() }, { ...IRIS_JSON, derived: false });
 });
 
 test('returns a frozen manifest with frozen lists', (t) => {
@@ -58,7 +59,7 @@ test('names the source file and the root for a manifest that is not an object', 
 });
 
 test('names every missing field', (t) => {
-  invalid(t, {}, 'name', 'version', 'task', 'input', 'features', 'output');
+  invalid(t, {}, 'name is missing', 'version is missing', 'task is missing');
 });
 
 test('names an empty name', (t) => {
@@ -78,7 +79,7 @@ test('names a version that is not a string', (t) => {
 });
 
 test('names an unknown task', (t) => {
-  invalid(t, { ...IRIS_JSON, task: 'clustering' }, 'task must be "classification" or "regression"');
+  invalid(t, { ...IRIS_JSON, task: 'clustering' }, 'task must be "classification", "regression" or "tensor"');
 });
 
 test('names a blank input', (t) => {
@@ -139,101 +140,106 @@ test('reports several problems in one message', (t) => {
 });
 
 test('accepts the iris manifest against matching model metadata', (t) => {
-  t.notThrows(() => checkManifestAgainstModel(iris, irisInputs, irisOutputs));
+  t.notThrows(() => serveModel(iris, irisInputs, irisOutputs));
 });
 
 test('accepts fixed numeric dimensions that match', (t) => {
-  t.notThrows(() => checkManifestAgainstModel(iris, [tensor('float_input', 'float32', [1, 4])], [tensor('probabilities', 'float32', [1, 3])]));
+  t.notThrows(() => serveModel(iris, [tensor('float_input', 'float32', [1, 4])], [tensor('probabilities', 'float32', [1, 3])]));
 });
 
 test('accepts symbolic feature and label dimensions', (t) => {
-  t.notThrows(() => checkManifestAgainstModel(iris, [tensor('float_input', 'float32', ['N', 'F'])], [tensor('probabilities', 'float32', ['N', 'C'])]));
+  t.notThrows(() => serveModel(iris, [tensor('float_input', 'float32', ['N', 'F'])], [tensor('probabilities', 'float32', ['N', 'C'])]));
 });
 
 test('rejects a wrong input name and names the actual one', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [tensor('input', 'float32', ['N', 4])], irisOutputs), 'manifest input "float_input"', 'set "input": "input"');
+  bundleError(t, () => serveModel(iris, [tensor('input', 'float32', ['N', 4])], irisOutputs), 'manifest input "float_input" is not in the ONNX file, whose inputs are "input"', 'set "input" in model.json');
 });
 
-test('rejects a float64 input', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [tensor('float_input', 'float64', ['N', 4])], irisOutputs), 'is a float64 tensor', 'float32');
+test('accepts a float64 or integer tabular input', (t) => {
+  t.is(serveModel(iris, [tensor('float_input', 'float64', ['N', 4])], irisOutputs).tabular?.spec.type, 'float64');
+  t.is(serveModel(iris, [tensor('float_input', 'int64', ['N', 4])], irisOutputs).tabular?.spec.type, 'int64');
+});
+
+test('rejects features for a string input', (t) => {
+  bundleError(t, () => serveModel(iris, [tensor('float_input', 'string', ['N', 4])], irisOutputs), 'is a string tensor; features need a numeric input');
 });
 
 test('rejects an input that is not a tensor', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [{ name: 'float_input', isTensor: false }], irisOutputs), 'is not a tensor');
+  bundleError(t, () => serveModel(iris, [{ name: 'float_input', isTensor: false }], irisOutputs), 'is not a tensor');
 });
 
 test('rejects an input whose feature count differs from the manifest', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [tensor('float_input', 'float32', ['N', 5])], irisOutputs), 'takes 5 features but model.json lists 4');
+  bundleError(t, () => serveModel(iris, [tensor('float_input', 'float32', ['N', 5])], irisOutputs), 'takes 5 features but model.json lists 4');
 });
 
 test('rejects an input that is not two-dimensional', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [tensor('float_input', 'float32', ['N', 2, 2])], irisOutputs), 'shape [N, 2, 2]');
+  bundleError(t, () => serveModel(iris, [tensor('float_input', 'float32', ['N', 2, 2])], irisOutputs), 'shape [N, 2, 2]');
 });
 
 test('rejects a model with two inputs', (t) => {
   const inputs = [tensor('float_input', 'float32', ['N', 4]), tensor('extra', 'float32', ['N', 1])];
-  bundleError(t, () => checkManifestAgainstModel(iris, inputs, irisOutputs), 'has 2 inputs ("float_input", "extra")');
+  bundleError(t, () => serveModel(iris, inputs, irisOutputs), 'has 2 inputs ("float_input", "extra")');
 });
 
 test('rejects a model with no inputs', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [], irisOutputs), 'has 0 inputs');
+  bundleError(t, () => serveModel(iris, [], irisOutputs), 'has no inputs');
 });
 
 test('rejects a manifest output missing from the model and lists the outputs', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, irisInputs, [tensor('label', 'int64', ['N'])]), 'manifest output "probabilities" is not in the ONNX file', '"label"');
+  bundleError(t, () => serveModel(iris, irisInputs, [tensor('label', 'int64', ['N'])]), 'manifest output "probabilities" is not in the ONNX file', '"label"');
 });
 
 test('rejects a ZipMap output and says to export without ZipMap', (t) => {
   const outputs: ValueInfo[] = [tensor('label', 'int64', ['N']), { name: 'probabilities', isTensor: false }];
-  bundleError(t, () => checkManifestAgainstModel(iris, irisInputs, outputs), 'not a tensor', 'zipmap');
+  bundleError(t, () => serveModel(iris, irisInputs, outputs), 'not a tensor', 'zipmap');
 });
 
-test('rejects an output that is not float32', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, irisInputs, [tensor('probabilities', 'float64', ['N', 3])]), 'is a float64 tensor');
+test('rejects a served output that is not numeric', (t) => {
+  bundleError(t, () => serveModel(iris, irisInputs, [tensor('probabilities', 'string', ['N', 3])]), 'is a string tensor; a classification model answers from a numeric output');
 });
 
 test('rejects a classification output whose column count differs from the labels', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, irisInputs, [tensor('probabilities', 'float32', ['N', 2])]), 'has 2 probability columns but model.json lists 3 labels');
+  bundleError(t, () => serveModel(iris, irisInputs, [tensor('probabilities', 'float32', ['N', 2])]), 'has 2 probability columns but model.json lists 3 labels');
 });
 
 test('rejects a one-dimensional classification output', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, irisInputs, [tensor('probabilities', 'float32', ['N'])]), 'must be [batch, n_labels]');
+  bundleError(t, () => serveModel(iris, irisInputs, [tensor('probabilities', 'float32', ['N'])]), 'must be [batch, n_labels]');
 });
 
 test('accepts a regression output of shape [batch]', (t) => {
-  t.notThrows(() => checkManifestAgainstModel(price, priceInputs, [tensor('variable', 'float32', ['N'])]));
+  t.notThrows(() => serveModel(price, priceInputs, [tensor('variable', 'float32', ['N'])]));
 });
 
 test('accepts a regression output of shape [batch, 1]', (t) => {
-  t.notThrows(() => checkManifestAgainstModel(price, priceInputs, [tensor('variable', 'float32', ['N', 1])]));
+  t.notThrows(() => serveModel(price, priceInputs, [tensor('variable', 'float32', ['N', 1])]));
 });
 
 test('rejects a regression output of shape [batch, 3]', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(price, priceInputs, [tensor('variable', 'float32', ['N', 3])]), 'has 3 columns');
+  bundleError(t, () => serveModel(price, priceInputs, [tensor('variable', 'float32', ['N', 3])]), 'has shape [N, 3]; a regression model serves one value per row');
 });
 
 test('rejects a three-dimensional regression output', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(price, priceInputs, [tensor('variable', 'float32', ['N', 1, 1])]), 'must be [batch] or [batch, 1]');
+  bundleError(t, () => serveModel(price, priceInputs, [tensor('variable', 'float32', ['N', 1, 1])]), 'one value per row ([batch] or [batch, 1])');
 });
 
 test('names the model in every check message', (t) => {
-  bundleError(t, () => checkManifestAgainstModel(iris, [], irisOutputs), 'model iris:');
+  bundleError(t, () => serveModel(iris, [], irisOutputs), 'model iris:');
 });
 
 test('checkOutputWidth accepts one column per label', (t) => {
-  t.notThrows(() => checkOutputWidth(iris, 3));
+  t.notThrows(() => checkOutputWidth(iris, 'probabilities', 3));
 });
 
 test('checkOutputWidth rejects a column count that differs from the labels', (t) => {
-  bundleError(t, () => checkOutputWidth(iris, 4), 'has 4 probability columns but model.json lists 3 labels (setosa, versicolor, virginica)');
+  bundleError(t, () => checkOutputWidth(iris, 'probabilities', 4), 'has 4 probability columns but model.json lists 3 labels (setosa, versicolor, virginica)');
 });
 
 test('checkOutputWidth accepts one value per row for a regressor', (t) => {
-  t.notThrows(() => checkOutputWidth(price, 1));
+  t.notThrows(() => checkOutputWidth(price, 'variable', 1));
 });
 
 test('checkOutputWidth rejects several values per row for a regressor', (t) => {
-  bundleError(t, () => checkOutputWidth(price, 2), 'gives 2 values per row');
+  bundleError(t, () => checkOutputWidth(price, 'variable', 2), 'gives 2 values per row');
 });
 
 test('names the expected type and the value got for a field of the wrong type', (t) => {
@@ -243,4 +249,53 @@ test('names the expected type and the value got for a field of the wrong type', 
 test('says a required field is missing', (t) => {
   const { name: _name, ...rest } = IRIS_JSON;
   invalid(t, rest, 'name is missing; it must be a string');
+});
+
+test('parses a tensor manifest, which names no output and no labels', (t) => {
+  const manifest = parseManifest({ name: 'cnn', version: '2', task: 'tensor' }, 'cnn/model.json');
+  t.is(manifest.task, 'tensor');
+  invalid(t, { name: 'cnn', version: '2', task: 'tensor', output: 'y' }, 'output is set but task is "tensor"');
+  invalid(t, { name: 'cnn', version: '2', task: 'tensor', labels: ['a', 'b'] }, 'labels is set but task is "tensor"');
+});
+
+test('rejects an input named without features', (t) => {
+  const { features: _features, ...rest } = IRIS_JSON;
+  invalid(t, rest, 'input is set without features');
+});
+
+test('a classifier of any input signature names its labels for the output\'s last dimension', (t) => {
+  const cnn = parseManifest({ name: 'cnn', version: '1', task: 'classification', output: 'probabilities', labels: ['0', '1', '2'] }, 'cnn/model.json');
+  const served = serveModel(cnn, [tensor('pixels', 'float32', ['batch', 1, 8, 8])], [tensor('probabilities', 'float32', ['batch', 3])]);
+  t.is(served.tabular, undefined);
+  t.is(served.served?.name, 'probabilities');
+  t.deepEqual(served.inputs.map((i) => i.shape), [['batch', 1, 8, 8]]);
+});
+
+test('a classifier or regressor without "output" answers from the only tensor output, and asks for one among several', (t) => {
+  const cnn = parseManifest({ name: 'cnn', version: '1', task: 'classification', labels: ['a', 'b', 'c'] }, 'cnn/model.json');
+  t.is(serveModel(cnn, irisInputs, [tensor('p', 'float32', ['N', 3])]).served?.name, 'p');
+  bundleError(t, () => serveModel(cnn, irisInputs, irisOutputs), 'has 2 outputs ("label", "probabilities"); set "output" in model.json');
+});
+
+test('features need a single rank-2 input', (t) => {
+  bundleError(t, () => serveModel(iris, [tensor('float_input', 'float32', ['N', 4]), tensor('mask', 'int64', ['N', 4])], irisOutputs), 'features name the columns of a single rank-2 input');
+});
+
+test('a tensor model serves every tensor output and leaves out the ones that are not tensors', (t) => {
+  const manifest = derivedManifest('zipmap', 'ab'.repeat(32));
+  const served = serveModel(manifest, irisInputs, [tensor('label', 'int64', ['N']), { name: 'probabilities', isTensor: false }]);
+  t.deepEqual(served.outputs.map((o) => o.name), ['label']);
+  bundleError(t, () => serveModel(manifest, irisInputs, [{ name: 'probabilities', isTensor: false }]), 'none of the ONNX file\'s outputs ("probabilities") is a tensor');
+});
+
+test('refuses a tensor type onnxruntime-node cannot exchange with JavaScript', (t) => {
+  bundleError(t, () => serveModel(derivedManifest('q', 'ab'.repeat(32)), [tensor('x', 'uint4', ['N', 2])], irisOutputs), 'input "x" is a uint4 tensor');
+});
+
+test('derives a tensor manifest from a folder or file name and the sha256', (t) => {
+  const sha = '3f9a0c2b1d4e'.padEnd(64, '0');
+  t.deepEqual({ ...derivedManifest('t-multi', sha) }, { name: 't-multi', version: '3f9a0c2b1d4e', task: 'tensor', input: undefined, features: undefined, output: undefined, labels: undefined, maxBatch: 256, derived: true });
+  t.is(derivedManifest('My Model v2.onnx', sha).name, 'My-Model-v2');
+  t.is(derivedManifest('__.onnx', sha).name, 'model');
+  t.regex(derivedManifest('résumé_net', sha).name, /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
 });

@@ -205,22 +205,6 @@ test('splits 250 confidences into three records of at most 100 values', (t) => {
   );
 });
 
-test('writes the same records from the body\'s confidence texts as from the numbers, split or not', (t) => {
-  for (const count of [1, 2, 100, 101, 250]) {
-    const confidences = Array.from({ length: count }, (_, i) => ((i * 37) % 1000) / 997);
-    const fromNumbers = record({ batchSize: count, confidences });
-    const fromTexts = record({ batchSize: count, confidences, confidenceText: confidences.map(String).join(',') });
-    t.deepEqual(fromTexts, fromNumbers, `${count} confidences`);
-    for (const line of fromTexts) emf(t, line);
-  }
-});
-
-test('takes the confidence texts as given rather than formatting the numbers again', (t) => {
-  const lines = record({ batchSize: 2, confidences: [0.25, 0.5], confidenceText: '2.5e-1,5e-1' });
-  t.true(lines[0]!.includes('"PredictionConfidence":[2.5e-1,5e-1]'));
-  t.deepEqual(only(t, lines)['PredictionConfidence'], [0.25, 0.5]);
-});
-
 test('counts request metrics once when confidences are split', (t) => {
   const lines = record({ inferenceMs: 2, batchSize: 250, confidences: Array.from({ length: 250 }, () => 0.9), coldStart: true, modelLoadMs: 10 });
   const records = lines.map((line) => emf(t, line));

@@ -56,6 +56,7 @@ const FALLBACK_CONFIG: FunctionConfig = Object.freeze<FunctionConfig>({
   intraOpThreads: 1,
   logLevel: 'info',
   maxRequestElements: 1,
+  download: {},
 });
 
 function writeStdout(line: string): void {
@@ -72,7 +73,7 @@ interface Outcome {
 
 /** What a client is told about a model that could not load: the kind of failure, never its paths or text. */
 function unavailableReason(error: unknown): string {
-  if (error instanceof ConfigError) return `the function's configuration is invalid (${error.variable})`;
+  if (error instanceof ConfigError) return "the function's configuration is invalid";
   if (error instanceof ModelSourceError) return 'the model file could not be fetched';
   if (error instanceof ModelBundleError) return 'the model bundle is invalid';
   return 'the model could not be loaded';

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { ConfigError } from './errors.js';
+import type { DownloadOptions } from './s3-download.js';
 
 /** Where the ONNX file comes from. The manifest (`model.json`) always comes from `modelDir`. */
 export type ModelArtifactSource =
@@ -30,6 +31,8 @@ export interface FunctionConfig {
    * memory: `MAX_REQUEST_ELEMENTS`, or one value per 256 bytes of the configured memory.
    */
   readonly maxRequestElements: number;
+  /** Bounds on the S3 model download (timeouts and attempts); unset ones take s3-download.ts's defaults. */
+  readonly download: DownloadOptions;
 }
 
 /** Bytes of function memory per request value, for the default element cap (128 MB: 524,288 values). */
@@ -55,6 +58,21 @@ function positiveInteger(env: Env, name: string, fallback: number, max: number):
     throw new ConfigError(name, `got "${raw}"; set a whole number from 1 to ${max}, or unset it for ${fallback}`);
   }
   return value;
+}
+
+/** `MODEL_S3_*` bounds, only those set: a stalled S3 endpoint must fail the load, never hang it. */
+function downloadOptions(env: Env): DownloadOptions {
+  const options: { -readonly [K in keyof DownloadOptions]: number } = {};
+  const bounds = [
+    ['MODEL_S3_CONNECT_TIMEOUT_MS', 'connectTimeoutMs', 600_000],
+    ['MODEL_S3_ANSWER_TIMEOUT_MS', 'answerTimeoutMs', 600_000],
+    ['MODEL_S3_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 600_000],
+    ['MODEL_S3_MAX_ATTEMPTS', 'maxAttempts', 10],
+  ] as const;
+  for (const [name, key, max] of bounds) {
+    if (optional(env, name) !== undefined) options[key] = positiveInteger(env, name, 1, max);
+  }
+  return options;
 }
 
 function defaultElements(env: Env): number {
@@ -83,7 +101,7 @@ export function loadConfig(env: Env = process.env): FunctionConfig {
   const artifact: ModelArtifactSource =
     bucket !== undefined && key !== undefined
       ? { kind: 's3', bucket, key, versionId }
-      : { kind: 'bundle', file: path.join(modelDir, 'model.onnx') };
+      : { kind: 'bundle', file: path.resolve(modelDir, optional(env, 'MODEL_FILE') ?? 'model.onnx') };
 
   const sha = optional(env, 'MODEL_SHA256')?.toLowerCase();
   if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) {
@@ -106,5 +124,6 @@ export function loadConfig(env: Env = process.env): FunctionConfig {
     intraOpThreads: positiveInteger(env, 'ORT_INTRA_OP_THREADS', 1, 64),
     logLevel,
     maxRequestElements: positiveInteger(env, 'MAX_REQUEST_ELEMENTS', defaultElements(env), 2 ** 31),
+    download: Object.freeze(downloadOptions(env)),
   });
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FunctionConfig } from './config.js';
 import { ModelBundleError, describeError } from './errors.js';
-import { derivedManifest, parseManifest, serveModel, type Manifest, type ServedModel } from './manifest.js';
+import { checkOutputWidth, derivedManifest, parseManifest, serveModel, type Manifest, type ServedModel } from './manifest.js';
 import { fetchModelArtifact, type LocalArtifact } from './model-source.js';
 import type { InputTensors } from './predict-request.js';
 import type { RequestLimits, ValueInfo } from './signature.js';
@@ -99,7 +99,7 @@ function zeroInputs(served: ServedModel): InputTensors {
  */
 export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   // Both at once, but a bad manifest is reported before a missing artifact whichever fails first.
-  const [manifestRead, artifactRead] = await Promise.allSettled([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256)]);
+  const [manifestRead, artifactRead] = await Promise.allSettled([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256, config.download)]);
   if (manifestRead.status === 'rejected') throw manifestRead.reason;
   if (artifactRead.status === 'rejected') throw artifactRead.reason;
   const artifact = artifactRead.value;
@@ -138,7 +138,6 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     const probe = await run(zeroInputs(served));
     if (served.served !== undefined) {
       const tensor = probe.get(served.served.name)!;
-      const { checkOutputWidth } = await import('./manifest.js');
       checkOutputWidth(manifest, served.served.name, tensor.data.length);
     }
   } catch (error) {

@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import type { ModelArtifactSource } from './config.js';
 import { ModelSourceError, describeError } from './errors.js';
+import type { DownloadOptions } from './s3-download.js';
 
 /** A model file on local disk, ready for onnxruntime. */
 export interface LocalArtifact {
@@ -27,10 +28,16 @@ async function packaged(file: string, expected: string | undefined): Promise<Loc
 /**
  * Makes the model file available locally: the packaged file, or the S3 object downloaded and checksummed. Hashing
  * and the S3 client are imported only when needed, so a packaged model without MODEL_SHA256 loads neither
- * node:crypto nor the AWS SDK at cold start.
+ * node:crypto nor the AWS SDK at cold start. `download` bounds the S3 download's waits (each defaults to the
+ * `DEFAULT_*` constant in s3-download.ts).
  */
-export async function fetchModelArtifact(source: ModelArtifactSource, downloadDir: string, expectedSha256: string | undefined): Promise<LocalArtifact> {
+export async function fetchModelArtifact(
+  source: ModelArtifactSource,
+  downloadDir: string,
+  expectedSha256: string | undefined,
+  download: DownloadOptions = {},
+): Promise<LocalArtifact> {
   if (source.kind === 'bundle') return packaged(source.file, expectedSha256);
-  const { download } = await import('./s3-download.js');
-  return download(source, downloadDir, expectedSha256);
+  const s3 = await import('./s3-download.js');
+  return s3.download(source, downloadDir, expectedSha256, download);
 }

@@ -18,7 +18,16 @@ export interface BuildJson {
   runtime: string;
   handler: string;
   artifacts: { name: string; file: string; bytes: number; unzippedBytes: number; sha256: string }[];
-  model: { name: string; version: string; sha256: string; bytes: number; packaging: string; file?: string };
+  model: {
+    name: string;
+    version: string;
+    sha256: string;
+    bytes: number;
+    packaging: string;
+    task: string;
+    file?: string;
+    golden: 'missing' | { rows: number; tolerance: number; maxDiff: number; top1Agreement?: number; minTop1Agreement?: number } | undefined;
+  };
 }
 
 export async function readBuildJson(outDir: string): Promise<BuildJson> {
