@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import type { ModelArtifactSource } from '../functions/predict/config.js';
 import { ModelSourceError } from '../functions/predict/errors.js';
 import { fetchModelArtifact } from '../functions/predict/model-source.js';
+import { MODELS, functionFor, json } from './helpers/function.js';
 import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS, type DownloadOptions } from '../functions/predict/s3-download.js';
 
 // The real S3 client against endpoints that misbehave on purpose: a local TCP server that accepts and never
@@ -158,5 +159,26 @@ test.serial('a slow body that keeps arriving is not cut off, however long it tak
     t.deepEqual(await readFile(artifact!.file), body);
   } finally {
     await trickling.close();
+  }
+});
+
+test.serial('while the model hangs on a stalled S3, liveness and readiness answer at once and predictions get a 503 once the bound passes', async (t) => {
+  const silent = await endpoint(() => undefined);
+  try {
+    const fn = functionFor({ MODEL_DIR: path.join(MODELS, 'iris'), MODEL_BUCKET: 'models', MODEL_KEY: 'iris/model.onnx', MODEL_DOWNLOAD_DIR: await mkdtemp(path.join(tmpdir(), 'model-')), MODEL_S3_ANSWER_TIMEOUT_MS: '500', MODEL_S3_MAX_ATTEMPTS: '1' });
+    let loaded = false;
+    void fn.handler.ready.then(() => (loaded = true));
+    const live = await fn.invoke('GET', '/v2/health/live');
+    t.is(live.statusCode, 200);
+    const ready = await fn.invoke('GET', '/v2/health/ready');
+    t.is(ready.statusCode, 503);
+    t.false(loaded, 'both answered while the load was still waiting on S3');
+    const predict = await fn.invoke('POST', '/predict', '{"features":[5.1,3.5,1.4,0.2]}');
+    t.is(predict.statusCode, 503);
+    t.regex(json(predict)['error'] as string, /^Model unavailable: the model file could not be fetched/);
+    t.false(predict.body.includes('127.0.0.1'));
+    t.regex(String(fn.records().find((r) => r['level'] === 'ERROR')?.['error']), /S3 did not answer within 0\.5 s/);
+  } finally {
+    await silent.close();
   }
 });
