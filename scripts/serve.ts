@@ -4,6 +4,7 @@
  * context like Lambda's, and its log lines (EMF included) go to stdout; the server's own messages go to stderr.
  *
  *   npm start -- --model models/breast-cancer [--timeout 30]
+ *   npm start -- --model path/to/model.onnx       (a bare ONNX file, served as a tensor model under its file name)
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -31,7 +32,7 @@ try {
     strict: true,
   }).values;
 } catch (error) {
-  fail(`${error instanceof Error ? error.message : String(error)}; usage: npm start -- [--model <bundle dir>] [--timeout <seconds>] [--host <address>]`);
+  fail(`${error instanceof Error ? error.message : String(error)}; usage: npm start -- [--model <bundle dir or .onnx file>] [--timeout <seconds>] [--host <address>]`);
 }
 
 const timeoutSeconds = Number(args.timeout);
@@ -42,7 +43,14 @@ const portText = process.env['PORT'] ?? '3000';
 const port = Number(portText);
 if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT=${portText} is not a port number (0 to 65535; 0 picks a free one)`);
 
-process.env['MODEL_DIR'] = path.resolve(args.model);
+const modelPath = path.resolve(args.model);
+if (modelPath.toLowerCase().endsWith('.onnx')) {
+  // A bare file: served on its own (a model.json beside it applies only to a file named model.onnx).
+  process.env['MODEL_DIR'] = path.dirname(modelPath);
+  process.env['MODEL_FILE'] = path.basename(modelPath);
+} else {
+  process.env['MODEL_DIR'] = modelPath;
+}
 process.env['AWS_LAMBDA_FUNCTION_NAME'] ??= 'predict-local';
 process.env['AWS_LAMBDA_FUNCTION_VERSION'] ??= '$LATEST';
 process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ??= '1024';
@@ -140,7 +148,7 @@ server.on('error', (error) => fail(`cannot listen on ${args.host}:${port}: ${err
 server.listen(port, args.host, () => {
   const address = server.address();
   const actual = typeof address === 'object' && address !== null ? address.port : port;
-  process.stderr.write(`serving ${process.env['MODEL_DIR']} on http://${args.host}:${actual} (POST /predict, /v2/...)\n`);
+  process.stderr.write(`serving ${modelPath} on http://${args.host}:${actual} (POST /predict, /v2/...)\n`);
 });
 
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {

@@ -99,7 +99,9 @@ function zeroInputs(served: ServedModel): InputTensors {
  */
 export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   // Both at once, but a bad manifest is reported before a missing artifact whichever fails first.
-  const [manifestRead, artifactRead] = await Promise.allSettled([readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256, config.download)]);
+  // A packaged file under another name than model.onnx (npm start -- --model resnet.onnx) is served on its own.
+  const bare = config.artifact.kind === 'bundle' && path.basename(config.artifact.file) !== 'model.onnx';
+  const [manifestRead, artifactRead] = await Promise.allSettled([bare ? Promise.resolve(undefined) : readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256, config.download)]);
   if (manifestRead.status === 'rejected') throw manifestRead.reason;
   if (artifactRead.status === 'rejected') throw artifactRead.reason;
   const artifact = artifactRead.value;

@@ -202,10 +202,11 @@ function columns(inputs: unknown, model: ServedModel, limits: RequestLimits): In
     const where = keyed ? `inputs.${spec.name}` : 'inputs';
     if (!Array.isArray(value)) throw new InvalidRequestError(`${where} is ${describeValue(value)}; it must be an array with one entry per row`);
     if (value.length === 0) throw new InvalidRequestError(`${where} is empty; send at least one row`);
-    checkRows(limits, value.length, where);
     return { spec, dims: nestedDims(value, spec.shape?.length), where };
   });
+  // The shape first: a value of the wrong rank is a wrong value, whatever its length.
   checkShapes(limits.model, feeds);
+  checkRows(limits, feeds[0]!.dims[0]!, feeds[0]!.where);
   checkElements(limits, totalElements(feeds));
   const tensors = new Map<string, TensorValue>();
   for (const { spec, dims, where } of feeds) {

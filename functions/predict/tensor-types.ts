@@ -59,10 +59,9 @@ export interface ElementType {
   fromBytes?(bytes: Uint8Array, count: number): TensorData;
 }
 
-/** The largest finite float32; a larger number would reach the model as Infinity. */
-const FLOAT32_MAX = 3.4028234663852886e38;
+/** The largest finite float16; numbers from 65520 up round to Infinity. */
 const FLOAT16_MAX = 65504;
-const TWO_53 = 2 ** 53;
+const FLOAT16_ROUNDS_TO_INFINITY = 65520;
 
 /** A copy of the first `length` bytes in an ArrayBuffer of their own (Buffer's own `slice` would share memory). */
 function copyBytes(source: Uint8Array, length: number): ArrayBuffer {
@@ -102,16 +101,18 @@ function integer(type: TensorType, datatype: string, bytes: number, Array: new (
 
 function bigint(type: 'int64' | 'uint64', datatype: string): ElementType {
   const signed = type === 'int64';
+  // A JSON number of 2^53 or more may be another integer rounded on parsing (9007199254740993 reads as 2^53), so
+  // only safe integers are taken from JSON; the binary extension carries the full range.
   const expected = signed
-    ? `an integer from -2^53 to 2^53 (${datatype}; JSON numbers beyond that lose precision: send such values as binary data)`
-    : `an integer from 0 to 2^53 (${datatype}; JSON numbers beyond that lose precision: send such values as binary data)`;
+    ? `an integer from -(2^53-1) to 2^53-1 (${datatype}; JSON numbers beyond that lose precision: send such values as binary data)`
+    : `an integer from 0 to 2^53-1 (${datatype}; JSON numbers beyond that lose precision: send such values as binary data)`;
   return {
     type,
     datatype,
     bytes: 8,
     allocate: (length) => (signed ? new BigInt64Array(length) : new BigUint64Array(length)),
     store(data, index, value) {
-      if (typeof value === 'number' && Number.isInteger(value) && value <= TWO_53 && value >= (signed ? -TWO_53 : 0)) {
+      if (typeof value === 'number' && Number.isSafeInteger(value) && (signed || value >= 0)) {
         (data as BigInt64Array)[index] = BigInt(value);
         return undefined;
       }
@@ -131,7 +132,7 @@ const FLOAT16: ElementType = {
   bytes: 2,
   allocate: (length) => new Uint16Array(length),
   store(data, index, value) {
-    if (typeof value !== 'number' || !(Math.abs(value) <= FLOAT16_MAX)) return `a finite number within ±${FLOAT16_MAX} (FP16)`;
+    if (typeof value !== 'number' || !(Math.abs(value) < FLOAT16_ROUNDS_TO_INFINITY)) return `a finite number within ±${FLOAT16_MAX} (FP16)`;
     const view = new DataView((data as Uint16Array).buffer, (data as Uint16Array).byteOffset);
     setFloat16(view, index * 2, value, true);
     return undefined;
@@ -169,7 +170,8 @@ const STRING: ElementType = {
 };
 
 export const ELEMENT_TYPES: Readonly<Record<TensorType, ElementType>> = Object.freeze({
-  float32: numeric('float32', 'FP32', 4, Float32Array, (v) => Math.abs(v) <= FLOAT32_MAX, 'a finite number within the float32 range, about ±3.4e38 (FP32)'),
+  // Any number that rounds to a finite float32, so that the shortest text of the largest (3.4028235e38) reads back.
+  float32: numeric('float32', 'FP32', 4, Float32Array, (v) => Number.isFinite(Math.fround(v)), 'a finite number within the float32 range, about ±3.4e38 (FP32)'),
   float64: numeric('float64', 'FP64', 8, Float64Array, (v) => Number.isFinite(v), 'a finite number (FP64)'),
   float16: FLOAT16,
   int8: integer('int8', 'INT8', 1, Int8Array, -128, 127),

@@ -11,11 +11,18 @@ import { arrivesAsText, httpEvent } from '../../scripts/lambda-event.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MODELS = path.join(ROOT, 'models');
 export const FIXTURES = path.join(ROOT, 'test', 'fixtures');
-export const BUNDLES = ['iris', 'breast-cancer', 'diabetes'] as const;
+/** Bundles with a feature list: one float32 input [batch, n_features]. */
+export const BUNDLES = ['iris', 'breast-cancer', 'diabetes', 'wine-xgb', 'diabetes-keras'] as const;
+/** Every committed bundle, tabular or not. */
+export const ALL_BUNDLES = [...BUNDLES, 'digits-cnn', 'digits-cnn-int8'] as const;
 
 export interface Golden {
   readonly inputs: number[][];
   readonly outputs: (number | number[])[];
+  /** The largest absolute error allowed (default 1e-4). */
+  readonly tolerance?: number;
+  /** For a quantized bundle judged against its float model: the least share of rows whose best label agrees. */
+  readonly minTop1Agreement?: number;
 }
 
 export async function readGolden(bundle: string): Promise<Golden> {
