@@ -27,7 +27,7 @@ function bundleError(t: ExecutionContext, run: () => void, ...parts: string[]): 
 }
 
 test('parses the iris manifest from SPEC', (t) => {
-  t.deepEqual({ ...irisManifest() }, { ...IRIS_JSON, derived: false });
+  t.deepEqual({ ...irisManifest() }, { ...IRIS_JSON, inputs: undefined, outputs: undefined, derived: false });
 });
 
 test('returns a frozen manifest with frozen lists', (t) => {
@@ -51,7 +51,7 @@ test('does not share the features array with the parsed JSON', (t) => {
   const json = { ...IRIS_JSON, features: [...IRIS_JSON.features] };
   const manifest = parseManifest(json, 'model.json');
   json.features.push('extra');
-  t.is(manifest.features.length, 4);
+  t.is(manifest.features?.length, 4);
 });
 
 test('names the source file and the root for a manifest that is not an object', (t) => {
@@ -294,8 +294,18 @@ test('refuses a tensor type onnxruntime-node cannot exchange with JavaScript', (
 
 test('derives a tensor manifest from a folder or file name and the sha256', (t) => {
   const sha = '3f9a0c2b1d4e'.padEnd(64, '0');
-  t.deepEqual({ ...derivedManifest('t-multi', sha) }, { name: 't-multi', version: '3f9a0c2b1d4e', task: 'tensor', input: undefined, features: undefined, output: undefined, labels: undefined, maxBatch: 256, derived: true });
+  t.deepEqual({ ...derivedManifest('t-multi', sha) }, { name: 't-multi', version: '3f9a0c2b1d4e', task: 'tensor', input: undefined, features: undefined, output: undefined, labels: undefined, maxBatch: 256, inputs: undefined, outputs: undefined, derived: true });
   t.is(derivedManifest('My Model v2.onnx', sha).name, 'My-Model-v2');
   t.is(derivedManifest('__.onnx', sha).name, 'model');
   t.regex(derivedManifest('résumé_net', sha).name, /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+});
+
+test('a declared signature is checked against the file: names, datatypes, ranks and fixed sizes', (t) => {
+  const declared = irisManifest({ inputs: [{ name: 'float_input', datatype: 'FP32', shape: ['batch', 4] }], outputs: [{ name: 'label', datatype: 'INT64', shape: ['N'] }, { name: 'probabilities', datatype: 'FP32', shape: ['N', 3] }] });
+  t.notThrows(() => serveModel(declared, irisInputs, irisOutputs));
+  bundleError(t, () => serveModel(declared, [tensor('float_input', 'float64', ['N', 4])], irisOutputs), 'declares input "float_input" as FP32 [batch, 4], but the ONNX file has FP64 [N, 4]', 'rebuild model.json with npm run bundle');
+  bundleError(t, () => serveModel(declared, [tensor('float_input', 'float32', [1, 4])], irisOutputs), 'declares input "float_input" as FP32 [batch, 4], but the ONNX file has FP32 [1, 4]');
+  bundleError(t, () => serveModel(declared, irisInputs, [...irisOutputs, tensor('extra', 'float32', ['N'])]), 'has outputs model.json does not declare ("extra")');
+  bundleError(t, () => serveModel(declared, irisInputs, [tensor('probabilities', 'float32', ['N', 3])]), 'declares output "label", which the ONNX file lacks');
+  invalid(t, { ...IRIS_JSON, inputs: [{ name: 'x', datatype: 'FP32', shape: [-1] }] }, 'inputs.0.shape.0');
 });
