@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Retrain every bundle in models/ (and test/fixtures/iris-zipmap) in a pinned Python 3.11 venv.
+# Retrain every bundle in models/ and rewrite the generated test fixtures (test/fixtures/iris-zipmap, iris-batch1,
+# tensor/, byom/) in a pinned Python 3.11 venv.
 # Python is needed only for this; serving, building and testing never run Python training code.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -12,5 +13,12 @@ if [ ! -x "$venv/bin/python" ]; then
   "$py" -m venv "$venv"
 fi
 "$venv/bin/python" -c 'import sys; sys.version_info[:2] == (3, 11) or print(f"warning: pins were chosen for Python 3.11, this venv has {sys.version.split()[0]}", file=sys.stderr)'
-"$venv/bin/python" -m pip install --quiet --disable-pip-version-check -r "$here/requirements.txt"
-PYTHONHASHSEED=0 exec "$venv/bin/python" "$here/train.py" "$@"
+"$venv/bin/python" -m pip install --quiet --disable-pip-version-check \
+  -r "$here/requirements.txt" -r "$here/requirements-tensor.txt"
+root="$(cd "$here/../.." && pwd)"
+export PYTHONHASHSEED=0
+"$venv/bin/python" "$here/train.py" "$@"                      # scikit-learn bundles (iris, breast-cancer, diabetes)
+"$venv/bin/python" "$here/train_tensor.py"                    # wine-xgb, digits-cnn, digits-cnn-int8
+"$venv/bin/python" "$here/train_keras.py"                     # diabetes-keras
+"$venv/bin/python" "$root/test/fixtures/tensor/make_fixtures.py"
+"$venv/bin/python" "$root/test/fixtures/byom/make_byom.py"
