@@ -2,11 +2,15 @@
  * Runs a function the way Lambda runs it, for the tests and `npm run invoke`: AWS's Runtime Interface Emulator
  * (RIE) serving the invoke API and the Runtime API, with AWS's Node.js runtime interface client (RIC) as the
  * bootstrap that loads the handler.
+ * The client runs on the Node of the function's Lambda runtime, not on the Node running the tests: for `nodejs24.x`
+ * (what `npm run build` targets, dist/build.json's "runtime") that is the Node 24 in `.testbed/node24`, with
+ * aws-lambda-ric 4.x compiled for it, so the built code is tested on the Node major it deploys to. Only nodejs24.x is
+ * installed; asking for another runtime fails with a message saying so.
  * One pair per started function, on free loopback ports, so tests can run functions side by side (RIE serves one
- * invocation at a time). Both come from `.testbed/`, installed by scripts/testbed.ts.
+ * invocation at a time). All of it comes from `.testbed/`, installed by scripts/testbed.ts.
  *
  * Layout mimics Lambda with temp folders: the code in a task root (Lambda's /var/task, also the cwd), layers in an
- * opt folder (Lambda's /opt) whose `nodejs/node_modules` is on NODE_PATH.
+ * opt folder (Lambda's /opt) whose `nodejs/node24/node_modules` and `nodejs/node_modules` are on NODE_PATH.
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -15,7 +19,7 @@ import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './free-port.js';
-import { RIC_DIR, RIC_ENTRY, RIE_BIN } from './testbed.js';
+import { DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, RIE_BIN, type LambdaRuntime } from './testbed.js';
 
 /** The numbers of RIE's `REPORT RequestId: …` line for one invocation. */
 export interface Report {
@@ -75,6 +79,29 @@ export interface FunctionOptions {
   readonly memoryMB?: number;
   /** @default 'test-function' */
   readonly functionName?: string;
+  /**
+   * The Lambda runtime to run the function on, as dist/build.json's "runtime" names it; only the runtimes in
+   * scripts/testbed.ts's LAMBDA_RUNTIMES are installed. @default 'nodejs24.x'
+   */
+  readonly runtime?: string;
+}
+
+/** The Node binary, major and runtime interface client that stand in for Lambda's `runtime`. */
+export interface RuntimeInstall {
+  readonly runtime: LambdaRuntime;
+  readonly node: string;
+  readonly nodeMajor: number;
+  readonly ric: string;
+  readonly ricDir: string;
+}
+
+/** Maps a Lambda runtime name to what the test bed installed for it; throws for one it does not install. */
+export function lambdaRuntime(runtime: string = DEFAULT_LAMBDA_RUNTIME): RuntimeInstall {
+  if (!Object.hasOwn(LAMBDA_RUNTIMES, runtime)) {
+    throw new Error(`the emulator runs only the Lambda runtime(s) ${Object.keys(LAMBDA_RUNTIMES).join(', ')} (scripts/testbed.ts installs their Node); got "${runtime}"`);
+  }
+  const install = LAMBDA_RUNTIMES[runtime as LambdaRuntime];
+  return { runtime: runtime as LambdaRuntime, ...install };
 }
 
 const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
@@ -82,19 +109,22 @@ const START_TIMEOUT_MS = 10_000;
 /** How long to wait, after RIE answered, for its log lines about the invocation to come through the pipes. */
 const LOG_SETTLE_MS = 3_000;
 
-/** The environment Lambda gives a Node.js 20 function, with the folders of this test in place of /var/task and /opt. */
-function lambdaEnvironment(options: FunctionOptions, handler: string): Record<string, string> {
+/**
+ * The environment Lambda gives a function on `install`'s runtime, with the folders of this test in place of
+ * /var/task and /opt, and the runtime's Node (Lambda's /var/lang/bin) first on PATH.
+ */
+function lambdaEnvironment(options: FunctionOptions, handler: string, install: RuntimeInstall): Record<string, string> {
   const functionName = options.functionName ?? 'test-function';
-  const layerModules = options.optDir === undefined ? [] : [path.join(options.optDir, 'nodejs', 'node20', 'node_modules'), path.join(options.optDir, 'nodejs', 'node_modules')];
+  const layerModules = options.optDir === undefined ? [] : [path.join(options.optDir, 'nodejs', `node${install.nodeMajor}`, 'node_modules'), path.join(options.optDir, 'nodejs', 'node_modules')];
   return {
-    PATH: [path.dirname(process.execPath), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    PATH: [path.dirname(install.node), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
     LANG: 'en_US.UTF-8',
     TZ: ':UTC',
     NODE_PATH: [...layerModules, options.taskRoot].join(':'),
     LAMBDA_TASK_ROOT: options.taskRoot,
-    LAMBDA_RUNTIME_DIR: RIC_DIR,
+    LAMBDA_RUNTIME_DIR: install.ricDir,
     _HANDLER: handler,
-    AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs20.x',
+    AWS_EXECUTION_ENV: `AWS_Lambda_${install.runtime}`,
     AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
     AWS_LAMBDA_FUNCTION_NAME: functionName,
     AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
@@ -176,14 +206,14 @@ function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-async function launch(options: FunctionOptions): Promise<LambdaUnderTest> {
+async function launch(options: FunctionOptions, install: RuntimeInstall): Promise<LambdaUnderTest> {
   const handler = options.handler ?? 'index.handler';
   const timeoutSeconds = options.timeoutSeconds ?? 30;
   const [runtimePort, invokePort] = [await freePort(), await freePort()];
   const invokeUrl = `http://127.0.0.1:${invokePort}${INVOKE_PATH}`;
   // RIE takes the arguments after its flags as the bootstrap command, and the last of them as the handler.
-  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', process.execPath, RIC_ENTRY, handler];
-  const child = spawn(RIE_BIN, args, { cwd: options.taskRoot, env: lambdaEnvironment(options, handler), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', install.node, install.ric, handler];
+  const child = spawn(RIE_BIN, args, { cwd: options.taskRoot, env: lambdaEnvironment(options, handler, install), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${RIE_BIN}`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -304,9 +334,11 @@ async function launch(options: FunctionOptions): Promise<LambdaUnderTest> {
  * handler's module loads) on the first invocation, as in Lambda.
  */
 export async function startFunction(options: FunctionOptions): Promise<LambdaUnderTest> {
+  const install = lambdaRuntime(options.runtime);
   for (const [file, what] of [
     [RIE_BIN, 'the Lambda Runtime Interface Emulator'],
-    [RIC_ENTRY, 'the Lambda Node.js runtime interface client'],
+    [install.node, `the Node.js ${install.nodeMajor} of Lambda's ${install.runtime} runtime`],
+    [install.ric, `the Lambda Node.js runtime interface client for ${install.runtime}`],
   ] as const) {
     if (!existsSync(file)) throw new Error(`${what} is not installed at ${file}; run "npm test" (its pretest step installs it) or "npx tsx scripts/testbed.ts"`);
   }
@@ -315,7 +347,7 @@ export async function startFunction(options: FunctionOptions): Promise<LambdaUnd
   }
   for (let attempt = 1; ; attempt += 1) {
     try {
-      return await launch(options);
+      return await launch(options, install);
     } catch (error) {
       // Another process took a port between freePort() and RIE binding it: pick new ones.
       if (!(error instanceof PortTaken) || attempt === 3) throw error;

