@@ -25,6 +25,7 @@ import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild
 import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './scripts/build/limits.js';
 import { ARCHES, runtimeLayerEntries, type Arch } from './scripts/build/runtime-layer.js';
 import type { Manifest } from './functions/predict/manifest.js';
+import { float16InputMessage } from './functions/predict/signature.js';
 import { verifyBundle } from './scripts/build/verify-bundle.js';
 import { deterministicZip, type ZipEntry } from './scripts/build/zip.js';
 
@@ -174,6 +175,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     throw new BuildError(`model bundle ${options.modelDir} cannot be built: ${error instanceof Error ? error.message : String(error)}`);
   }
   const { manifest, golden } = verified;
+  // Node.js 24 has Float16Array, and onnxruntime-node 1.30 cannot take float16 inputs there.
+  const float16 = options.runtime === 'nodejs24.x' ? float16InputMessage(manifest.name, verified.inputs) : undefined;
+  if (float16 !== undefined) throw new BuildError(`model bundle ${options.modelDir} cannot be built for ${options.runtime}: ${float16}`);
   const source = manifest.derived ? `no model.json: served as a tensor model named ${manifest.name}, version ${manifest.version} (the file's sha256)` : 'manifest matches the ONNX file';
   if (golden === undefined) {
     log(`model ${manifest.name}@${manifest.version}: ${source}; NO golden.json: nothing checks onnxruntime's outputs against the training framework (--allow-missing-golden)`);

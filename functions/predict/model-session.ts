@@ -6,7 +6,7 @@ import { ModelBundleError, describeError } from './errors.js';
 import { checkOutputWidth, derivedManifest, parseManifest, serveModel, type Manifest, type ServedModel } from './manifest.js';
 import { fetchModelArtifact, type LocalArtifact } from './model-source.js';
 import type { InputTensors } from './predict-request.js';
-import type { RequestLimits, ValueInfo } from './signature.js';
+import { float16InputMessage, type RequestLimits, type ValueInfo } from './signature.js';
 import type { TensorValue } from './tensor-types.js';
 
 /** An output tensor as onnxruntime returned it. */
@@ -144,6 +144,9 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     }
   } catch (error) {
     if (error instanceof ModelBundleError) throw error;
+    // A runtime that cannot take the model's float16 inputs fails every request the same way: refuse at load.
+    const float16 = typeof (globalThis as { Float16Array?: unknown }).Float16Array === 'function' ? float16InputMessage(manifest.name, served.inputs) : undefined;
+    if (float16 !== undefined) throw new ModelBundleError(float16, { cause: error });
     probeError = describeError(error);
   }
 

@@ -149,3 +149,18 @@ export function checkElements(limits: RequestLimits, elements: number): void {
     );
   }
 }
+
+/**
+ * onnxruntime-node 1.30 cannot take float16 inputs where JavaScript has Float16Array (Node.js 23 and later, so
+ * Lambda's nodejs24.x): onnxruntime-common hands the binding a Float16Array, whose byte length the binding reads as
+ * 0 (microsoft/onnxruntime#32323, open). Outputs are not affected.
+ */
+export function float16InputMessage(model: string, inputs: readonly TensorSpec[]): string | undefined {
+  const names = inputs.filter((i) => i.type === 'float16').map((i) => `"${i.name}"`);
+  if (names.length === 0) return undefined;
+  return (
+    `model ${model}: input ${names.join(', ')} is float16, which onnxruntime-node 1.30 cannot take on Node.js 23 and later ` +
+    "(Lambda's nodejs24.x) because of an onnxruntime bug (Float16Array inputs reach it empty; microsoft/onnxruntime#32323); " +
+    'give the graph a float32 input and a Cast to float16 after it (the weights stay float16), or build for --runtime nodejs22.x'
+  );
+}

@@ -10,6 +10,7 @@ import { loadConfig } from '../../functions/predict/config.js';
 import type { Manifest } from '../../functions/predict/manifest.js';
 import { loadModel, type LoadedModel, type OutputTensor } from '../../functions/predict/model-session.js';
 import { readPredictRequest } from '../../functions/predict/predict-request.js';
+import type { TensorSpec } from '../../functions/predict/signature.js';
 import { numbersOf } from '../../functions/predict/tensor-json.js';
 
 export const GOLDEN_TOLERANCE = 1e-4;
@@ -27,6 +28,8 @@ export interface GoldenCheck {
 
 export interface VerifiedBundle {
   readonly manifest: Manifest;
+  /** The inputs as the function serves them. */
+  readonly inputs: readonly TensorSpec[];
   /** Undefined when the bundle has no golden.json and the build was told to go on without it. */
   readonly golden: GoldenCheck | undefined;
 }
@@ -111,7 +114,7 @@ export async function verifyBundle(dir: string, options: { readonly allowMissing
   try {
     text = await readFile(goldenFile, 'utf8');
   } catch {
-    if (options.allowMissingGolden === true) return { manifest, golden: undefined };
+    if (options.allowMissingGolden === true) return { manifest, inputs: model.served.inputs, golden: undefined };
     throw new BundleError(
       `${goldenFile} is missing, so nothing shows that onnxruntime reproduces your training framework's outputs; add golden.json ` +
         '(the framework\'s own outputs for some rows; models/README.md shows how), or build with --allow-missing-golden to go on without it',
@@ -164,7 +167,7 @@ export async function verifyBundle(dir: string, options: { readonly allowMissing
     if (agreement < golden.minTop1Agreement) {
       throw new BundleError(`model ${manifest.name}: the top-1 label agrees with golden.json on ${agreeing} of ${rows} rows (${(agreement * 100).toFixed(1)}%); the bundle states at least ${golden.minTop1Agreement * 100}%`);
     }
-    return { manifest, golden: { rows, tolerance: golden.tolerance, maxDiff, top1Agreement: agreement, minTop1Agreement: golden.minTop1Agreement } };
+    return { manifest, inputs: model.served.inputs, golden: { rows, tolerance: golden.tolerance, maxDiff, top1Agreement: agreement, minTop1Agreement: golden.minTop1Agreement } };
   }
-  return { manifest, golden: { rows, tolerance: golden.tolerance, maxDiff } };
+  return { manifest, inputs: model.served.inputs, golden: { rows, tolerance: golden.tolerance, maxDiff } };
 }
