@@ -147,11 +147,51 @@ test("prints the function's EMF and log lines to stdout with the request id", as
 test('refuses an unknown option with a usage line and a non-zero exit', async (t) => {
   const { code, stderr } = await failingStart(['--modle', 'models/iris']);
   t.not(code, 0);
-  t.regex(stderr, /Unknown option '--modle'.*usage: npm start -- \[--model <bundle dir>\]/s);
+  t.regex(stderr, /Unknown option '--modle'.*usage: npm start -- \[--model <bundle dir or \.onnx file>\]/s);
 });
 
 test('refuses a PORT that is not a port number', async (t) => {
   const { code, stderr } = await failingStart([], { PORT: 'http' });
   t.not(code, 0);
   t.regex(stderr, /PORT=http is not a port number/);
+});
+
+test('npm start serves the CNN bundle: an 8x8 image per instance, as rows and in the columnar form, over HTTP', async (t) => {
+  const golden = await readGolden('digits-cnn');
+  const server = await startServer(['--model', path.join('models', 'digits-cnn')]);
+  try {
+    const images = golden.inputs.slice(0, 3) as unknown as number[][][][];
+    for (const body of [{ instances: images }, { inputs: { pixels: images } }, { inputs: images }]) {
+      const response = await fetch(`${server.url}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      t.is(response.status, 200);
+      const answer = (await response.json()) as { prediction: string[]; probabilities: number[][]; model_version: string };
+      t.is(answer.model_version, 'digits-cnn@1');
+      const expected = golden.outputs.slice(0, 3) as number[][];
+      t.deepEqual(answer.prediction, expected.map((row) => String(row.indexOf(Math.max(...row)))));
+      t.true(maxAbsDiff(answer.probabilities.flat(), expected.flat()) <= 1e-4);
+    }
+    const flat = await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ instances: [images[0]!.flat(2)] }) });
+    t.is(flat.status, 400);
+    t.regex(((await flat.json()) as { error: string }).error, /instances\[\*\] has 2 dimensions \[1, 64\]; input "pixels" of model digits-cnn has 4: \[batch, 1, 8, 8\]/);
+  } finally {
+    await server.stop();
+  }
+});
+
+test('npm start -- --model file.onnx serves a bare ONNX file as a tensor model named after the file', async (t) => {
+  const server = await startServer(['--model', path.join('test', 'fixtures', 'byom', 'shared-symbolic-dim', 'model.onnx')]);
+  try {
+    const metadata = (await (await fetch(`${server.url}/v2/models/shared-symbolic-dim`)).json()) as { inputs: { name: string; shape: number[] }[] };
+    t.deepEqual(metadata.inputs, [
+      { name: 'query', datatype: 'FP32', shape: [-1, -1] },
+      { name: 'key', datatype: 'FP32', shape: [-1, -1] },
+    ]);
+    const response = await fetch(`${server.url}/predict`, { method: 'POST', body: JSON.stringify({ instances: [{ query: [1, 2], key: [3, 4] }] }) });
+    t.is(response.status, 200);
+    const answer = (await response.json()) as { outputs: Record<string, unknown>; model_version: string };
+    t.deepEqual(answer.outputs, { similarity: [11], difference: [[-2, -2]] });
+    t.regex(answer.model_version, /^shared-symbolic-dim@[0-9a-f]{12}$/);
+  } finally {
+    await server.stop();
+  }
 });

@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { TRITON_PYTHON } from '../scripts/testbed.js';
-import { MODELS, ROOT, maxAbsDiff, readGolden, readManifestJson } from './helpers/function.js';
+import { FIXTURES, MODELS, ROOT, maxAbsDiff, readGolden, readManifestJson } from './helpers/function.js';
 import { startServer } from './helpers/serve.js';
 
 // Triton's own Python HTTP client (tritonclient[http], installed by the test bed) against `npm start`: the Open
@@ -53,3 +53,44 @@ for (const bundle of ['iris', 'diabetes']) {
     }
   });
 }
+
+interface TensorCall {
+  binary_in: boolean;
+  binary_out: boolean;
+  outputs: Record<string, unknown>;
+}
+
+/** Runs Triton's client on a tensor fixture served from a bare model.onnx, every way of sending and receiving. */
+async function tritonTensors(fixture: string, inputs: Record<string, { datatype: string; value: unknown }>, outputs: string[]): Promise<TensorCall[]> {
+  const server = await startServer(['--model', path.join(FIXTURES, 'tensor', fixture)]);
+  try {
+    const { stdout } = await promisify(execFile)(TRITON_PYTHON, [
+      path.join(ROOT, 'test', 'helpers', 'triton-infer-tensors.py'),
+      server.url.replace('http://', ''),
+      fixture,
+      JSON.stringify(inputs),
+      JSON.stringify(outputs),
+    ]);
+    return JSON.parse(stdout) as TensorCall[];
+  } finally {
+    await server.stop();
+  }
+}
+
+test('Triton\'s HTTP client sends FP32 and INT64 inputs of a model with several inputs and outputs, binary and JSON', async (t) => {
+  const calls = await tritonTensors(
+    'multi-io',
+    { pixels: { datatype: 'FP32', value: [[[1, 2], [3, 4]], [[0.5, -1], [0, 2]]] }, meta: { datatype: 'INT64', value: [[1, 2, 3], [-4, 10, 0]] } },
+    ['score', 'embedding'],
+  );
+  t.is(calls.length, 4);
+  for (const call of calls) {
+    t.deepEqual(call.outputs, { score: [[8, 10, 12, 14], [7, 4, 6, 10]], embedding: [[0, 1, 2, 3, 3], [-0.5, -2, -1, 1, 10]] }, `in ${call.binary_in}, out ${call.binary_out}`);
+  }
+});
+
+test('Triton\'s HTTP client sends BYTES and gets strings and INT64 codes back, binary and JSON', async (t) => {
+  const calls = await tritonTensors('string-encoder', { color: { datatype: 'BYTES', value: ['red', 'blue', 'grün'] } }, ['code', 'echo']);
+  t.is(calls.length, 4);
+  for (const call of calls) t.deepEqual(call.outputs, { code: [0, 2, -1], echo: ['red', 'blue', 'grün'] }, `in ${call.binary_in}, out ${call.binary_out}`);
+});
