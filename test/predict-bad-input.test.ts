@@ -132,3 +132,36 @@ test('an internal failure answers 500 with the request id and no exception text,
   t.true(String(logged?.['error']).length > 0);
   t.is(own.records().filter((r) => 'InternalError' in r).length, 1);
 });
+
+test('an Open Inference Protocol body nested 8,000 levels deep in any field is a 400, never a 500 that would count as an internal error', async (t) => {
+  const own = functionFor({ MODEL_DIR: path.join(MODELS, 'iris') });
+  const deep = (inner: string) => '['.repeat(8000) + inner + ']'.repeat(8000);
+  const bodies = [
+    `{"inputs":[{"name":"float_input","shape":[1,4],"datatype":"FP32","data":${deep('1')}}]}`,
+    `{"inputs":[{"name":"float_input","shape":${deep('1')},"datatype":"FP32","data":[1,2,3,4]}]}`,
+    `{"inputs":[{"name":${deep('"x"')},"shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}]}`,
+    `{"inputs":[{"name":"float_input","shape":[1,4],"datatype":${deep('"FP32"')},"data":[1,2,3,4]}]}`,
+    `{"inputs":[{"name":"float_input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4]}],"outputs":[{"name":${deep('"label"')}}]}`,
+    `{"inputs":[{"name":"float_input","shape":[1,4],"datatype":"FP32","data":[1,2,3,4],"parameters":${deep('{}')}}]}`,
+  ];
+  for (const body of bodies) {
+    const response = await own.invoke('POST', '/v2/models/iris/infer', body);
+    t.is(response.statusCode, 400, response.body.slice(0, 200));
+  }
+  const predict = await own.invoke('POST', '/predict', `{"instances":${deep('1')}}`);
+  t.is(predict.statusCode, 400);
+  t.is(own.records().filter((r) => 'InternalError' in r).length, 0);
+  t.is(own.records().filter((r) => r['InvalidRequest'] === 1).length, bodies.length + 1);
+});
+
+test('a 5.8 MB body of quotes and backslashes in a feature name gets a short 400, and no log line nears CloudWatch\'s event limit', async (t) => {
+  const own = functionFor({ MODEL_DIR: path.join(MODELS, 'iris') });
+  const key = '"\\'.repeat(1_450_000);
+  const body = JSON.stringify({ features: { [key]: 1, sepal_length: 1 } });
+  t.true(body.length > 5_700_000 && body.length < 6_291_456, `${body.length} bytes`);
+  const response = await own.invoke('POST', '/predict', body);
+  t.is(response.statusCode, 400);
+  t.true(response.body.length < 400, `${response.body.length} bytes of response`);
+  t.regex(json(response)['error'] as string, /^features has unknown feature "(\\"\\\\)+\.\.\."; model iris expects 4/);
+  for (const line of own.lines) t.true(Buffer.byteLength(line) < 64 * 1024, `a log line of ${Buffer.byteLength(line)} bytes`);
+});

@@ -195,3 +195,28 @@ test('npm start -- --model file.onnx serves a bare ONNX file as a tensor model n
     await server.stop();
   }
 });
+
+test('npm start carries every input type over HTTP, in rows, columns and Open Inference Protocol tensors', async (t) => {
+  const values: Record<string, unknown[]> = {
+    int8: [-128, 127], int16: [-32768, 32767], int32: [-2147483648, 2147483647], int64: [-(2 ** 53 - 1), 2 ** 53 - 1],
+    uint8: [0, 255], uint16: [0, 65535], uint32: [0, 4294967295], uint64: [0, 2 ** 53 - 1], float16: [-65504, 0.5],
+    float32: [-3.4028235e38, 0.1], float64: [-1.7976931348623157e308, 5e-324], bool: [true, false], string: ['', 'héllo'],
+  };
+  const datatypes: Record<string, string> = { int8: 'INT8', int16: 'INT16', int32: 'INT32', int64: 'INT64', uint8: 'UINT8', uint16: 'UINT16', uint32: 'UINT32', uint64: 'UINT64', float16: 'FP16', float32: 'FP32', float64: 'FP64', bool: 'BOOL', string: 'BYTES' };
+  const server = await startServer(['--model', path.join('test', 'fixtures', 'tensor', 'all-types')]);
+  try {
+    const instance = Object.fromEntries(Object.entries(values).map(([type, v]) => [`in_${type}`, v]));
+    const post = async (route: string, body: unknown) => (await (await fetch(`${server.url}${route}`, { method: 'POST', body: JSON.stringify(body) })).json()) as Record<string, unknown>;
+    const rows = (await post('/predict', { instances: [instance] }))['outputs'] as Record<string, unknown[]>;
+    const columns = (await post('/predict', { inputs: Object.fromEntries(Object.entries(instance).map(([k, v]) => [k, [v]])) }))['outputs'] as Record<string, unknown[]>;
+    const infer = await post('/v2/models/all-types/infer', { inputs: Object.entries(values).map(([type, v]) => ({ name: `in_${type}`, shape: [1, 2], datatype: datatypes[type], data: v })) });
+    const inferred = Object.fromEntries((infer['outputs'] as { name: string; data: unknown[] }[]).map((o) => [o.name, o.data]));
+    for (const [type, v] of Object.entries(values)) {
+      t.deepEqual(rows[`out_${type}`], [v], `rows ${type}`);
+      t.deepEqual(columns[`out_${type}`], [v], `columns ${type}`);
+      t.deepEqual(inferred[`out_${type}`], v, `infer ${type}`);
+    }
+  } finally {
+    await server.stop();
+  }
+});
