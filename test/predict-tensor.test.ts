@@ -108,7 +108,7 @@ test('sequence: token ids and a mask of any length sum as the formula says, and 
     const mask = Array.from({ length }, (_, i) => (i % 3 === 0 ? 0 : 1));
     const outputs = await outputsOf(fn, { instances: [{ input_ids: ids, attention_mask: mask }] });
     t.deepEqual(outputs['pooled'], [ids.reduce((sum, id, i) => sum + id * mask[i]!, 0)]);
-    t.deepEqual(outputs['token_count'], [mask.reduce((a, b) => a + b, 0)]);
+    t.deepEqual(outputs['token_count'], [mask.reduce((a: number, b) => a + b, 0)]);
   }
   const refused = await predict(fn, { instances: [{ input_ids: [1, 2, 3], attention_mask: [1, 1] }] });
   t.is(refused.status, 400);
@@ -212,7 +212,7 @@ test('all-types: every element type goes in and comes back unchanged, through /p
   const byName = Object.fromEntries((answer.body!['outputs'] as OipOutput[]).map((o) => [o.name, o]));
   for (const type of TYPES) {
     t.deepEqual(byName[`out_${type}`]!.data, EXTREMES[type], type);
-    t.is(byName[`out_${type}`]!.datatype, datatypes[`in_${type}`]);
+    t.is(byName[`out_${type}`]!.datatype, datatypes[`in_${type}`]!);
   }
 });
 

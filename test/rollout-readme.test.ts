@@ -1,5 +1,5 @@
 /**
- * The README's Rollout walk-through, run as written against a moto server of its own (only the endpoint differs):
+ * docs/ROLLOUT.md's walk-through, run as written against a moto server of its own (only the endpoint differs):
  * promote, roll back on an alarm, refuse and resume after a killed run, roll back on the canary analysis.
  */
 import test from 'ava';
@@ -12,14 +12,14 @@ import { startMoto } from './helpers/moto.js';
 import { aliasRouting, motoEnv } from './helpers/rollout-bed.js';
 
 function walkThrough(): string {
-  const readme = readFileSync(path.join(ROOT, 'README.md'), 'utf8');
-  const section = readme.slice(readme.indexOf('**Against moto**'));
+  const doc = readFileSync(path.join(ROOT, 'docs', 'ROLLOUT.md'), 'utf8');
+  const section = doc.slice(doc.indexOf('**Against moto**'));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
-  if (block === undefined) throw new Error('README: no sh block after "**Against moto**"');
+  if (block === undefined) throw new Error('docs/ROLLOUT.md: no sh block after "**Against moto**"');
   return block;
 }
 
-test('the README walk-through promotes, rolls back and resumes as it says', async (t) => {
+test('the docs/ROLLOUT.md walk-through promotes, rolls back and resumes as it says', async (t) => {
   t.timeout(180_000);
   const moto = await startMoto();
   try {

@@ -84,7 +84,7 @@ test('every input type takes its JSON values into the typed array onnxruntime wa
   t.is(cases.length, TYPES.length);
   for (const [type, values, stored] of cases) {
     const tensorValue = read(typed[type]!, { instances: [values] }).tensors.get('x')!;
-    t.is(tensorValue.type, type);
+    t.is(tensorValue.type as string, type as string);
     t.deepEqual(Array.from(tensorValue.data as ArrayLike<unknown>), stored, type);
   }
 });

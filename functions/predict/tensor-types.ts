@@ -125,7 +125,10 @@ function bigint(type: 'int64' | 'uint64', datatype: string): ElementType {
   };
 }
 
-/** float16 travels as its bits in a Uint16Array, which onnxruntime-node takes with or without Float16Array. */
+/**
+ * float16 travels as its bits in a Uint16Array, as onnxruntime-node takes it where JavaScript has no Float16Array
+ * (where it has one, onnxruntime-node 1.30 cannot take float16 inputs at all: signature.ts float16InputMessage).
+ */
 const FLOAT16: ElementType = {
   type: 'float16',
   datatype: 'FP16',

@@ -3,7 +3,7 @@ import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createHandler, type Handler } from '../../functions/predict/app.js';
+import { createHandler, type LoadingHandler } from '../../functions/predict/app.js';
 import { loadConfig } from '../../functions/predict/config.js';
 import type { HttpResponse } from '../../functions/predict/http-event.js';
 import { arrivesAsText, httpEvent } from '../../scripts/lambda-event.js';
@@ -35,7 +35,7 @@ export async function readManifestJson(dir: string): Promise<Record<string, unkn
 
 /** A handler built from an environment, with its log lines collected instead of printed. */
 export interface TestFunction {
-  readonly handler: Handler;
+  readonly handler: LoadingHandler;
   readonly lines: string[];
   invoke(method: string, rawPath: string, body?: string | Buffer, headers?: Record<string, string>): Promise<HttpResponse>;
   /** The parsed JSON log lines, EMF records included. */
