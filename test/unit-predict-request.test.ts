@@ -32,6 +32,11 @@ test('a tabular row as an array, as named features, and a batch of both', (t) =>
   t.deepEqual(data(iris, { instances: [named, [1, 2, 3, 4]] }, 'float_input'), [5.1, 3.5, 1.4, 0.2, 1, 2, 3, 4].map(Math.fround));
 });
 
+test('a tabular row may come keyed by the input\'s name, as TF Serving clients send it', (t) => {
+  t.deepEqual(data(iris, { instances: [{ float_input: [1, 2, 3, 4] }] }, 'float_input'), [1, 2, 3, 4]);
+  t.deepEqual(data(iris, { features: { float_input: { sepal_length: 1, sepal_width: 2, petal_length: 3, petal_width: 4 } } }, 'float_input'), [1, 2, 3, 4]);
+});
+
 test('a tabular model takes the columnar form too', (t) => {
   t.deepEqual(data(iris, { inputs: { float_input: [[1, 2, 3, 4]] } }, 'float_input'), [1, 2, 3, 4]);
   t.deepEqual(data(iris, { inputs: [[1, 2, 3, 4]] }, 'float_input'), [1, 2, 3, 4]);

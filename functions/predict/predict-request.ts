@@ -84,7 +84,7 @@ function tabularRows(rows: readonly unknown[], list: string | undefined, tabular
   const element = spec.element;
   const data = element.allocate(rows.length * width);
   for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
+    const row = unwrapInput(rows[r], spec.name, index);
     const offset = r * width;
     if (Array.isArray(row)) {
       if (row.length !== width) throw new InvalidRequestError(`${rowName(list, r)} has ${row.length} values; model ${limits.model} expects ${tabular.expected}`);
@@ -116,6 +116,13 @@ function tabularRows(rows: readonly unknown[], list: string | undefined, tabular
     }
   }
   return { rows: rows.length, tensors: new Map([[spec.name, { type: spec.type, dims: [rows.length, width], data }]]) };
+}
+
+/** A row keyed by the input's own name (TF Serving's `{"float_input": [...]}`), unless that name is a feature. */
+function unwrapInput(row: unknown, input: string, features: ReadonlyMap<string, number>): unknown {
+  if (row === null || typeof row !== 'object' || Array.isArray(row) || features.has(input)) return row;
+  const keys = Object.keys(row);
+  return keys.length === 1 && keys[0] === input ? (row as Record<string, unknown>)[input] : row;
 }
 
 function valueError(value: unknown, where: string, expected: string): InvalidRequestError {
