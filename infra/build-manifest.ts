@@ -61,6 +61,8 @@ export interface BuildExpectation {
   readonly runtime: Runtime;
   /** Where the expectation comes from, for messages (`environments[dev]`). */
   readonly where: string;
+  /** Deploy a build made with --allow-missing-golden (build.json's model.golden is "missing"). @default false */
+  readonly allowMissingGolden?: boolean;
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
@@ -178,6 +180,15 @@ export function readBuildManifest(distDir: string, expect: BuildExpectation): Bu
   const packaging = fields.oneOf(model['packaging'], 'model.packaging', MODEL_PACKAGINGS);
   const modelBytes = fields.count(model['bytes'], 'model.bytes');
   const modelFile = packaging === 's3' ? fields.string(model['file'], 'model.file', undefined, 'the ONNX file to upload (packaging "s3")') : undefined;
+  if (model['golden'] === 'missing' && expect.allowMissingGolden !== true) {
+    throw new BuildManifestError(
+      expect.where,
+      'allowMissingGolden',
+      false,
+      `a build whose model was checked against golden outputs; ${source} says model.golden is "missing" (built with --allow-missing-golden), so nothing showed that onnxruntime reproduces the training framework`,
+      `Add golden.json to the bundle and rerun ${fix}, or set allowMissingGolden: true for this environment`,
+    );
+  }
 
   return Object.freeze({
     source,

@@ -37,6 +37,11 @@ export interface EnvironmentConfig {
   readonly arch: Arch;
   /** Must match the build's (`npm run build -- --runtime ...`). */
   readonly runtime: Runtime;
+  /**
+   * Deploy a build made with `--allow-missing-golden`, whose model nothing checked against the training
+   * framework's outputs. Unset: such a build fails synth.
+   */
+  readonly allowMissingGolden?: boolean;
   readonly memorySizeMb: number;
   readonly timeoutSeconds: number;
   /** Unset: sized from the model. */

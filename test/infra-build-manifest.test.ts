@@ -67,6 +67,17 @@ test('fails synth when the build is for another runtime, naming both', (t) => {
   t.regex(error?.message ?? '', /runtime is "nodejs22\.x"; allowed: "nodejs24\.x", the runtime .* was built for\. Rerun npm run build -- --arch arm64 --runtime nodejs22\.x/);
 });
 
+test('fails synth for a build without golden outputs unless the environment allows it', async (t) => {
+  const edited = await editedDist(dist, (json) => {
+    json['model']['golden'] = 'missing';
+  });
+  const error = t.throws(() => readBuildManifest(edited, EXPECT), { instanceOf: BuildManifestError });
+  t.is(error?.setting, 'allowMissingGolden');
+  t.regex(error?.message ?? '', /model\.golden is "missing" \(built with --allow-missing-golden\).*Add golden\.json to the bundle and rerun npm run build .*or set allowMissingGolden: true/);
+  t.is(readBuildManifest(edited, { ...EXPECT, allowMissingGolden: true }).model.name, 'iris');
+  t.is(readBuildManifest(dist, EXPECT).model.name, 'iris', 'a build with golden outputs needs no setting');
+});
+
 test('refuses a build.json whose zip is missing', async (t) => {
   const edited = await editedDist(dist, (json) => {
     json['artifacts'][0]['file'] = path.join(dist, 'gone.zip');

@@ -50,7 +50,7 @@ export class ServiceStack extends TerraformStack {
     // S3-native state locking (Terraform 1.10+); cdktf 0.21's S3BackendConfig predates the option.
     backend.addOverride('use_lockfile', true);
 
-    const manifest = readBuildManifest(env.distDir, { arch: env.arch, runtime: env.runtime, where: `environments[${env.name}]` });
+    const manifest = readBuildManifest(env.distDir, { arch: env.arch, runtime: env.runtime, where: `environments[${env.name}]`, allowMissingGolden: env.allowMissingGolden === true });
 
     const store = new ModelStore(this, 'model-store', { bucketPrefix: names.modelBucketPrefix });
     const model = manifest.model.packaging === 's3' ? store.addModel(manifest.model) : undefined;
