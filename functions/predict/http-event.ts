@@ -9,11 +9,11 @@ export interface HttpRequest {
   /** The path without the API Gateway stage prefix and without a trailing slash. */
   readonly path: string;
   /** Read lazily: GET routes never decode a body. A base64 body that is not valid UTF-8 is a 400. */
-  readonly body: () => string;
+  body(): string;
   /** The body's bytes, size-checked, for binary content (the Open Inference Protocol's binary tensor data). */
-  readonly bytes: () => Buffer;
+  bytes(): Buffer;
   /** A request header by its lower-case name. */
-  readonly header: (name: string) => string | undefined;
+  header(name: string): string | undefined;
 }
 
 export interface HttpResponse {
@@ -72,16 +72,34 @@ function bodyBytes(body: unknown, base64: boolean): Buffer {
   return Buffer.from(checkBody(body, base64), base64 ? 'base64' : 'utf8');
 }
 
-/** Header lookup by lower-case name: payload 2.0 lower-cases names already; payload 1.0 keeps the client's case. */
-function headerReader(headers: unknown): (name: string) => string | undefined {
-  if (headers === null || typeof headers !== 'object') return () => undefined;
-  const record = headers as Record<string, unknown>;
-  return (name) => {
+/** An HTTP request read from a Lambda event; the body is decoded only when a route asks for it. */
+class EventRequest implements HttpRequest {
+  constructor(
+    readonly method: string,
+    readonly path: string,
+    readonly rawBody: unknown,
+    readonly base64: boolean,
+    readonly headers: unknown,
+  ) {}
+
+  body(): string {
+    return decodeBody(this.rawBody, this.base64);
+  }
+
+  bytes(): Buffer {
+    return bodyBytes(this.rawBody, this.base64);
+  }
+
+  /** Header lookup by lower-case name: payload 2.0 lower-cases names already; payload 1.0 keeps the client's case. */
+  header(name: string): string | undefined {
+    const headers = this.headers;
+    if (headers === null || typeof headers !== 'object') return undefined;
+    const record = headers as Record<string, unknown>;
     const exact = record[name];
     if (typeof exact === 'string') return exact;
     for (const [key, value] of Object.entries(record)) if (typeof value === 'string' && key.toLowerCase() === name) return value;
     return undefined;
-  };
+  }
 }
 
 /**
@@ -101,14 +119,7 @@ export function readHttpEvent(event: unknown): HttpRequest {
   }
   let path = typeof e.rawPath === 'string' ? stripStage(rawPath, e.requestContext?.stage) : rawPath;
   if (path.length > 1 && path.endsWith('/')) path = path.slice(0, -1);
-  const base64 = e.isBase64Encoded === true;
-  return {
-    method: method.toUpperCase(),
-    path,
-    body: () => decodeBody(e.body, base64),
-    bytes: () => bodyBytes(e.body, base64),
-    header: headerReader(e.headers),
-  };
+  return new EventRequest(method.toUpperCase(), path, e.body, e.isBase64Encoded === true, e.headers);
 }
 
 const JSON_HEADERS = Object.freeze({ 'content-type': 'application/json' });
