@@ -1,6 +1,6 @@
 /**
  * Before/after for a change to the request path, as docs/PERFORMANCE.md reports it: two function bundles, each in
- * processes of its own (bench/request-path-worker.ts with `pairOnly`), alternating A, B, B, A, ... per round, each
+ * processes of its own (bench/request-path-worker.ts), alternating A, B, B, A, ... per round, each
  * process interleaving the handler with raw `session.run` on a prepared tensor. The figure is the handler/raw
  * ratio of p50s, median of the rounds (an in-process A/B favours whichever module loads first).
  *
@@ -24,7 +24,7 @@ const option = (name: string, fallback: string) => {
   const i = args.indexOf(`--${name}`);
   return i >= 0 ? (args[i + 1] ?? fallback) : fallback;
 };
-const modelDir = (name: string) => (name === 'digits-mlp' ? path.join(root, 'bench', 'models', name) : path.join(root, 'models', name));
+const modelDir = (name: string) => path.join(root, 'models', name);
 
 if (command === 'bundle') {
   const dir = path.join(abDir, args[0] ?? 'current');
@@ -42,8 +42,6 @@ if (command === 'bundle') {
       bundleDir: modelDir(model),
       rows,
       spelling,
-      emf: false,
-      pairOnly: true,
       runtimeTurn: !args.includes('--no-runtime-turn'),
       budgetMs: Number(option('budget', '1500')),
       minRequests: 300,

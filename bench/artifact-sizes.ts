@@ -19,9 +19,9 @@ export interface BuiltArtifacts {
   readonly artifacts: readonly SizedArtifact[];
 }
 
-/** `npm run build -- --arch <arch> --out <outDir>` for the default model, its log dropped. */
-export async function buildFor(arch: 'arm64' | 'x86_64', outDir: string): Promise<BuiltArtifacts> {
-  await runBuild(parseBuildArgs(['--arch', arch, '--out', outDir]), () => undefined);
+/** `npm run build -- --model <modelDir> --arch <arch> --out <outDir>`, its log dropped. */
+export async function buildFor(arch: 'arm64' | 'x86_64', outDir: string, modelDir: string): Promise<BuiltArtifacts> {
+  await runBuild(parseBuildArgs(['--model', modelDir, '--arch', arch, '--out', outDir]), () => undefined);
   const manifest = JSON.parse(readFileSync(path.join(outDir, 'build.json'), 'utf8')) as { artifacts: SizedArtifact[] };
   return { outDir, artifacts: manifest.artifacts };
 }

@@ -35,7 +35,7 @@ try {
   run('git', ['worktree', 'add', '--detach', worktree, revision], root);
   symlinkSync(path.join(root, 'node_modules'), path.join(worktree, 'node_modules'));
   run(process.execPath, ['--import', 'tsx', 'build.ts', '--arch', arch, '--out', path.join(work, 'dist-before')], worktree);
-  await buildFor(arch, path.join(work, 'dist-after'));
+  await buildFor(arch, path.join(work, 'dist-after'), path.join(root, 'models', 'iris'));
   const before = await stageArtifacts(path.join(work, 'dist-before'));
   const after = await stageArtifacts(path.join(work, 'dist-after'));
   try {

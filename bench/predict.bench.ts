@@ -1,60 +1,99 @@
 /**
- * `npm run bench [-- --quick]`: the figures that matter for serving a model on Lambda, each beside its floor,
+ * `npm run bench [-- --quick]`: the figures that matter for serving a model on Lambda, each beside its baseline,
  * measured in the same run (docs/PERFORMANCE.md explains the method):
  *
- * - warm/<model>/<single|batch100>: handler time per request against raw `session.run` on the same input,
- *   interleaved in one process (bench/request-path-worker.ts), with a hand-written minimal handler beside them;
- * - emf/iris/*: the after-response work with the EMF line written, against the same with the line dropped;
- * - cold/iris/in-process and cold/iris/rie*: fresh processes, and the Lambda runtime under AWS's emulator, against
- *   a floor that only loads onnxruntime-node, creates the session and runs one row (bench/cold-start.ts);
+ * - warm/<model>/*: in one process, the shipped handler against onnxruntime-node's public `session.run` on a
+ *   prepared tensor, interleaved (bench/request-path-worker.ts); single rows have a target, batches are information;
+ * - rie/<model>/*: warm invocations of the built zip under AWS's Runtime Interface Emulator and runtime interface
+ *   client, against the naive function (bench/entries/naive-function.mjs) under the same emulator, by REPORT
+ *   Duration, which is what Lambda bills (bench/under-emulator.ts);
+ * - int8-vs-float/*: the quantized CNN against the float CNN: model size, warm latency, cold start;
+ * - cold/*: fresh processes, and the Lambda runtime under the emulator, against the naive function;
  * - size/*: the built artifacts against zipping the installed onnxruntime-node as it is;
  * - rss/*: peak resident memory of a process serving the model, against onnxruntime's own share;
  * - synth: seconds for `npm run synth`.
  *
  * Every answer the bench times is checked against golden.json first; a wrong one fails the run. Timings never
- * fail it: targets are reported (met: yes / NO), since this machine's noise is not the code's.
- * Writes bench/results/latest.json, docs/cost-per-million.svg and the tables in docs/PERFORMANCE.md.
+ * fail it: targets are reported (met: yes / NO), since this machine's noise is not the code's. A model bundle that
+ * is missing (the CNNs are trained separately) is skipped, and the run says so.
+ * Writes bench/results/latest.json, docs/cost-per-million.svg, docs/warm-under-emulator.svg and the tables in
+ * docs/PERFORMANCE.md.
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { bundleFunction } from '../build.js';
-import { stageArtifacts } from '../scripts/stage-artifacts.js';
-import { RIC_ENTRY, RIE_BIN } from '../scripts/testbed.js';
-import { artifactSize, buildFor, naivePackageSize } from './artifact-sizes.js';
-import { readBundle, type Spelling } from './bench-data.js';
-import { coldInProcess, coldUnderEmulator, peakMemory, sampled } from './cold-start.js';
-import { costMarkdown, costRows, costSvg, PRICING, type CostInput } from './lambda-cost.js';
-import { casesMarkdown, consoleRows, replaceSection, timingCase, valueCase, type BenchCase } from './report.js';
+import { stageArtifacts, type StagedArtifacts } from '../scripts/stage-artifacts.js';
+import { lambdaRuntime } from '../scripts/emulator.js';
+import { RIE_BIN } from '../scripts/testbed.js';
+import { artifactSize, buildFor, naivePackageSize, type BuiltArtifacts } from './artifact-sizes.js';
+import { optionalBundle, readBundle, type BenchBundle, type Spelling } from './bench-data.js';
+import { costChart, warmChart, type WarmBar } from './charts.js';
+import { coldInProcess, peakMemory, sampled } from './cold-start.js';
+import { costMarkdown, costRows, PRICING, type CostInput } from './lambda-cost.js';
+import { casesMarkdown, comparisonMarkdown, consoleRows, emulatorMarkdown, replaceSection, timingCase, valueCase, type BenchCase } from './report.js';
 import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
+import { coldUnderEmulator, warmUnderEmulator, type ColdRie, type WarmRie } from './under-emulator.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { budgetMs: 3500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 21, rieRuns: 9, rieWarm: 5, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
-  : { budgetMs: 15_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieRuns: 11, rieWarm: 20, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
+  ? { budgetMs: 2500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 15, rieColdRuns: 7, rieWarmup: 100, rieSamples: 100, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
+  : { budgetMs: 10_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieColdRuns: 15, rieWarmup: 400, rieSamples: 600, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
 
-const TARGET_RATIO_WARM = 1.3;
+/** Handler p50 against raw `session.run` p50, single rows, in process. */
+const TARGET_RATIO_WARM_SINGLE = 1.3;
+/** The function's REPORT Duration p50 against the naive function's, warm, under the emulator. */
+const TARGET_RATIO_RIE = 1.1;
 const TARGET_RATIO_COLD = 1.2;
 const TARGET_LAYER_ARM64_MIB = 12;
 const TARGET_RSS_IRIS_MB = 110;
 const MIB = 2 ** 20;
+/** The memory sizes docs/PERFORMANCE.md's cost table shows; the chart and latest.json have them all. */
+const COST_TABLE_SIZES = [1024, 1769] as const;
+/** The models of the emulator comparison, in the order the tables show them. */
+const MODELS = ['iris', 'breast-cancer', 'digits-cnn', 'digits-cnn-int8'] as const;
+type ModelName = (typeof MODELS)[number];
+
+/** docs/PERFORMANCE.md's result tables, one per kind of case (the int8-vs-float cases have a section of their own). */
+const GROUPS: readonly { readonly title: string; readonly match: (name: string) => boolean; readonly table?: (members: readonly BenchCase[]) => string }[] = [
+  { title: 'Warm, under the emulator: the function against the naive function (REPORT Duration)', match: (name) => name.startsWith('rie/'), table: emulatorMarkdown },
+  { title: 'Warm, in process: the handler against raw `session.run`', match: (name) => name.startsWith('warm/') },
+  { title: 'Cold start', match: (name) => name.startsWith('cold/') },
+  { title: 'Sizes, memory, synth', match: (name) => /^(size|rss)\/|^synth$/.test(name) },
+];
+
+function groupedMarkdown(all: readonly BenchCase[]): string {
+  return GROUPS.map((group) => ({ group, members: all.filter((c) => group.match(c.case)) }))
+    .filter(({ members }) => members.length > 0)
+    .map(({ group, members }) => `**${group.title}**\n\n${(group.table ?? casesMarkdown)(members)}`)
+    .join('\n\n');
+}
 
 const started = Date.now();
-const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(3)} s] ${line}\n`);
+const log = (line: string) => process.stderr.write(`[bench ${((Date.now() - started) / 1000).toFixed(0).padStart(4)} s] ${line}\n`);
 const cases: BenchCase[] = [];
 const skipped: string[] = [];
 const failures: string[] = [];
-
-const models = {
-  iris: readBundle(path.join(root, 'models', 'iris')),
-  'breast-cancer': readBundle(path.join(root, 'models', 'breast-cancer')),
-  'digits-mlp': readBundle(path.join(root, 'bench', 'models', 'digits-mlp')),
+const skip = (reason: string) => {
+  skipped.push(reason);
+  log(`SKIPPED ${reason}`);
 };
-type ModelName = keyof typeof models;
+const r1 = (value: number) => Math.round(value * 10) / 10;
+const r2 = (value: number) => Math.round(value * 100) / 100;
+
+const models = new Map<ModelName, BenchBundle>();
+for (const name of MODELS) {
+  const found = optionalBundle(path.join(root, 'models', name));
+  if (typeof found === 'string') skip(`every ${name} case: ${found}`);
+  else models.set(name, found);
+}
+const iris = models.get('iris') ?? readBundle(path.join(root, 'models', 'iris'));
+const rowsText = (rows: number) => (rows === 1 ? '1 row' : `${rows} rows`);
+const sizeName = (rows: number) => (rows === 1 ? 'single' : `batch${rows}`);
 
 // Scratch space inside the project: the warm workers' bundle must resolve onnxruntime-node from node_modules, the
 // same copy the raw baseline in that process uses (the built artifacts below use the layer's copy instead).
@@ -69,9 +108,9 @@ try {
   mkdirSync(functionDir);
   for (const entry of await bundleFunction()) writeFileSync(path.join(functionDir, entry.path), entry.data);
 
-  // --- warm request path --------------------------------------------------------------------------------------
-  const warm = (model: ModelName, rows: number, spelling: Spelling, emf: boolean): WorkerResult => {
-    const config: WorkerConfig = { functionDir, bundleDir: models[model].dir, rows, spelling, emf, runtimeTurn: true, ...settings };
+  // --- warm request path, in process -------------------------------------------------------------------------------
+  const warm = (bundle: BenchBundle, rows: number, spelling: Spelling): WorkerResult => {
+    const config: WorkerConfig = { functionDir, bundleDir: bundle.dir, rows, spelling, runtimeTurn: true, ...settings };
     const child = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'bench', 'request-path-worker.ts'), JSON.stringify(config)], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
@@ -79,98 +118,156 @@ try {
       encoding: 'utf8',
     });
     const last = child.stderr.trim().split('\n').at(-1) ?? '';
-    if (child.status !== 0) throw new Error(`request-path worker for ${model} x${rows} failed (exit ${child.status}):\n${child.stderr.slice(-3000)}`);
+    if (child.status !== 0) throw new Error(`request-path worker for ${bundle.manifest.name} x${rows} failed (exit ${child.status}):\n${child.stderr.slice(-3000)}`);
     return JSON.parse(last) as WorkerResult;
   };
-  const warmCases: [ModelName, number, Spelling, string][] = [
-    ['iris', 1, 'float32', 'warm/iris/single'],
-    ['iris', 100, 'float32', 'warm/iris/batch100'],
-    ['breast-cancer', 1, 'float32', 'warm/breast-cancer/single'],
-    ['breast-cancer', 100, 'float32', 'warm/breast-cancer/batch100'],
-    ['breast-cancer', 100, 'golden', 'warm/breast-cancer/batch100/17-digit'],
-    ['iris', 100, 'oip-binary', 'warm/iris/batch100/oip-binary'],
-    ['breast-cancer', 100, 'oip-binary', 'warm/breast-cancer/batch100/oip-binary'],
-    ['digits-mlp', 1, 'float32', 'warm/digits-mlp/single'],
-    ['digits-mlp', 100, 'float32', 'warm/digits-mlp/batch100'],
-  ];
   const warmResults = new Map<string, WorkerResult>();
-  for (const [model, rows, spelling, name] of warmCases) {
-    log(`${name}: handler vs raw session.run, interleaved`);
-    const emf = model === 'iris' && spelling === 'float32';
-    const result = warm(model, rows, spelling, emf);
-    warmResults.set(name, result);
-    cases.push(
-      timingCase(name, 'us', result.handler, 'raw session.run', result.raw, TARGET_RATIO_WARM, {
-        body_bytes: result.bodyBytes,
-        spelling,
-        ...(result.naive === undefined
-          ? {}
-          : { naive_p50: Math.round(result.naive.p50 * 10) / 10, naive_ratio: Math.round((result.naive.p50 / result.naiveRaw.p50) * 100) / 100 }),
-        native_p50: Math.round(result.native.p50 * 10) / 10,
-        native_ratio: Math.round((result.native.p50 / result.naiveRaw.p50) * 100) / 100,
-      }),
-    );
-    if (result.emf !== undefined) {
-      cases.push(
-        timingCase(`emf/iris/${rows === 1 ? 'single' : 'batch100'}`, 'us', result.emf.written, 'EMF line dropped at stdout', result.emf.dropped, undefined, {
-          cost_us: Math.round((result.emf.written.p50 - result.emf.dropped.p50) * 10) / 10,
-          line_bytes: result.emf.lineBytes,
-        }),
-      );
+  for (const [model, bundle] of models) {
+    const runs: [number, Spelling][] = [
+      [1, 'float32'],
+      [100, 'float32'],
+      ...(model === 'iris' || model === 'digits-cnn' ? ([[100, 'oip-binary']] as [number, Spelling][]) : []),
+    ];
+    for (const [rows, spelling] of runs) {
+      const name = `warm/${model}/${sizeName(rows)}${spelling === 'float32' ? '' : `/${spelling}`}`;
+      log(`${name}: handler vs raw session.run, interleaved in one process`);
+      const result = warm(bundle, rows, spelling);
+      warmResults.set(name, result);
+      const target = rows === 1 && spelling === 'float32' ? TARGET_RATIO_WARM_SINGLE : undefined;
+      cases.push(timingCase(name, 'us', result.handler, 'raw session.run', result.raw, target, { body_bytes: result.bodyBytes, spelling }));
     }
   }
 
-  // --- the built artifacts: sizes --------------------------------------------------------------------------------
-  log('size: npm run build for arm64 and x86_64, and the naive package');
+  // --- the built artifacts ---------------------------------------------------------------------------------------------
   const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
-  const built = { arm64: await buildFor('arm64', path.join(work, 'dist-arm64')), x86_64: await buildFor('x86_64', path.join(work, 'dist-x86_64')) };
+  const built = new Map<ModelName, BuiltArtifacts>();
+  const staged = new Map<ModelName, StagedArtifacts>();
+  for (const [model, bundle] of models) {
+    log(`build: ${model} for ${hostArch}`);
+    const out = await buildFor(hostArch, path.join(work, `dist-${model}`), bundle.dir);
+    built.set(model, out);
+    const stage = await stageArtifacts(out.outDir);
+    cleanups.push(() => stage.remove());
+    staged.set(model, stage);
+  }
+  const irisStaged = staged.get('iris')!;
+
+  log('size: the layer for the other architecture, and the naive package');
+  const otherArch = hostArch === 'arm64' ? 'x86_64' : 'arm64';
+  const layers = { [hostArch]: built.get('iris')!, [otherArch]: await buildFor(otherArch, path.join(work, `dist-iris-${otherArch}`), iris.dir) } as Record<'arm64' | 'x86_64', BuiltArtifacts>;
   const naive = naivePackageSize(path.join(root, 'node_modules'));
   const naiveLabel = 'onnxruntime-node as installed, zipped';
   const naiveExtra = { baseline_unzipped_bytes: naive.unzippedBytes, baseline_cached: naive.cached };
   for (const arch of ['arm64', 'x86_64'] as const) {
-    const layer = artifactSize(built[arch], 'runtime-layer');
+    const layer = artifactSize(layers[arch], 'runtime-layer');
     const target = arch === 'arm64' ? { text: `<= ${TARGET_LAYER_ARM64_MIB} MiB zipped`, meets: layer.bytes <= TARGET_LAYER_ARM64_MIB * MIB } : undefined;
     cases.push(valueCase(`size/layer-${arch}`, 'bytes', layer.bytes, naiveLabel, naive.bytes, target, { unzipped_bytes: layer.unzippedBytes, ...naiveExtra }));
   }
-  const fn = artifactSize(built[hostArch], 'function');
+  const fn = artifactSize(built.get('iris')!, 'function');
   cases.push(valueCase('size/function', 'bytes', fn.bytes, naiveLabel, naive.bytes, undefined, { unzipped_bytes: fn.unzippedBytes, model: 'iris, in the zip', ...naiveExtra }));
 
-  const staged = await stageArtifacts(built[hostArch].outDir);
-  cleanups.push(() => staged.remove());
+  // --- warm invocations under the emulator, against the naive function --------------------------------------------------
+  const rieWarm = new Map<ModelName, WarmRie[]>();
+  const rieCold = new Map<ModelName, ColdRie>();
+  const emulator = existsSync(RIE_BIN);
+  if (!emulator) skip(`every rie/* and cold/*/rie case: the Runtime Interface Emulator is not installed (${RIE_BIN}); run npx tsx scripts/testbed.ts`);
+  const runEmulated = async (what: string, measure: () => Promise<void>) => {
+    try {
+      await measure();
+    } catch (error) {
+      // A runtime that is not installed is a skip; a wrong answer or a broken function is a failure.
+      const message = error instanceof Error ? error.message : String(error);
+      if (/is not installed at/.test(message)) skip(`${what}: ${message.split('\n')[0]}`);
+      else throw error;
+    }
+  };
+  if (emulator) {
+    for (const [model, bundle] of models) {
+      log(`rie/${model}: warm invocations, the function vs the naive function (and the naive function writing as much log), one emulator each`);
+      await runEmulated(`rie/${model}`, async () => {
+        const results = await warmUnderEmulator(staged.get(model)!, bundle, [1, 100], settings.rieWarmup, settings.rieSamples);
+        rieWarm.set(model, results);
+        for (const result of results) {
+          cases.push(
+            timingCase(`rie/${model}/${sizeName(result.rows)}`, 'ms', result.function.duration, 'naive function: REPORT Duration', result.naive.duration, TARGET_RATIO_RIE, {
+              measures: 'REPORT Duration of warm invocations (what Lambda bills, before rounding up to whole ms)',
+              billed_p50: result.function.billed.p50,
+              baseline_billed_p50: result.naive.billed.p50,
+              wall_p50: r2(result.function.wall.p50),
+              baseline_wall_p50: r2(result.naive.wall.p50),
+              emf_bytes: result.emfBytes,
+              naive_with_log_p50: r2(result.naiveLogged.duration.p50),
+              ratio_to_naive_with_log: r2(result.function.duration.p50 / result.naiveLogged.duration.p50),
+            }),
+          );
+        }
+      });
+    }
+  }
 
-  // --- cold start ---------------------------------------------------------------------------------------------------
+  // --- cold start -------------------------------------------------------------------------------------------------------
   log('cold/iris/in-process: fresh processes, handler vs floor, alternating');
-  const cold = await coldInProcess(staged, models.iris, settings.coldRuns);
+  const cold = await coldInProcess(irisStaged, iris, settings.coldRuns);
   cases.push(
     timingCase('cold/iris/in-process', 'ms', cold.handler, 'ESM entry: require onnxruntime-node, create session, run once', cold.floor, TARGET_RATIO_COLD, {
       from: 'process start',
-      module_p50: Math.round(cold.handlerModule.p50 * 10) / 10,
-      baseline_module_p50: Math.round(cold.floorModule.p50 * 10) / 10,
+      module_p50: r1(cold.handlerModule.p50),
+      baseline_module_p50: r1(cold.floorModule.p50),
     }),
   );
+  if (emulator) {
+    for (const model of ['iris', 'digits-cnn', 'digits-cnn-int8'] as const) {
+      const bundle = models.get(model);
+      if (bundle === undefined) continue;
+      log(`cold/${model}/rie: a new emulator per run, the function vs the naive function, alternating`);
+      await runEmulated(`cold/${model}/rie`, async () => {
+        const rie = await coldUnderEmulator(staged.get(model)!, bundle, settings.rieColdRuns);
+        rieCold.set(model, rie);
+        const target = model === 'iris' ? TARGET_RATIO_COLD : undefined;
+        cases.push(
+          timingCase(`cold/${model}/rie`, 'ms', rie.handlerFirst, 'naive function: first response', rie.floorFirst, target, { measures: 'first invocation as the caller sees it' }),
+          timingCase(`cold/${model}/rie/init`, 'ms', rie.handlerInit, 'naive function: INIT REPORT', rie.floorInit, target, { measures: 'INIT REPORT duration (billed init)' }),
+        );
+      });
+    }
+  }
 
-  let rieInitMs: number | undefined;
-  let rieWarmMs: number | undefined;
-  if (existsSync(RIE_BIN) && existsSync(RIC_ENTRY)) {
-    log('cold/iris/rie: the Runtime Interface Emulator, function vs floor function, alternating');
-    const rie = await coldUnderEmulator(staged, models.iris, settings.rieRuns, settings.rieWarm);
-    rieInitMs = rie.handlerInit.p50;
-    rieWarmMs = rie.handlerWarm.p50;
-    cases.push(
-      timingCase('cold/iris/rie', 'ms', rie.handlerFirst, 'floor function: first response', rie.floorFirst, TARGET_RATIO_COLD, { measures: 'first invocation as the caller sees it' }),
-      timingCase('cold/iris/rie/init', 'ms', rie.handlerInit, 'floor function: Init Duration', rie.floorInit, TARGET_RATIO_COLD, { measures: 'INIT REPORT duration (billed init)' }),
-      timingCase('warm/iris/rie', 'ms', rie.handlerWarm, 'floor function: REPORT Duration', rie.floorWarm, undefined, { measures: 'REPORT Duration of warm invocations' }),
-    );
+  // --- the quantized CNN against the float CNN ----------------------------------------------------------------------------
+  const float = models.get('digits-cnn');
+  const int8 = models.get('digits-cnn-int8');
+  if (float === undefined || int8 === undefined) {
+    skip('every int8-vs-float case: it needs both models/digits-cnn and models/digits-cnn-int8');
   } else {
-    const reason = `cold/iris/rie skipped: the Runtime Interface Emulator or runtime client is not installed (${RIE_BIN}); run npx tsx scripts/testbed.ts`;
-    skipped.push(reason);
-    log(reason);
+    const label = 'float CNN (digits-cnn)';
+    const modelBytes = (bundle: BenchBundle) => statSync(path.join(bundle.dir, 'model.onnx')).size;
+    cases.push(valueCase('int8-vs-float/size/model.onnx', 'bytes', modelBytes(int8), label, modelBytes(float)));
+    cases.push(valueCase('int8-vs-float/size/function', 'bytes', artifactSize(built.get('digits-cnn-int8')!, 'function').bytes, label, artifactSize(built.get('digits-cnn')!, 'function').bytes));
+    for (const rows of [1, 100]) {
+      const a = warmResults.get(`warm/digits-cnn-int8/${sizeName(rows)}`)!;
+      const b = warmResults.get(`warm/digits-cnn/${sizeName(rows)}`)!;
+      cases.push(timingCase(`int8-vs-float/warm/${sizeName(rows)}`, 'us', a.handler, `${label}: handler in process`, b.handler, undefined, { measures: 'handler p50 in process, separate workers' }));
+      const ra = rieWarm.get('digits-cnn-int8')?.find((w) => w.rows === rows);
+      const rb = rieWarm.get('digits-cnn')?.find((w) => w.rows === rows);
+      if (ra !== undefined && rb !== undefined) {
+        cases.push(timingCase(`int8-vs-float/rie/${sizeName(rows)}`, 'ms', ra.function.duration, `${label}: REPORT Duration`, rb.function.duration, undefined, { measures: 'REPORT Duration p50 under the emulator, separate emulators' }));
+      }
+    }
+    const ca = rieCold.get('digits-cnn-int8');
+    const cb = rieCold.get('digits-cnn');
+    if (ca !== undefined && cb !== undefined) {
+      cases.push(
+        timingCase('int8-vs-float/cold/rie', 'ms', ca.handlerFirst, `${label}: first response`, cb.handlerFirst, undefined, { measures: 'first invocation under the emulator' }),
+        timingCase('int8-vs-float/cold/rie/init', 'ms', ca.handlerInit, `${label}: INIT REPORT`, cb.handlerInit, undefined, { measures: 'INIT REPORT duration' }),
+      );
+    }
   }
 
   // --- memory -------------------------------------------------------------------------------------------------------
-  for (const model of ['iris', 'digits-mlp'] as const) {
+  for (const model of ['iris', 'digits-cnn'] as const) {
+    const bundle = models.get(model);
+    if (bundle === undefined) continue;
     log(`rss/${model}: peak RSS serving ${settings.memoryRequests} requests, handler vs floor`);
-    const memory = await peakMemory(staged, models[model], settings.memoryRequests, settings.memoryRuns);
+    const memory = await peakMemory(staged.get(model)!, bundle, settings.memoryRequests, settings.memoryRuns);
     const target = model === 'iris' ? { text: `<= ${TARGET_RSS_IRIS_MB} MB`, meets: memory.handler.p50 <= TARGET_RSS_IRIS_MB } : undefined;
     cases.push(valueCase(`rss/${model}`, 'MB', memory.handler.p50, 'onnxruntime alone serving the same rows', memory.floor.p50, target, { runs: memory.handler.n, requests: settings.memoryRequests }));
   }
@@ -194,24 +291,27 @@ try {
   }
 
   // --- cost estimate ------------------------------------------------------------------------------------------------
-  const emfBytes = warmResults.get('warm/iris/single')?.emf?.lineBytes ?? 0;
-  const emfBatchBytes = warmResults.get('warm/iris/batch100')?.emf?.lineBytes ?? emfBytes;
-  const ms = (name: string) => (warmResults.get(name)?.handler.p50 ?? Number.NaN) / 1000;
-  const costInputs: CostInput[] = [
-    { name: 'iris, 1 row', durationMs: ms('warm/iris/single'), predictionsPerRequest: 1, logBytesPerRequest: emfBytes },
-    { name: 'digits-mlp, 1 row', durationMs: ms('warm/digits-mlp/single'), predictionsPerRequest: 1, logBytesPerRequest: emfBytes },
-    { name: 'breast-cancer, 100 rows', durationMs: ms('warm/breast-cancer/batch100'), predictionsPerRequest: 100, logBytesPerRequest: emfBatchBytes },
-    { name: 'digits-mlp, 100 rows', durationMs: ms('warm/digits-mlp/batch100'), predictionsPerRequest: 100, logBytesPerRequest: emfBatchBytes },
-  ];
+  const costInputs: CostInput[] = [];
+  const bars: WarmBar[] = [];
+  for (const [model, results] of rieWarm) {
+    for (const result of results) {
+      const name = `${model}, ${rowsText(result.rows)}`;
+      costInputs.push({ name, durationMs: result.function.duration.p50, predictionsPerRequest: result.rows, logBytesPerRequest: result.emfBytes });
+      bars.push({ workload: name, functionMs: result.function.duration.p50, naiveMs: result.naive.duration.p50, naiveLoggedMs: result.naiveLogged.duration.p50 });
+    }
+  }
   const rows = costRows(costInputs);
-  const initMs = rieInitMs ?? cold.handler.p50;
+  const initMs = rieCold.get('iris')?.handlerInit.p50 ?? cold.handler.p50;
 
   // --- write -----------------------------------------------------------------------------------------------------------
   const cpuModel = os.cpus()[0]?.model ?? 'unknown';
+  const runtime = lambdaRuntime();
+  const emulatorNode = existsSync(runtime.node) ? spawnSync(runtime.node, ['--version'], { encoding: 'utf8' }).stdout.trim() : `${runtime.nodeMajor} (not installed)`;
   const results = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
     command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    seconds: Math.round((Date.now() - started) / 1000),
     machine: {
       cpus: os.cpus().length,
       cpu: cpuModel,
@@ -219,6 +319,8 @@ try {
       os: `${os.type()} ${os.release()}`,
       memory_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
       node: process.version,
+      emulator_node: emulatorNode,
+      emulator_runtime: runtime.runtime,
       onnxruntime: ort.env.versions.node,
       load_average: os.loadavg().map((l) => Math.round(l * 100) / 100),
     },
@@ -227,9 +329,8 @@ try {
     cost: {
       estimate: true,
       prices: PRICING,
-      model: 'duration = one-core handler p50 x max(1, 1769 / MB), billed in whole ms (at least 1); INIT billed like duration',
-      init_ms_one_core: Math.round(initMs * 10) / 10,
-      rie_warm_duration_ms: rieWarmMs === undefined ? null : Math.round(rieWarmMs * 100) / 100,
+      model: 'duration = warm REPORT Duration p50 under the emulator at 1769 MB x max(1, 1769 / MB), billed in whole ms (at least 1); INIT billed like duration',
+      init_ms_one_core: r1(initMs),
       rows: rows.map((r) => ({ ...r, durationMs: Math.round(r.durationMs * 1000) / 1000, lambdaPerMillion: Number(r.lambdaPerMillion.toPrecision(4)), logsPerMillion: Number(r.logsPerMillion.toPrecision(4)) })),
     },
     skipped,
@@ -238,21 +339,35 @@ try {
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-  const caption = `us-east-1 prices as of ${PRICING.asOf}; durations from ${results.command} on ${results.machine.cpus} x ${cpuModel}`;
-  writeFileSync(path.join(root, 'docs', 'cost-per-million.svg'), costSvg(rows, caption));
+  const machine = `${results.machine.cpus} x ${cpuModel}`;
+  const written = ['bench/results/latest.json'];
+  if (rows.length > 0) {
+    writeFileSync(path.join(root, 'docs', 'cost-per-million.svg'), await costChart(rows, `us-east-1 prices as of ${PRICING.asOf}; durations from ${results.command} on ${machine}`));
+    writeFileSync(path.join(root, 'docs', 'warm-under-emulator.svg'), await warmChart(bars, `${results.command}, ${results.date.slice(0, 10)}, on ${machine}`, TARGET_RATIO_RIE));
+    written.push('docs/cost-per-million.svg', 'docs/warm-under-emulator.svg');
+  }
   const doc = path.join(root, 'docs', 'PERFORMANCE.md');
-  const machineLine = `\`${results.command}\`, ${results.date.slice(0, 10)}: ${results.machine.cpus} x ${cpuModel} (${results.machine.os}), Node ${process.version}, onnxruntime-node ${results.machine.onnxruntime}, load average at the end ${results.machine.load_average.join(' / ')}.`;
+  const machineLine = `\`${results.command}\`, ${results.date.slice(0, 10)}, ${results.seconds} s: ${machine} (${results.machine.os}), Node ${process.version} in process and ${emulatorNode} under the emulator (${runtime.runtime}), onnxruntime-node ${results.machine.onnxruntime}, load average at the end ${results.machine.load_average.join(' / ')}.`;
+  const skippedText = skipped.length === 0 ? '' : `\n\nSkipped in this run:\n\n${skipped.map((s) => `- ${s}`).join('\n')}`;
   if (existsSync(doc)) {
-    const updated = replaceSection(doc, 'results', `${machineLine}\n\n${casesMarkdown(cases)}`) && replaceSection(doc, 'cost', costMarkdown(rows, initMs));
-    if (!updated) log('docs/PERFORMANCE.md has no bench markers; its tables were not updated');
+    const int8 = cases.some((c) => c.case.startsWith('int8-vs-float/'))
+      ? comparisonMarkdown(cases, 'int8-vs-float/', 'float CNN', 'int8 CNN')
+      : 'Not measured in the last run: it needs both models/digits-cnn and models/digits-cnn-int8.';
+    const updated =
+      replaceSection(doc, 'results', `${machineLine}\n\n${groupedMarkdown(cases)}${skippedText}`) &&
+      replaceSection(doc, 'int8', int8) &&
+      (rows.length === 0 || replaceSection(doc, 'cost', costMarkdown(rows, initMs, COST_TABLE_SIZES)));
+    if (updated) written.push('the tables in docs/PERFORMANCE.md');
+    else log('docs/PERFORMANCE.md has no bench markers; its tables were not updated');
   }
 
   console.log(`\n${machineLine}`);
   console.table(consoleRows(cases));
   const missed = cases.filter((c) => c.meets === false).map((c) => `${c.case} (${c.ratio ?? c.value} against ${c.target})`);
   console.log(missed.length === 0 ? 'every target met' : `targets missed: ${missed.join('; ')}`);
-  for (const line of [...skipped, ...failures]) console.log(line);
-  console.log('wrote bench/results/latest.json, docs/cost-per-million.svg and the tables in docs/PERFORMANCE.md');
+  for (const line of skipped) console.log(`SKIPPED ${line}`);
+  for (const line of failures) console.log(`FAILED ${line}`);
+  console.log(`wrote ${written.join(', ')}`);
   if (failures.length > 0) process.exitCode = 1;
 } finally {
   for (const cleanup of cleanups.reverse()) await cleanup();

@@ -29,8 +29,9 @@ export interface BenchCase {
   readonly [extra: string]: unknown;
 }
 
+/** Bytes whole; ratios, seconds and milliseconds to 2 decimals (a warm invocation takes 1 to 5 ms); the rest to 1. */
 export function round(value: number, unit: Unit | 'ratio'): number {
-  const digits = unit === 'bytes' ? 0 : unit === 'ratio' || unit === 's' ? 2 : 1;
+  const digits = unit === 'bytes' ? 0 : unit === 'ratio' || unit === 's' || unit === 'ms' ? 2 : 1;
   const f = 10 ** digits;
   return Math.round(value * f) / f;
 }
@@ -90,6 +91,39 @@ export function casesMarkdown(cases: readonly BenchCase[]): string {
   const lines = ['| case | p50 / value | p99 | baseline | baseline p50 / value | ratio | target | met |', '|---|---|---|---|---|---|---|---|'];
   for (const row of consoleRows(cases)) {
     lines.push(`| ${row['case']} | ${row['p50 / value']} | ${row['p99']} | ${row['baseline']} | ${row['baseline p50 / value']} | ${row['ratio']} | ${row['target']?.replace('<=', '≤')} | ${row['met']} |`);
+  }
+  return lines.join('\n');
+}
+
+/**
+ * The emulator cases (`rie/*`) as users pay for them: the function's and the naive function's REPORT Duration p50s
+ * and their ratio against the target, the billed p50s (whole ms), and the naive function writing as much log as
+ * the function's EMF line, with the function's ratio to it.
+ */
+export function emulatorMarkdown(cases: readonly BenchCase[]): string {
+  const lines = [
+    '| case | function p50 | naive p50 | ratio | target | met | billed p50, function / naive | naive + log line p50 | ratio to naive + log |',
+    '|---|---|---|---|---|---|---|---|---|',
+  ];
+  const ms = (value: unknown) => (typeof value === 'number' ? `${value} ms` : '');
+  for (const c of cases) {
+    const logRatio = c['ratio_to_naive_with_log'];
+    lines.push(
+      `| ${c.case} | ${ms(c.p50)} | ${ms(c.baseline_p50)} | ${c.ratio === null ? '' : c.ratio.toFixed(2)} | ${c.target?.replace('<=', '≤') ?? ''} | ${c.meets === undefined ? '' : c.meets ? 'yes' : 'NO'} | ${ms(c['billed_p50'])} / ${ms(c['baseline_billed_p50'])} | ${ms(c['naive_with_log_p50'])} | ${typeof logRatio === 'number' ? logRatio.toFixed(2) : ''} |`,
+    );
+  }
+  return lines.join('\n');
+}
+
+/**
+ * A two-column comparison of the cases whose names start with `prefix` (e.g. `int8-vs-float/`): each case's
+ * baseline value, its own value and the ratio, under the given column titles.
+ */
+export function comparisonMarkdown(cases: readonly BenchCase[], prefix: string, baselineTitle: string, subjectTitle: string): string {
+  const lines = [`| figure | ${baselineTitle} | ${subjectTitle} | ratio |`, '|---|---|---|---|'];
+  for (const c of cases.filter((k) => k.case.startsWith(prefix))) {
+    const what = typeof c['measures'] === 'string' ? `${c.case.slice(prefix.length)} (${c['measures']})` : c.case.slice(prefix.length);
+    lines.push(`| ${what} | ${shown(c.baseline_p50 ?? c.baseline_value, c.unit)} | ${shown(c.p50 ?? c.value, c.unit)} | ${c.ratio === null ? '' : c.ratio.toFixed(2)} |`);
   }
   return lines.join('\n');
 }

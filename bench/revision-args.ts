@@ -1,7 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 /**
- * The command line of a before/after tool (bench/codec-ab.ts, bench/cold-ab.ts): a git revision, then `--name value`
+ * The command line of a before/after tool (bench/cold-ab.ts): a git revision, then `--name value`
  * options, each with its default. Anything else prints the usage and exits 1.
  */
 export function revisionArgs<Name extends string>(usage: string, defaults: Readonly<Record<Name, string>>): { readonly revision: string; readonly values: Readonly<Record<Name, string>> } {

@@ -21,13 +21,14 @@ if (process.argv[2] === 'handler') {
 } else {
   const ort = createRequire(import.meta.url)('onnxruntime-node');
   const session = await ort.InferenceSession.create(process.env.BENCH_MODEL, JSON.parse(process.env.BENCH_SESSION_OPTIONS));
-  const width = Number(process.env.BENCH_WIDTH);
+  const output = process.env.BENCH_OUTPUT;
   for (let i = 0; i < requests; i++) {
-    const { features, instances } = JSON.parse(events[i % events.length].body);
-    const rows = instances ?? [features];
-    const feeds = { [process.env.BENCH_INPUT]: new ort.Tensor('float32', Float32Array.from(rows.flat()), [rows.length, width]) };
-    const result = await session.run(feeds, [process.env.BENCH_OUTPUT]);
-    answers[i % events.length] = Array.from(result[process.env.BENCH_OUTPUT].data);
+    const { instances } = JSON.parse(events[i % events.length].body);
+    const dims = [instances.length];
+    for (let value = instances[0]; Array.isArray(value); value = value[0]) dims.push(value.length);
+    const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', Float32Array.from(instances.flat(Infinity)), dims) };
+    const result = await session.run(feeds, [output]);
+    answers[i % events.length] = Array.from(result[output].data);
   }
 }
 // The peak RSS of this process image: VmHWM. (getrusage's maxrss survives exec, so a child of a large parent

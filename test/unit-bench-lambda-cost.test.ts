@@ -1,5 +1,6 @@
 import test from 'ava';
-import { MEMORY_SIZES, PRICING, costMarkdown, costRows, costSvg, cpuScale, initCost } from '../bench/lambda-cost.js';
+import { costChart, warmChart } from '../bench/charts.js';
+import { MEMORY_SIZES, PRICING, costMarkdown, costRows, cpuScale, initCost } from '../bench/lambda-cost.js';
 
 const one = { name: 'model, 1 row', durationMs: 0.2, predictionsPerRequest: 1, logBytesPerRequest: 600 };
 const batch = { name: 'model, 100 rows', durationMs: 10, predictionsPerRequest: 100, logBytesPerRequest: 1600 };
@@ -43,13 +44,10 @@ test('billed init scales like the invocation', (t) => {
   t.is(initCost(100, 'arm64', 512).toFixed(12), (0.1 * (1769 / 512) * 0.5 * PRICING.gbSecond.arm64).toFixed(12));
 });
 
-test('the chart is one SVG document with a line per workload and architecture', (t) => {
-  const svg = costSvg(costRows([one, batch]), 'caption & more');
-  t.true(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"'));
-  t.true(svg.trimEnd().endsWith('</svg>'));
-  t.is(svg.match(/<polyline /g)?.length, 4);
-  t.true(svg.includes('caption &amp; more'));
-  t.false(/NaN|undefined|Infinity/.test(svg));
+test('the Markdown table can show a few memory sizes only', (t) => {
+  const table = costMarkdown(costRows([one, batch]), 100, [1024, 1769]).split('\n');
+  t.is(table.length, 2 + 2 * 2);
+  t.true(table[3]!.startsWith('| model, 1 row | 1769 MB |'));
 });
 
 test('the Markdown table has a row per workload and memory size', (t) => {
@@ -58,8 +56,34 @@ test('the Markdown table has a row per workload and memory size', (t) => {
   t.true(table[2]!.startsWith('| model, 1 row | 512 MB |'));
 });
 
-test('the chart says when two workloads are billed the same and draw one line', (t) => {
-  const svg = costSvg(costRows([one, { ...one, name: 'other model, 1 row', durationMs: 0.25 }]), 'c');
-  t.true(svg.includes('(same line as model, 1 row, arm64)'));
-  t.true(svg.includes('(same line as model, 1 row, x86_64)'));
+test('the cost chart is one SVG document drawn by Vega, with a line per workload in each architecture\'s panel', async (t) => {
+  const svg = await costChart(costRows([one, batch]), 'caption & more');
+  t.true(svg.trimStart().startsWith('<svg'));
+  t.true(svg.trimEnd().endsWith('</svg>'));
+  t.true(svg.includes('caption &amp; more'));
+  t.true(svg.includes('arm64') && svg.includes('x86_64'));
+  t.is(svg.match(/mark-line role-mark/g)?.length, 4);
+  t.false(/NaN|undefined|Infinity/.test(svg));
+});
+
+test('the warm chart draws a bar per workload and the target as a rule', async (t) => {
+  const svg = await warmChart(
+    [
+      { workload: 'model, 1 row', functionMs: 1.1, naiveMs: 1 },
+      { workload: 'model, 100 rows', functionMs: 2.2, naiveMs: 2, naiveLoggedMs: 2.1 },
+    ],
+    'caption',
+    1.1,
+  );
+  t.true(svg.includes('1.10  (1.10 ms vs 1.00 ms)'));
+  t.true(svg.includes('model, 100 rows'));
+  t.is(svg.match(/mark-rule role-mark/g)?.length, 1);
+  t.is(svg.match(/role-mark[^>]*>(?:<path [^>]*aria-roledescription="point"[^>]*>)+/g)?.[0]?.match(/aria-roledescription="point"/g)?.length, 1, 'one dot, for the workload measured against the naive function with a log line');
+  t.false(/NaN|undefined|Infinity/.test(svg));
+});
+
+test('the cost chart says which models are billed alike and so draw one line', async (t) => {
+  const svg = await costChart(costRows([one, { ...one, name: 'other, 1 row', durationMs: 0.25 }, batch]), 'c');
+  t.true(svg.includes('1 row per request: model, other are billed alike and draw one line.'));
+  t.false(svg.includes('100 rows per request: model'));
 });
