@@ -161,7 +161,7 @@ export function parseReport(line: string): Report | undefined {
 }
 
 /** The processes RIE started: each runtime runs in a process group of its own, which a signal to RIE's misses. */
-function childPids(parent: number): number[] {
+export function childPids(parent: number): number[] {
   const pids: number[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
@@ -175,7 +175,8 @@ function childPids(parent: number): number[] {
   return pids;
 }
 
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
+/** Signals a process group, if it is still there. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
   try {
     process.kill(-pid, signal);
   } catch {

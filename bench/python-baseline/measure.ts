@@ -10,7 +10,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { parseReport } from '../../scripts/emulator.js';
 import { httpEvent } from '../../scripts/lambda-event.js';
 import { checkPrediction, percentile, requestBody, type BenchBundle } from '../bench-data.js';
-import { childPids, type RunningFunction } from './python-function.js';
+import { childPids } from '../../scripts/emulator.js';
+import type { RunningFunction } from './python-function.js';
 
 export interface Subject {
   /** Short key for the JSON: `node`, `python-onnx`, `python-sklearn`. */

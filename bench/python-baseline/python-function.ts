@@ -5,10 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { readFileSync, readdirSync } from 'node:fs';
 import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { childPids, signalGroup } from '../../scripts/emulator.js';
 import { freePort } from '../../scripts/free-port.js';
 import { RIE_BIN } from '../../scripts/testbed.js';
 import { PYTHON_MINOR, type PythonRuntime } from './packages.js';
@@ -59,29 +59,6 @@ function lambdaEnvironment(options: PythonFunctionOptions, handler: string): Rec
     AWS_DEFAULT_REGION: 'us-east-1',
     ...options.env,
   };
-}
-
-/** The pids whose parent is `parent`, from /proc/<pid>/stat. */
-export function childPids(parent: number): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(entry));
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return pids;
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // already gone
-  }
 }
 
 async function accepting(port: number): Promise<boolean> {
