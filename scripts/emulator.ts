@@ -190,7 +190,8 @@ process.once('exit', () => {
   for (const kill of leftovers) kill();
 });
 
-async function accepting(port: number): Promise<boolean> {
+/** Whether something listens on the loopback port. */
+export async function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ host: '127.0.0.1', port });
     socket.once('connect', () => {

@@ -5,10 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { connect } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { childPids, signalGroup } from '../../scripts/emulator.js';
+import { accepting, childPids, signalGroup } from '../../scripts/emulator.js';
 import { freePort } from '../../scripts/free-port.js';
 import { RIE_BIN } from '../../scripts/testbed.js';
 import { PYTHON_MINOR, type PythonRuntime } from './packages.js';
@@ -59,17 +58,6 @@ function lambdaEnvironment(options: PythonFunctionOptions, handler: string): Rec
     AWS_DEFAULT_REGION: 'us-east-1',
     ...options.env,
   };
-}
-
-async function accepting(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
 }
 
 async function launch(options: PythonFunctionOptions): Promise<RunningFunction> {

@@ -16,7 +16,7 @@ import { MetricsLogger, type RequestMetrics } from './metrics.js';
 import { loadModel, type LoadedModel } from './model-session.js';
 import { inferResponse, modelMetadata, readInferRequest } from './oip.js';
 import { parseJsonBody, readPredictRequest } from './predict-request.js';
-import { predictionWriter, type PredictionBody } from './predict-response.js';
+import { predictionWriter } from './predict-response.js';
 import { resolveRoute, type Route } from './router.js';
 
 /** The parts of Lambda's context object the handler reads. */
@@ -35,7 +35,7 @@ type ModelState =
       readonly model: LoadedModel;
       readonly loadMs: number;
       readonly metrics: MetricsLogger;
-      readonly writePrediction: (outputs: Parameters<ReturnType<typeof predictionWriter>>[0], rows: number) => PredictionBody;
+      readonly writePrediction: ReturnType<typeof predictionWriter>;
     }
   | { readonly ok: false; readonly metrics: MetricsLogger; readonly reason: string };
 

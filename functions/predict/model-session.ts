@@ -1,4 +1,4 @@
-import { access, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { FunctionConfig } from './config.js';
@@ -112,7 +112,6 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   }
   let session: ort.InferenceSession;
   try {
-    await access(artifact.file);
     session = await ort.InferenceSession.create(artifact.file, sessionOptions(config.intraOpThreads));
   } catch (error) {
     throw new ModelBundleError(`model ${manifest.name}: onnxruntime cannot load ${artifact.origin} (${describeError(error)})`, { cause: error });

@@ -114,9 +114,10 @@ function datatypeOf(value: unknown, spec: TensorSpec, where: string): ElementTyp
   const expected = spec.element.datatype;
   if (value === expected) return spec.element;
   if (value === 'FP64' && spec.type === 'float32') return ELEMENT_TYPES.float64;
-  const known = typeof value === 'string' ? elementTypeOfDatatype(value) : undefined;
-  const hint = known === undefined ? 'an OIP datatype such as FP32, INT64, BOOL or BYTES' : `"${expected}"`;
-  throw new InvalidRequestError(`${where} is ${describeValue(value)}; input "${spec.name}" is ${expected}: use ${hint === `"${expected}"` ? hint : `"${expected}" (${hint})`}`);
+  // A datatype the protocol does not know gets a reminder of what the names look like.
+  const known = typeof value === 'string' && elementTypeOfDatatype(value) !== undefined;
+  const hint = known ? '' : ' (an OIP datatype such as FP32, INT64, BOOL or BYTES)';
+  throw new InvalidRequestError(`${where} is ${describeValue(value)}; input "${spec.name}" is ${expected}: use "${expected}"${hint}`);
 }
 
 function readInputs(value: unknown, model: ServedModel): InputHeader[] {

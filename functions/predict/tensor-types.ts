@@ -70,11 +70,14 @@ function copyBytes(source: Uint8Array, length: number): ArrayBuffer {
   return copy.buffer;
 }
 
+/** The typed arrays of number elements: made by length, or over a buffer of little-endian values. */
+type NumberArrayConstructor = (new (length: number) => TensorData) & (new (buffer: ArrayBuffer) => TensorData);
+
 function numeric(
   type: TensorType,
   datatype: string,
   bytes: number,
-  Array: { new (length: number): Exclude<TensorData, string[] | BigInt64Array | BigUint64Array>; new (buffer: ArrayBuffer): Exclude<TensorData, string[] | BigInt64Array | BigUint64Array> },
+  Array: NumberArrayConstructor,
   fits: (value: number) => boolean,
   expected: string,
 ): ElementType {
@@ -94,9 +97,8 @@ function numeric(
   };
 }
 
-function integer(type: TensorType, datatype: string, bytes: number, Array: new (length: number) => Int8Array, min: number, max: number): ElementType {
-  const ctor = Array as unknown as Parameters<typeof numeric>[3];
-  return numeric(type, datatype, bytes, ctor, (v) => Number.isInteger(v) && v >= min && v <= max, `an integer from ${min} to ${max} (${datatype})`);
+function integer(type: TensorType, datatype: string, bytes: number, Array: NumberArrayConstructor, min: number, max: number): ElementType {
+  return numeric(type, datatype, bytes, Array, (v) => Number.isInteger(v) && v >= min && v <= max, `an integer from ${min} to ${max} (${datatype})`);
 }
 
 function bigint(type: 'int64' | 'uint64', datatype: string): ElementType {
@@ -178,12 +180,12 @@ export const ELEMENT_TYPES: Readonly<Record<TensorType, ElementType>> = Object.f
   float64: numeric('float64', 'FP64', 8, Float64Array, (v) => Number.isFinite(v), 'a finite number (FP64)'),
   float16: FLOAT16,
   int8: integer('int8', 'INT8', 1, Int8Array, -128, 127),
-  int16: integer('int16', 'INT16', 2, Int16Array as unknown as typeof Int8Array, -32768, 32767),
-  int32: integer('int32', 'INT32', 4, Int32Array as unknown as typeof Int8Array, -2147483648, 2147483647),
+  int16: integer('int16', 'INT16', 2, Int16Array, -32768, 32767),
+  int32: integer('int32', 'INT32', 4, Int32Array, -2147483648, 2147483647),
   int64: bigint('int64', 'INT64'),
-  uint8: integer('uint8', 'UINT8', 1, Uint8Array as unknown as typeof Int8Array, 0, 255),
-  uint16: integer('uint16', 'UINT16', 2, Uint16Array as unknown as typeof Int8Array, 0, 65535),
-  uint32: integer('uint32', 'UINT32', 4, Uint32Array as unknown as typeof Int8Array, 0, 4294967295),
+  uint8: integer('uint8', 'UINT8', 1, Uint8Array, 0, 255),
+  uint16: integer('uint16', 'UINT16', 2, Uint16Array, 0, 65535),
+  uint32: integer('uint32', 'UINT32', 4, Uint32Array, 0, 4294967295),
   uint64: bigint('uint64', 'UINT64'),
   bool: BOOL,
   string: STRING,

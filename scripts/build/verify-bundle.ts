@@ -8,7 +8,7 @@ import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../functions/predict/config.js';
 import type { Manifest } from '../../functions/predict/manifest.js';
-import { loadModel, type LoadedModel, type OutputTensor } from '../../functions/predict/model-session.js';
+import { loadModel, type LoadedModel } from '../../functions/predict/model-session.js';
 import { readPredictRequest } from '../../functions/predict/predict-request.js';
 import type { TensorSpec } from '../../functions/predict/signature.js';
 import { numbersOf } from '../../functions/predict/tensor-json.js';
@@ -87,8 +87,8 @@ function expectedRow(model: LoadedModel, raw: unknown, where: string): Map<strin
   return expected;
 }
 
-function rowValues(tensor: OutputTensor, row: number, rows: number): ArrayLike<number> {
-  const all = numbersOf(tensor);
+/** One row's values out of a whole output's numbers. */
+function rowValues(all: ArrayLike<number>, row: number, rows: number): ArrayLike<number> {
   const width = all.length / rows;
   return Array.prototype.slice.call(all, row * width, (row + 1) * width) as number[];
 }
@@ -136,8 +136,9 @@ export async function verifyBundle(dir: string, options: { readonly allowMissing
     } catch (error) {
       throw new BundleError(`golden.json inputs ${start} to ${start + rows.length - 1} do not fit the model: ${error instanceof Error ? error.message : String(error)}`);
     }
-    const names = model.served.served === undefined ? model.served.outputs.map((o) => o.name) : [model.served.served.name];
-    const outputs = await model.run(request, names);
+    // The model's default outputs: the served one of a classifier or regressor, every tensor output otherwise.
+    const outputs = new Map<string, ArrayLike<number>>();
+    for (const [name, tensor] of await model.run(request)) outputs.set(name, numbersOf(tensor));
     for (let r = 0; r < rows.length; r++) {
       const where = `golden.json outputs[${start + r}]`;
       for (const [name, expected] of expectedRow(model, golden.outputs[start + r], where)) {
