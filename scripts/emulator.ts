@@ -190,6 +190,21 @@ process.once('exit', () => {
   for (const kill of leftovers) kill();
 });
 
+/**
+ * Stops an emulator started in a process group of its own, and the runtime it started: SIGTERM, then SIGKILL to
+ * what is still there.
+ */
+export async function stopEmulator(pid: number, running: () => boolean, exited: Promise<unknown>): Promise<void> {
+  const runtimes = childPids(pid);
+  if (running()) {
+    signalGroup(pid, 'SIGTERM');
+    await Promise.race([exited, sleep(3000)]);
+    if (running()) signalGroup(pid, 'SIGKILL');
+    await Promise.race([exited, sleep(2000)]);
+  }
+  for (const runtime of runtimes) signalGroup(runtime, 'SIGKILL');
+}
+
 /** Whether something listens on the loopback port. */
 export async function accepting(port: number): Promise<boolean> {
   return new Promise((resolve) => {
@@ -316,14 +331,7 @@ async function launch(options: FunctionOptions, install: RuntimeInstall): Promis
     logs: () => all,
     stop() {
       stopping ??= (async () => {
-        const runtimes = childPids(pid);
-        if (running()) {
-          signalGroup(pid, 'SIGTERM');
-          await Promise.race([exited, sleep(3000)]);
-          if (running()) signalGroup(pid, 'SIGKILL');
-          await Promise.race([exited, sleep(2000)]);
-        }
-        for (const runtime of runtimes) signalGroup(runtime, 'SIGKILL');
+        await stopEmulator(pid, running, exited);
         leftovers.delete(kill);
       })();
       return stopping;

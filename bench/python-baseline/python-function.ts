@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accepting, childPids, signalGroup } from '../../scripts/emulator.js';
+import { accepting, childPids, signalGroup, stopEmulator } from '../../scripts/emulator.js';
 import { freePort } from '../../scripts/free-port.js';
 import { RIE_BIN } from '../../scripts/testbed.js';
 import { PYTHON_MINOR, type PythonRuntime } from './packages.js';
@@ -90,14 +90,7 @@ async function launch(options: PythonFunctionOptions): Promise<RunningFunction> 
     logs: () => all,
     stop() {
       stopping ??= (async () => {
-        const runtimes = childPids(pid);
-        if (running()) {
-          signalGroup(pid, 'SIGTERM');
-          await Promise.race([exited, sleep(3000)]);
-        }
-        for (const runtime of runtimes) signalGroup(runtime, 'SIGKILL');
-        signalGroup(pid, 'SIGKILL');
-        await Promise.race([exited, sleep(3000)]);
+        await stopEmulator(pid, running, exited);
         process.removeListener('exit', kill);
       })();
       return stopping;
