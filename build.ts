@@ -22,12 +22,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild';
-import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './scripts/build/limits.js';
-import { ARCHES, runtimeLayerEntries, type Arch } from './scripts/build/runtime-layer.js';
+import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './commands/build/limits.js';
+import { ARCHES, runtimeLayerEntries, type Arch } from './commands/build/runtime-layer.js';
 import type { Manifest } from './functions/predict/manifest.js';
 import { float16InputMessage } from './functions/predict/signature.js';
-import { verifyBundle } from './scripts/build/verify-bundle.js';
-import { deterministicZip, type ZipEntry } from './scripts/build/zip.js';
+import { verifyBundle } from './commands/build/golden-check.js';
+import { deterministicZip, type ZipEntry } from './commands/build/zip.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
 export const RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;

@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { parseBuildArgs, runBuild } from '../build.js';
-import { deterministicZip, type ZipEntry } from '../scripts/build/zip.js';
+import { deterministicZip, type ZipEntry } from '../commands/build/zip.js';
 
 interface SizedArtifact {
   readonly name: string;

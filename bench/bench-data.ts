@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { float32ToNumber } from '../functions/predict/tensor-json.js';
 
-/** golden.json's tolerance when it states none, as scripts/build/verify-bundle.ts applies it. */
+/** golden.json's tolerance when it states none, as commands/build/golden-check.ts applies it. */
 export const GOLDEN_TOLERANCE = 1e-4;
 
 /** One row of golden.json: numbers, nested to the rank of one instance. */

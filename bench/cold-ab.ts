@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { stageArtifacts } from '../scripts/stage-artifacts.js';
+import { stageArtifacts } from '../tools/stage-artifacts.js';
 import { buildFor } from './artifact-sizes.js';
 import { readBundle } from './bench-data.js';
 import { coldInProcess } from './cold-start.js';

@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sessionOptions } from '../functions/predict/model-session.js';
-import { httpEvent } from '../scripts/lambda-event.js';
-import type { StagedArtifacts } from '../scripts/stage-artifacts.js';
+import { httpEvent } from '../tools/http-api-event.js';
+import type { StagedArtifacts } from '../tools/stage-artifacts.js';
 import { checkPrediction, percentile, requestBody, type BenchBundle } from './bench-data.js';
 
 export const ENTRIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'entries');

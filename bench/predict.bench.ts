@@ -26,9 +26,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { bundleFunction } from '../build.js';
-import { stageArtifacts, type StagedArtifacts } from '../scripts/stage-artifacts.js';
-import { lambdaRuntime } from '../scripts/emulator.js';
-import { RIE_BIN } from '../scripts/testbed.js';
+import { stageArtifacts, type StagedArtifacts } from '../tools/stage-artifacts.js';
+import { lambdaRuntime } from '../tools/emulator.js';
+import { RIE_BIN } from '../tools/testbed/install.js';
 import { artifactSize, buildFor, naivePackageSize, type BuiltArtifacts } from './artifact-sizes.js';
 import { optionalBundle, readBundle, type BenchBundle, type Spelling } from './bench-data.js';
 import { costChart, warmChart, type WarmBar } from './charts.js';
@@ -170,7 +170,7 @@ try {
   const rieWarm = new Map<ModelName, WarmRie[]>();
   const rieCold = new Map<ModelName, ColdRie>();
   const emulator = existsSync(RIE_BIN);
-  if (!emulator) skip(`every rie/* and cold/*/rie case: the Runtime Interface Emulator is not installed (${RIE_BIN}); run npx tsx scripts/testbed.ts`);
+  if (!emulator) skip(`every rie/* and cold/*/rie case: the Runtime Interface Emulator is not installed (${RIE_BIN}); run npx tsx tools/testbed/install.ts`);
   const runEmulated = async (what: string, measure: () => Promise<void>) => {
     try {
       await measure();

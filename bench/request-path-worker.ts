@@ -11,7 +11,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { sessionOptions } from '../functions/predict/model-session.js';
-import { httpEvent } from '../scripts/lambda-event.js';
+import { httpEvent } from '../tools/http-api-event.js';
 import { binaryInferOutput, binaryInferRequest, checkPrediction, percentile, readBundle, requestBody, type Spelling } from './bench-data.js';
 
 export interface WorkerConfig {

@@ -1,6 +1,6 @@
 /**
  * The function as Lambda runs it: the built zip and runtime layer under AWS's Runtime Interface Emulator and the
- * Node.js runtime interface client (scripts/emulator.ts), against the naive function (bench/entries/naive-function.mjs)
+ * Node.js runtime interface client (tools/emulator.ts), against the naive function (bench/entries/naive-function.mjs)
  * under the same emulator with the same layer, model and session options. Warm invocations are judged by RIE's
  * `REPORT` Duration, which is what Lambda bills; cold starts by the first invocation as the caller sees it and by
  * the `INIT REPORT` duration.
@@ -9,8 +9,8 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseReport, startFunction, type LambdaUnderTest } from '../scripts/emulator.js';
-import type { StagedArtifacts } from '../scripts/stage-artifacts.js';
+import { parseReport, startFunction, type LambdaUnderTest } from '../tools/emulator.js';
+import type { StagedArtifacts } from '../tools/stage-artifacts.js';
 import { checkPrediction, type BenchBundle } from './bench-data.js';
 import { ENTRIES, floorEnv, predictEvent, sampled, scratch, type Sampled } from './cold-start.js';
 

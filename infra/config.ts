@@ -7,11 +7,11 @@
  * stack (the environment), the setting, the value and the allowed range.
  */
 import { LOG_LEVELS, type LogLevel } from '../functions/predict/config.js';
-import { ARCHES, RUNTIMES, type Arch, type Runtime } from './build-manifest.js';
+import { ARCHES, RUNTIMES, type Arch, type Runtime } from './build-record.js';
 import type { AlarmThresholds } from './constructs/alarms.js';
 import type { FunctionUrlAuthorization } from './constructs/function-url.js';
 import type { HttpAuthorization, Throttling } from './constructs/http-endpoint.js';
-import { fail, matching, oneOf } from './settings.js';
+import { fail, matching, oneOf } from './validators.js';
 
 export type EndpointConfig =
   | {

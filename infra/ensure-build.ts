@@ -5,7 +5,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseBuildArgs, runBuild } from '../build.js';
-import { PROJECT_ROOT } from './build-manifest.js';
+import { PROJECT_ROOT } from './build-record.js';
 import { loadAppConfig } from './config.js';
 
 const missing = new Map<string, string[]>();

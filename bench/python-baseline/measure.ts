@@ -7,10 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseReport } from '../../scripts/emulator.js';
-import { httpEvent } from '../../scripts/lambda-event.js';
+import { parseReport } from '../../tools/emulator.js';
+import { httpEvent } from '../../tools/http-api-event.js';
 import { checkPrediction, percentile, requestBody, type BenchBundle } from '../bench-data.js';
-import { childPids } from '../../scripts/emulator.js';
+import { childPids } from '../../tools/emulator.js';
 import type { RunningFunction } from './python-function.js';
 
 export interface Subject {

@@ -13,8 +13,8 @@ import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync,
 import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { deterministicZip, type ZipEntry } from '../../scripts/build/zip.js';
-import { TESTBED } from '../../scripts/testbed.js';
+import { deterministicZip, type ZipEntry } from '../../commands/build/zip.js';
+import { TESTBED } from '../../tools/testbed/install.js';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');

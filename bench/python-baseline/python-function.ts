@@ -1,5 +1,5 @@
 /**
- * Runs a Python function the way Lambda runs one, beside scripts/emulator.ts (which runs only Node runtimes): AWS's
+ * Runs a Python function the way Lambda runs one, beside tools/emulator.ts (which runs only Node runtimes): AWS's
  * Runtime Interface Emulator as the entry, `python -m awslambdaric handler.handler` as the bootstrap, the package as
  * the task root and the cwd, awslambdaric's folder on PYTHONPATH as Lambda's /var/runtime is.
  */
@@ -7,12 +7,12 @@ import { spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { accepting, childPids, signalGroup, stopEmulator } from '../../scripts/emulator.js';
-import { freePort } from '../../scripts/free-port.js';
-import { RIE_BIN } from '../../scripts/testbed.js';
+import { accepting, childPids, signalGroup, stopEmulator } from '../../tools/emulator.js';
+import { freePort } from '../../tools/free-port.js';
+import { RIE_BIN } from '../../tools/testbed/install.js';
 import { PYTHON_MINOR, type PythonRuntime } from './packages.js';
 
-/** What the measurements need of a function under the emulator; scripts/emulator.ts's LambdaUnderTest fits it too. */
+/** What the measurements need of a function under the emulator; tools/emulator.ts's LambdaUnderTest fits it too. */
 export interface RunningFunction {
   readonly invokeUrl: string;
   logs(): string;

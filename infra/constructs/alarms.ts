@@ -33,7 +33,7 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/ind
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { fail, type Where } from '../settings.js';
+import { fail, type Where } from '../validators.js';
 
 /** Where each alarm fires; every alarm fires when its statistic is greater than the threshold. */
 export interface AlarmThresholds {

@@ -15,7 +15,7 @@
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard/index.js';
-import { fail, type Where } from '../settings.js';
+import { fail, type Where } from '../validators.js';
 
 export interface DashboardProps {
   /**

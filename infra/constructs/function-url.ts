@@ -1,7 +1,7 @@
 import { LambdaFunctionUrl } from '@cdktf/provider-aws/lib/lambda-function-url/index.js';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { Construct } from 'constructs';
-import { oneOf } from '../settings.js';
+import { oneOf } from '../validators.js';
 import { checkUnauthenticated } from './http-endpoint.js';
 import type { LiveAlias } from './live-alias.js';
 

@@ -7,7 +7,7 @@ import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { Construct } from 'constructs';
 import { skipCheck } from '../checkov.js';
-import { fail, KMS_KEY_ARN, logRetention, matching, numberInRange, ONE_YEAR_DAYS, oneOf, wholeNumber, type Where } from '../settings.js';
+import { fail, KMS_KEY_ARN, logRetention, matching, numberInRange, ONE_YEAR_DAYS, oneOf, wholeNumber, type Where } from '../validators.js';
 import type { LiveAlias } from './live-alias.js';
 
 /**

@@ -6,10 +6,10 @@ import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { LOG_LEVELS, type LogLevel } from '../../functions/predict/config.js';
-import { LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../scripts/build/limits.js';
-import { base64Sha256, type BuildManifest, type ModelArtifact } from '../build-manifest.js';
+import { LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../commands/build/limits.js';
+import { base64Sha256, type BuildManifest, type ModelArtifact } from '../build-record.js';
 import { skipCheck } from '../checkov.js';
-import { fail, KMS_KEY_ARN, logRetention, matching, ONE_YEAR_DAYS, oneOf, wholeNumber } from '../settings.js';
+import { fail, KMS_KEY_ARN, logRetention, matching, ONE_YEAR_DAYS, oneOf, wholeNumber } from '../validators.js';
 import type { StoredModel } from './model-store.js';
 
 export interface InferenceFunctionProps {

@@ -1,7 +1,7 @@
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
 import { Construct } from 'constructs';
-import { fail, matching, numberInRange, wholeNumber } from '../settings.js';
+import { fail, matching, numberInRange, wholeNumber } from '../validators.js';
 import type { InferenceFunction } from './inference-function.js';
 
 /** A share of the alias's traffic sent to another published version. */

@@ -1,9 +1,9 @@
 import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import type { ModelArtifact } from '../build-manifest.js';
+import type { ModelArtifact } from '../build-record.js';
 import { skipCheck } from '../checkov.js';
-import { fail, matching } from '../settings.js';
+import { fail, matching } from '../validators.js';
 import { SecureBucket } from './secure-bucket.js';
 
 export interface ModelStoreProps {

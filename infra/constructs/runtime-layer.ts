@@ -1,8 +1,8 @@
 import { LambdaLayerVersion } from '@cdktf/provider-aws/lib/lambda-layer-version/index.js';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { RUNTIMES, base64Sha256, type BuildManifest, type Runtime } from '../build-manifest.js';
-import { fail, matching, oneOf } from '../settings.js';
+import { RUNTIMES, base64Sha256, type BuildManifest, type Runtime } from '../build-record.js';
+import { fail, matching, oneOf } from '../validators.js';
 
 export interface RuntimeLayerProps {
   /** The build whose runtime layer zip (`artifacts[name=runtime-layer]`) is published. */

@@ -7,7 +7,7 @@ import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 import { S3BucketServerSideEncryptionConfigurationA } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { S3BucketVersioningA } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { Construct } from 'constructs';
-import { fail, matching, wholeNumber } from '../settings.js';
+import { fail, matching, wholeNumber } from '../validators.js';
 
 export interface SecureBucketProps {
   /**

@@ -1,7 +1,7 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { readBuildManifest } from '../build-manifest.js';
+import { readBuildManifest } from '../build-record.js';
 import { validateEnvironment, type AppConfig, type EnvironmentConfig } from '../config.js';
 import { Alarms } from '../constructs/alarms.js';
 import { Dashboard } from '../constructs/dashboard.js';

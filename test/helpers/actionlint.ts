@@ -1,12 +1,12 @@
 /**
- * Runs actionlint (built by scripts/testbed.ts into .testbed/bin) over workflow files and returns its findings as
+ * Runs actionlint (built by tools/testbed/install.ts into .testbed/bin) over workflow files and returns its findings as
  * data. shellcheck is handed over by path (.testbed/shellcheck-venv), so `run:` scripts are always checked, whatever
  * is on PATH; pyflakes is turned off, as no workflow here has a `shell: python` step.
  * actionlint exits 0 with no finding and 1 with findings (data, not an error); anything else is an error.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ACTIONLINT_BIN, SHELLCHECK_BIN } from '../../scripts/testbed.js';
+import { ACTIONLINT_BIN, SHELLCHECK_BIN } from '../../tools/testbed/install.js';
 
 export interface ActionlintFinding {
   readonly message: string;
@@ -24,7 +24,7 @@ export class ActionlintError extends Error {
 
 export async function runActionlint(files: readonly string[], cwd: string): Promise<ActionlintFinding[]> {
   for (const [what, bin] of [['actionlint', ACTIONLINT_BIN], ['shellcheck', SHELLCHECK_BIN]] as const) {
-    if (!existsSync(bin)) throw new ActionlintError(`${what} is not installed at ${bin}; run \`npx tsx scripts/testbed.ts\` (npm test does it first)`);
+    if (!existsSync(bin)) throw new ActionlintError(`${what} is not installed at ${bin}; run \`npx tsx tools/testbed/install.ts\` (npm test does it first)`);
   }
   const { code, stdout, stderr } = await new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
     execFile(ACTIONLINT_BIN, ['-no-color', '-format', '{{json .}}', `-shellcheck=${SHELLCHECK_BIN}`, '-pyflakes=', ...files], { cwd, timeout: 60_000 }, (error, out, err) => {

@@ -1,5 +1,5 @@
 /**
- * Runs checkov (installed by scripts/testbed.ts into .testbed/checkov-venv) over synthesized Terraform and returns its
+ * Runs checkov (installed by tools/testbed/install.ts into .testbed/checkov-venv) over synthesized Terraform and returns its
  * findings as data.
  *
  * Offline: `--skip-download` and `BC_SKIP_MAPPING=TRUE` keep it off the Prisma Cloud platform (policy metadata,
@@ -25,7 +25,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHECKOV_BIN } from '../../scripts/testbed.js';
+import { CHECKOV_BIN } from '../../tools/testbed/install.js';
 
 export interface CheckovFailure {
   /** e.g. `CKV_AWS_21`. */
@@ -185,7 +185,7 @@ function reportsOf(parsed: unknown, stdout: string): CheckovReport[] {
  */
 export async function runCheckov(directory: string, options: CheckovOptions = {}): Promise<CheckovResult> {
   if (!existsSync(CHECKOV_BIN)) {
-    throw new CheckovError(`checkov is not installed at ${CHECKOV_BIN}; run "npm test" (its pretest step installs it) or "npx tsx scripts/testbed.ts"`);
+    throw new CheckovError(`checkov is not installed at ${CHECKOV_BIN}; run "npm test" (its pretest step installs it) or "npx tsx tools/testbed/install.ts"`);
   }
   const root = path.resolve(directory);
   const framework = options.framework ?? 'terraform_json';

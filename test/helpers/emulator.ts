@@ -1,11 +1,11 @@
 /**
- * The emulator runner lives in scripts/emulator.ts (npm run invoke uses it too); this adds staging fixtures.
+ * The emulator runner lives in tools/emulator.ts (npm run invoke uses it too); this adds staging fixtures.
  */
 import { cp, mkdir, mkdtemp, readFile, realpath, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-export * from '../../scripts/emulator.js';
+export * from '../../tools/emulator.js';
 
 /** A task root and an opt folder, staged like a deployment package plus one layer. */
 export interface StagedFunction {

@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url';
 import { createHandler, type LoadingHandler } from '../../functions/predict/app.js';
 import { loadConfig } from '../../functions/predict/config.js';
 import type { HttpResponse } from '../../functions/predict/http-event.js';
-import { arrivesAsText, httpEvent } from '../../scripts/lambda-event.js';
+import { arrivesAsText, httpEvent } from '../../tools/http-api-event.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MODELS = path.join(ROOT, 'models');

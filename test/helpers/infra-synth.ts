@@ -11,7 +11,7 @@ import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { TerraformStack, Testing, type App } from 'cdktf';
-import { readBuildManifest, type BuildManifest } from '../../infra/build-manifest.js';
+import { readBuildManifest, type BuildManifest } from '../../infra/build-record.js';
 import { DEFAULT_CONFIG, type EnvironmentConfig } from '../../infra/config.js';
 import { InferenceFunction, type InferenceFunctionProps } from '../../infra/constructs/inference-function.js';
 import { ServiceStack } from '../../infra/stacks/service-stack.js';

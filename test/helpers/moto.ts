@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { freePort } from '../../scripts/free-port.js';
-import { MOTO_SERVER } from '../../scripts/testbed.js';
+import { freePort } from '../../tools/free-port.js';
+import { MOTO_SERVER } from '../../tools/testbed/install.js';
 
 export { freePort };
 
@@ -15,7 +15,7 @@ export interface Moto {
 
 export async function startMoto(): Promise<Moto> {
   if (!existsSync(MOTO_SERVER)) {
-    throw new Error(`moto server is not installed at ${MOTO_SERVER}; run "npm test" (its pretest step installs it) or "npx tsx scripts/testbed.ts"`);
+    throw new Error(`moto server is not installed at ${MOTO_SERVER}; run "npm test" (its pretest step installs it) or "npx tsx tools/testbed/install.ts"`);
   }
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;

@@ -1,11 +1,11 @@
 /**
- * The rollout tests' stand-in for a deployed service, in moto through the real AWS SDK: scripts/rollout/demo-bed.ts
+ * The rollout tests' stand-in for a deployed service, in moto through the real AWS SDK: tools/rollout-demo-bed.ts
  * (the same the README's shell walk-through uses) with a unique function name per test.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { createDemoFunction, DEMO_NAMESPACE, playTraffic, setAlarmState, type DemoFunction, type Traffic } from '../../scripts/rollout/demo-bed.js';
+import { createDemoFunction, DEMO_NAMESPACE, playTraffic, setAlarmState, type DemoFunction, type Traffic } from '../../tools/rollout-demo-bed.js';
 
 export type { Traffic };
 export type Bed = DemoFunction;

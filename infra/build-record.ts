@@ -1,0 +1,215 @@
+/**
+ * Reads `build.json`, the contract between `npm run build` and the infrastructure (SPEC "Build artifacts"). The
+ * constructs reference only what it lists; synth reads files and never writes or builds anything.
+ */
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ARCHES, type Arch } from '../commands/build/runtime-layer.js';
+import { BuildManifestError } from './errors.js';
+
+export { ARCHES, type Arch };
+
+/** The project root: build.json's relative paths and a relative `distDir` are resolved against it. */
+export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
+/** The Lambda runtimes the build targets (build.ts's `--runtime`); the function zip runs on either. */
+export const RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;
+export type Runtime = (typeof RUNTIMES)[number];
+
+export const MODEL_PACKAGINGS = ['zip', 's3'] as const;
+export type ModelPackaging = (typeof MODEL_PACKAGINGS)[number];
+
+/** One zip the build wrote. `path` is absolute; `file` is as build.json shows it. */
+export interface BuildArtifact {
+  readonly name: string;
+  readonly file: string;
+  readonly path: string;
+  readonly bytes: number;
+  readonly unzippedBytes: number;
+  /** Hex sha256 of the zip. */
+  readonly sha256: string;
+}
+
+export interface ModelArtifact {
+  readonly name: string;
+  readonly version: string;
+  /** Hex sha256 of model.onnx. */
+  readonly sha256: string;
+  readonly bytes: number;
+  readonly packaging: ModelPackaging;
+  /** The ONNX file to upload (absolute), only for packaging "s3". */
+  readonly path: string | undefined;
+  /** As build.json shows it. */
+  readonly file: string | undefined;
+}
+
+export interface BuildManifest {
+  /** Absolute path of the build.json that was read. */
+  readonly source: string;
+  readonly arch: Arch;
+  readonly runtime: Runtime;
+  readonly handler: string;
+  readonly functionZip: BuildArtifact;
+  readonly layerZip: BuildArtifact;
+  readonly model: ModelArtifact;
+}
+
+/** What the configuration expects the build to be; the config's names for the settings appear in messages. */
+export interface BuildExpectation {
+  readonly arch: Arch;
+  readonly runtime: Runtime;
+  /** Where the expectation comes from, for messages (`environments[dev]`). */
+  readonly where: string;
+  /** Deploy a build made with --allow-missing-golden (build.json's model.golden is "missing"). @default false */
+  readonly allowMissingGolden?: boolean;
+}
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+function resolveFromRoot(file: string): string {
+  return path.isAbsolute(file) ? file : path.resolve(PROJECT_ROOT, file);
+}
+
+function buildCommand(expect: BuildExpectation, distDir: string): string {
+  const out = path.resolve(PROJECT_ROOT, distDir) === path.join(PROJECT_ROOT, 'dist') ? '' : ` --out ${distDir}`;
+  const runtime = expect.runtime === 'nodejs24.x' ? '' : ` --runtime ${expect.runtime}`;
+  return `npm run build -- --arch ${expect.arch}${runtime}${out}`;
+}
+
+class Fields {
+  constructor(
+    private readonly source: string,
+    private readonly fix: string,
+  ) {}
+
+  fail(field: string, value: unknown, allowed: string): never {
+    throw new BuildManifestError(this.source, field, value, allowed, `Rerun ${this.fix}`);
+  }
+
+  object(value: unknown, field: string): Record<string, unknown> {
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) this.fail(field, value, 'an object');
+    return value as Record<string, unknown>;
+  }
+
+  string(value: unknown, field: string, pattern?: RegExp, description = 'a non-empty string'): string {
+    if (typeof value !== 'string' || value === '' || (pattern !== undefined && !pattern.test(value))) this.fail(field, value, description);
+    return value;
+  }
+
+  count(value: unknown, field: string): number {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) this.fail(field, value, 'a whole number of bytes');
+    return value;
+  }
+
+  oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[]): T {
+    if (!(allowed as readonly unknown[]).includes(value)) this.fail(field, value, `one of ${allowed.map((a) => JSON.stringify(a)).join(', ')}`);
+    return value as T;
+  }
+
+  /** A file the build wrote: it must exist with the size build.json recorded, or build.json is stale. */
+  existing(file: string, field: string, bytes: number): string {
+    const absolute = resolveFromRoot(file);
+    if (!existsSync(absolute)) this.fail(field, file, `a file npm run build wrote; ${absolute} does not exist`);
+    const size = statSync(absolute).size;
+    if (size !== bytes) this.fail(field, file, `the file build.json describes (${bytes} bytes); it has ${size} bytes, so build.json is stale`);
+    return absolute;
+  }
+}
+
+function artifact(fields: Fields, artifacts: unknown[], name: string): BuildArtifact {
+  const found = artifacts.find((a) => typeof a === 'object' && a !== null && (a as { name?: unknown }).name === name);
+  if (found === undefined) fields.fail(`artifacts[name=${name}]`, undefined, `an artifact named "${name}"`);
+  const entry = fields.object(found, `artifacts[name=${name}]`);
+  const field = (key: string) => `artifacts[name=${name}].${key}`;
+  const file = fields.string(entry['file'], field('file'));
+  const bytes = fields.count(entry['bytes'], field('bytes'));
+  return {
+    name,
+    file,
+    path: fields.existing(file, field('file'), bytes),
+    bytes,
+    unzippedBytes: fields.count(entry['unzippedBytes'], field('unzippedBytes')),
+    sha256: fields.string(entry['sha256'], field('sha256'), SHA256, '64 lowercase hex digits'),
+  };
+}
+
+/**
+ * Reads `<distDir>/build.json` and checks it against what the configuration expects (architecture, runtime), and
+ * that the files it lists are there. Throws a BuildManifestError that says which command fixes the problem.
+ */
+export function readBuildManifest(distDir: string, expect: BuildExpectation): BuildManifest {
+  const source = path.join(resolveFromRoot(distDir), 'build.json');
+  const fix = buildCommand(expect, distDir);
+  if (!existsSync(source)) {
+    throw new BuildManifestError(expect.where, 'distDir', distDir, `a folder holding the build.json that npm run build writes; ${source} does not exist`, `Run ${fix}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(source, 'utf8'));
+  } catch (error) {
+    throw new BuildManifestError(source, 'contents', error instanceof Error ? error.message : String(error), 'JSON as npm run build writes it', `Rerun ${fix}`);
+  }
+  const fields = new Fields(source, fix);
+  const json = fields.object(raw, '(root)');
+
+  const arch = fields.oneOf(json['arch'], 'arch', ARCHES);
+  if (arch !== expect.arch) {
+    throw new BuildManifestError(
+      expect.where,
+      'arch',
+      expect.arch,
+      `"${arch}", the architecture ${source} was built for`,
+      `Rerun ${fix} to build for ${expect.arch}, or set arch to "${arch}"`,
+    );
+  }
+  const runtime = fields.oneOf(json['runtime'], 'runtime', RUNTIMES);
+  if (runtime !== expect.runtime) {
+    throw new BuildManifestError(
+      expect.where,
+      'runtime',
+      expect.runtime,
+      `"${runtime}", the runtime ${source} was built for`,
+      `Rerun ${fix} to build for ${expect.runtime}, or set runtime to "${runtime}"`,
+    );
+  }
+  if (!Array.isArray(json['artifacts'])) fields.fail('artifacts', json['artifacts'], 'a list of artifacts');
+  const artifacts = json['artifacts'] as unknown[];
+
+  const model = fields.object(json['model'], 'model');
+  const packaging = fields.oneOf(model['packaging'], 'model.packaging', MODEL_PACKAGINGS);
+  const modelBytes = fields.count(model['bytes'], 'model.bytes');
+  const modelFile = packaging === 's3' ? fields.string(model['file'], 'model.file', undefined, 'the ONNX file to upload (packaging "s3")') : undefined;
+  if (model['golden'] === 'missing' && expect.allowMissingGolden !== true) {
+    throw new BuildManifestError(
+      expect.where,
+      'allowMissingGolden',
+      false,
+      `a build whose model was checked against golden outputs; ${source} says model.golden is "missing" (built with --allow-missing-golden), so nothing showed that onnxruntime reproduces the training framework`,
+      `Add golden.json to the bundle and rerun ${fix}, or set allowMissingGolden: true for this environment`,
+    );
+  }
+
+  return Object.freeze({
+    source,
+    arch,
+    runtime,
+    handler: fields.string(json['handler'], 'handler', /^[\w.-]+\.[\w$]+$/, 'a Lambda handler such as "index.handler"'),
+    functionZip: artifact(fields, artifacts, 'function'),
+    layerZip: artifact(fields, artifacts, 'runtime-layer'),
+    model: Object.freeze({
+      name: fields.string(model['name'], 'model.name'),
+      version: fields.string(model['version'], 'model.version'),
+      sha256: fields.string(model['sha256'], 'model.sha256', SHA256, '64 lowercase hex digits'),
+      bytes: modelBytes,
+      packaging,
+      file: modelFile,
+      path: modelFile === undefined ? undefined : fields.existing(modelFile, 'model.file', modelBytes),
+    }),
+  });
+}
+
+/** Terraform's `filebase64sha256`: the base64 of the raw digest, from build.json's hex sha256. */
+export function base64Sha256(hex: string): string {
+  return Buffer.from(hex, 'hex').toString('base64');
+}

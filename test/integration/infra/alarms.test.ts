@@ -1,0 +1,255 @@
+import test, { type ExecutionContext } from 'ava';
+import { Lazy, TerraformOutput, Testing, type TerraformStack } from 'cdktf';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { SettingError } from '../../../infra/errors.js';
+import { Alarms, type AlarmsProps } from '../../../infra/constructs/alarms.js';
+import { queriesById, resourceWith, resourcesOf, synth, testStack, type Json } from '../../helpers/infra-monitoring.js';
+
+const PREFIX = 'onnx-predict-dev-';
+const FUNCTION = 'onnx-predict-dev';
+const BASE: AlarmsProps = { prefix: PREFIX, functionName: FUNCTION, modelVersion: 'iris@1', metricsNamespace: 'OnnxLambda' };
+const ALIAS_DIMENSIONS = { FunctionName: FUNCTION, Resource: `${FUNCTION}:live` };
+const MODEL_DIMENSIONS = { FunctionName: FUNCTION, ModelVersion: 'iris@1' };
+
+function build(props: Partial<AlarmsProps> = {}): { stack: TerraformStack; alarms: Alarms; out: Json } {
+  const stack = testStack();
+  const alarms = new Alarms(stack, 'alarms', { ...BASE, ...props });
+  return { stack, alarms, out: synth(stack) };
+}
+
+function alarm(out: Json, suffix: string): Json {
+  return resourceWith(out, 'aws_cloudwatch_metric_alarm', 'alarm_name', `${PREFIX}${suffix}`);
+}
+
+function topicRef(out: Json): string {
+  const ids = Object.keys(out['resource']['aws_sns_topic'] as Json);
+  return `\${aws_sns_topic.${ids[0]}.arn}`;
+}
+
+test('names every alarm with the environment prefix', (t) => {
+  const { out } = build();
+  const names = resourcesOf(out, 'aws_cloudwatch_metric_alarm').map((a) => a['alarm_name'] as string);
+  t.is(names.length, 6);
+  t.true(names.every((name) => name.startsWith(PREFIX)));
+});
+
+test('lists the names of the alarms it created, in creation order', (t) => {
+  const { alarms } = build();
+  t.deepEqual(alarms.alarmNames, [
+    `${PREFIX}error-rate`,
+    `${PREFIX}throttles`,
+    `${PREFIX}duration-p99`,
+    `${PREFIX}inference-latency-p99`,
+    `${PREFIX}low-confidence`,
+    `${PREFIX}invalid-requests`,
+  ]);
+});
+
+test('exposes the prefix, the topic ARN and one alarm ARN per alarm for outputs', (t) => {
+  const stack = testStack();
+  const alarms = new Alarms(stack, 'alarms', BASE);
+  new TerraformOutput(stack, 'prefix', { value: alarms.prefix });
+  new TerraformOutput(stack, 'topic', { value: alarms.topicArn });
+  new TerraformOutput(stack, 'arns', { value: alarms.alarmArns });
+  const out = synth(stack);
+  t.is(out['output']['prefix']['value'], PREFIX);
+  t.is(out['output']['topic']['value'], topicRef(out));
+  const arns = out['output']['arns']['value'] as string[];
+  t.is(arns.length, 6);
+  t.true(arns.every((arn) => /^\$\{aws_cloudwatch_metric_alarm\.[^.]+\.arn\}$/.test(arn)));
+});
+
+test('computes the error rate on the alias as 100 * Errors / Invocations', (t) => {
+  const a = alarm(build().out, 'error-rate');
+  const q = queriesById(a);
+  t.deepEqual(q['errors'], {
+    id: 'errors',
+    return_data: false,
+    metric: { namespace: 'AWS/Lambda', metric_name: 'Errors', dimensions: ALIAS_DIMENSIONS, stat: 'Sum', period: 60 },
+  });
+  t.deepEqual(q['invocations']?.['metric'], { namespace: 'AWS/Lambda', metric_name: 'Invocations', dimensions: ALIAS_DIMENSIONS, stat: 'Sum', period: 60 });
+  t.is(q['error_rate']?.['expression'], '100 * errors / invocations');
+  t.true(q['error_rate']?.['return_data']);
+  t.is(a['threshold'], 1);
+});
+
+test('alarms on throttles of the alias summed over the period', (t) => {
+  const a = alarm(build().out, 'throttles');
+  t.like(a, { namespace: 'AWS/Lambda', metric_name: 'Throttles', statistic: 'Sum', period: 60, threshold: 0 });
+  t.deepEqual(a['dimensions'], ALIAS_DIMENSIONS);
+});
+
+test('alarms on the p99 Duration of the alias and evaluates it even with few samples', (t) => {
+  const a = alarm(build().out, 'duration-p99');
+  t.like(a, { namespace: 'AWS/Lambda', metric_name: 'Duration', extended_statistic: 'p99', unit: 'Milliseconds', threshold: 1000, evaluate_low_sample_count_percentiles: 'evaluate' });
+  t.deepEqual(a['dimensions'], ALIAS_DIMENSIONS);
+  t.false('statistic' in a);
+});
+
+test('alarms on the p99 InferenceLatency of the deployed model under the FunctionName and ModelVersion dimension set', (t) => {
+  const a = alarm(build().out, 'inference-latency-p99');
+  t.like(a, { namespace: 'OnnxLambda', metric_name: 'InferenceLatency', extended_statistic: 'p99', unit: 'Milliseconds', threshold: 500 });
+  t.deepEqual(a['dimensions'], MODEL_DIMENSIONS);
+});
+
+test('alarms on the percentile rank of confidences at or below the manifest threshold', (t) => {
+  const a = alarm(build({ confidenceThreshold: 0.6 }).out, 'low-confidence');
+  t.like(a, { namespace: 'OnnxLambda', metric_name: 'PredictionConfidence', extended_statistic: 'PR(:0.6)', threshold: 20 });
+  t.deepEqual(a['dimensions'], MODEL_DIMENSIONS);
+});
+
+test('writes the confidence threshold into the percentile rank statistic', (t) => {
+  t.is(alarm(build({ confidenceThreshold: 0.75 }).out, 'low-confidence')['extended_statistic'], 'PR(:0.75)');
+});
+
+test('sums InvalidRequest over every model version of the function with a Metrics Insights query', (t) => {
+  const a = alarm(build().out, 'invalid-requests');
+  const q = queriesById(a)['invalid_requests']!;
+  t.is(q['expression'], `SELECT SUM(InvalidRequest) FROM SCHEMA("OnnxLambda", FunctionName, ModelVersion) WHERE FunctionName = '${FUNCTION}'`);
+  t.is(q['period'], 60);
+  t.true(q['return_data']);
+  t.is(a['threshold'], 50);
+});
+
+test('fires every alarm when the statistic is greater than the threshold', (t) => {
+  const operators = resourcesOf(build().out, 'aws_cloudwatch_metric_alarm').map((a) => a['comparison_operator']);
+  t.deepEqual([...new Set(operators)], ['GreaterThanThreshold']);
+});
+
+test('treats missing data as not breaching on every alarm', (t) => {
+  const policies = resourcesOf(build().out, 'aws_cloudwatch_metric_alarm').map((a) => a['treat_missing_data']);
+  t.deepEqual([...new Set(policies)], ['notBreaching']);
+});
+
+test('alarms when two of three periods breach by default', (t) => {
+  for (const a of resourcesOf(build().out, 'aws_cloudwatch_metric_alarm')) {
+    t.like(a, { evaluation_periods: 3, datapoints_to_alarm: 2 });
+  }
+});
+
+test('notifies the topic when an alarm fires and when it recovers', (t) => {
+  const { out } = build();
+  const topic = topicRef(out);
+  for (const a of resourcesOf(out, 'aws_cloudwatch_metric_alarm')) {
+    t.deepEqual(a['alarm_actions'], [topic]);
+    t.deepEqual(a['ok_actions'], [topic]);
+  }
+});
+
+test('names the topic with the prefix', (t) => {
+  t.is(resourcesOf(build().out, 'aws_sns_topic')[0]?.['name'], `${PREFIX}alarms`);
+});
+
+test('encrypts the topic with a rotated customer-managed key that CloudWatch may use', (t) => {
+  const { out } = build();
+  const [key] = resourcesOf(out, 'aws_kms_key');
+  const keyId = Object.keys(out['resource']['aws_kms_key'] as Json)[0];
+  t.is(resourcesOf(out, 'aws_sns_topic')[0]?.['kms_master_key_id'], `\${aws_kms_key.${keyId}.arn}`);
+  t.true(key?.['enable_key_rotation']);
+  // Terraform's jsonencode() of the policy (a JSON string with references would be mangled in the HCL output).
+  const policy = key?.['policy'] as string;
+  t.regex(policy, /^\$\{jsonencode\(\{/);
+  t.regex(policy, /"Sid" = "CloudWatchAlarmsPublish", "Effect" = "Allow", "Principal" = \{\s*"Service" = "cloudwatch\.amazonaws\.com"\s*\}, "Action" = \["kms:Decrypt", "kms:GenerateDataKey\*"\]/);
+  t.regex(policy, /"Condition" = \{\s*"StringEquals" = \{\s*"aws:SourceAccount" = data\.aws_caller_identity\.\S+\.account_id\s*\}\s*\}/);
+});
+
+test('uses the KMS key given instead of creating one', (t) => {
+  const keyArn = 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+  const { out } = build({ topicKmsKeyId: keyArn });
+  t.is(resourcesOf(out, 'aws_sns_topic')[0]?.['kms_master_key_id'], keyArn);
+  t.deepEqual(resourcesOf(out, 'aws_kms_key'), []);
+});
+
+test('subscribes the notification email to the topic', (t) => {
+  const { out } = build({ notificationEmail: 'oncall@example.com' });
+  const subscriptions = resourcesOf(out, 'aws_sns_topic_subscription');
+  t.deepEqual(subscriptions, [{ topic_arn: topicRef(out), protocol: 'email', endpoint: 'oncall@example.com' }]);
+});
+
+test('subscribes nobody without a notification email', (t) => {
+  t.deepEqual(resourcesOf(build().out, 'aws_sns_topic_subscription'), []);
+});
+
+test('leaves out the model alarms and warns at synth when no model version is given', (t) => {
+  const { alarms, out } = build({ modelVersion: undefined });
+  t.deepEqual(alarms.alarmNames, [`${PREFIX}error-rate`, `${PREFIX}throttles`, `${PREFIX}duration-p99`, `${PREFIX}invalid-requests`]);
+  t.is(resourcesOf(out, 'aws_cloudwatch_metric_alarm').length, 4);
+  const warnings = alarms.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+  t.is(warnings.length, 1);
+  t.regex(warnings[0]!, /modelVersion is not set/);
+});
+
+test('applies custom thresholds, periods and evaluation windows', (t) => {
+  const { out } = build({
+    periodSeconds: 300,
+    thresholds: { errorRatePercent: 5, throttles: 3, durationP99Ms: 2500, inferenceLatencyP99Ms: 80, lowConfidencePercent: 35, invalidRequests: 10, evaluationPeriods: 5, datapointsToAlarm: 4 },
+  });
+  const expected: Record<string, number> = {
+    'error-rate': 5,
+    throttles: 3,
+    'duration-p99': 2500,
+    'inference-latency-p99': 80,
+    'low-confidence': 35,
+    'invalid-requests': 10,
+  };
+  for (const [suffix, threshold] of Object.entries(expected)) {
+    t.like(alarm(out, suffix), { threshold, evaluation_periods: 5, datapoints_to_alarm: 4 });
+  }
+  t.is(alarm(out, 'throttles')['period'], 300);
+  t.is(queriesById(alarm(out, 'error-rate'))['errors']?.['metric']?.['period'], 300);
+  t.is(queriesById(alarm(out, 'invalid-requests'))['invalid_requests']?.['period'], 300);
+});
+
+test('reads per-alias Lambda metrics under the alias named in props', (t) => {
+  const { out } = build({ aliasName: 'canary' });
+  t.deepEqual(alarm(out, 'throttles')['dimensions'], { FunctionName: FUNCTION, Resource: `${FUNCTION}:canary` });
+});
+
+test('reads the EMF metrics from the namespace named in props', (t) => {
+  const { out } = build({ metricsNamespace: 'Acme/Inference' });
+  t.is(alarm(out, 'inference-latency-p99')['namespace'], 'Acme/Inference');
+  t.regex(queriesById(alarm(out, 'invalid-requests'))['invalid_requests']?.['expression'] as string, /SCHEMA\("Acme\/Inference", FunctionName, ModelVersion\)/);
+});
+
+test('accepts the function name as a reference to the function resource', (t) => {
+  const stack = testStack();
+  const fn = new LambdaFunction(stack, 'fn', { functionName: FUNCTION, role: 'arn:aws:iam::123456789012:role/r', handler: 'index.handler', runtime: 'nodejs22.x', filename: 'f.zip' });
+  new Alarms(stack, 'alarms', { ...BASE, functionName: fn.functionName });
+  const a = resourceWith(synth(stack), 'aws_cloudwatch_metric_alarm', 'alarm_name', `${PREFIX}throttles`);
+  t.deepEqual(a['dimensions'], { FunctionName: '${aws_lambda_function.fn.function_name}', Resource: '${aws_lambda_function.fn.function_name}:live' });
+});
+
+test('synthesizes the same Terraform as the snapshot', (t) => {
+  t.snapshot(JSON.parse(Testing.synth(build({ notificationEmail: 'oncall@example.com' }).stack, true)));
+});
+
+const rejects = test.macro({
+  exec(t: ExecutionContext, props: Partial<AlarmsProps>, message: RegExp) {
+    const error = t.throws(() => new Alarms(testStack(), 'alarms', { ...BASE, ...props }), { instanceOf: SettingError });
+    t.regex(error?.message ?? '', message);
+  },
+  title: (providedTitle = '') => providedTitle,
+});
+
+test('rejects a prefix without a trailing separator', rejects, { prefix: 'onnx-predict-dev' }, /^monitoring\/alarms: prefix is "onnx-predict-dev"; allowed: .*ending in "-" or "_"/);
+test('rejects a prefix with characters alarm and topic names do not allow', rejects, { prefix: 'onnx predict/dev-' }, /^monitoring\/alarms: prefix is "onnx predict\/dev-"; allowed: letters, digits, "-" and "_"/);
+test('rejects a prefix that is not a literal', rejects, { prefix: Lazy.stringValue({ produce: () => PREFIX }) }, /^monitoring\/alarms: prefix is .*; allowed: a literal string/);
+test('rejects a function name Lambda does not allow', rejects, { functionName: 'onnx:predict' }, /^monitoring\/alarms: functionName is "onnx:predict"; allowed: a Lambda function name/);
+test('rejects an alias name made only of digits', rejects, { aliasName: '12' }, /^monitoring\/alarms: aliasName is "12"; allowed: a Lambda alias name.*not only digits/);
+test('rejects a namespace reserved for AWS', rejects, { metricsNamespace: 'AWS/Lambda' }, /^monitoring\/alarms: metricsNamespace is "AWS\/Lambda"; allowed: .*not starting with "AWS\/"/);
+test('rejects a model version with a quote', rejects, { modelVersion: "iris'1" }, /^monitoring\/alarms: modelVersion is "iris'1"; allowed: the ModelVersion dimension value/);
+test('rejects a malformed notification email', rejects, { notificationEmail: 'oncall' }, /^monitoring\/alarms: notificationEmail is "oncall"; allowed: an email address/);
+test('rejects the AWS-managed SNS key, which CloudWatch alarms cannot use', rejects, { topicKmsKeyId: 'alias/aws/sns' }, /^monitoring\/alarms: topicKmsKeyId is "alias\/aws\/sns"; allowed: a customer-managed key/);
+test('rejects a confidence threshold of 1', rejects, { confidenceThreshold: 1 }, /^monitoring\/alarms: confidenceThreshold is 1; allowed: greater than 0 and less than 1/);
+test('rejects a confidence threshold of 0', rejects, { confidenceThreshold: 0 }, /^monitoring\/alarms: confidenceThreshold is 0; allowed: greater than 0 and less than 1/);
+test('rejects a period of 0 seconds', rejects, { periodSeconds: 0 }, /^monitoring\/alarms: periodSeconds is 0; allowed: a positive multiple of 60 up to 86400$/);
+test('rejects a negative period', rejects, { periodSeconds: -60 }, /^monitoring\/alarms: periodSeconds is -60; allowed: a positive multiple of 60/);
+test('rejects a period that is not a multiple of 60 seconds', rejects, { periodSeconds: 90 }, /^monitoring\/alarms: periodSeconds is 90; allowed: a positive multiple of 60/);
+test('rejects an error-rate threshold of 100 percent or more', rejects, { thresholds: { errorRatePercent: 150 } }, /^monitoring\/alarms: thresholds\.errorRatePercent is 150; allowed: 0 up to \(not including\) 100/);
+test('rejects a negative low-confidence percentage', rejects, { thresholds: { lowConfidencePercent: -1 } }, /^monitoring\/alarms: thresholds\.lowConfidencePercent is -1; allowed: 0 up to \(not including\) 100/);
+test('rejects a fractional throttle count', rejects, { thresholds: { throttles: 0.5 } }, /^monitoring\/alarms: thresholds\.throttles is 0\.5; allowed: a whole number/);
+test('rejects a negative invalid-request count', rejects, { thresholds: { invalidRequests: -5 } }, /^monitoring\/alarms: thresholds\.invalidRequests is -5; allowed: a whole number/);
+test('rejects a p99 duration of 0 ms', rejects, { thresholds: { durationP99Ms: 0 } }, /^monitoring\/alarms: thresholds\.durationP99Ms is 0; allowed: greater than 0 up to 900000 ms/);
+test('rejects a p99 inference latency longer than any Lambda invocation', rejects, { thresholds: { inferenceLatencyP99Ms: 1_000_000 } }, /^monitoring\/alarms: thresholds\.inferenceLatencyP99Ms is 1000000; allowed: greater than 0 up to 900000 ms/);
+test('rejects an evaluation window longer than a day', rejects, { periodSeconds: 3600, thresholds: { evaluationPeriods: 25 } }, /^monitoring\/alarms: thresholds\.evaluationPeriods is 25; allowed: a whole number from 1 to 24/);
+test('rejects more datapoints to alarm than evaluation periods', rejects, { thresholds: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, /^monitoring\/alarms: thresholds\.datapointsToAlarm is 4; allowed: a whole number from 1 to thresholds\.evaluationPeriods \(3\)/);

