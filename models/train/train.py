@@ -7,8 +7,6 @@ Writes, relative to the repository root:
   models/diabetes/       Ridge on sklearn's diabetes data (regression)
   test/fixtures/iris-zipmap/  the iris classifier exported WITH ZipMap (a non-tensor output), for tests
   test/fixtures/iris-batch1/  the iris classifier with its batch dimension fixed to 1 (fails at run time on 2 rows)
-  bench/models/digits-mlp/    MLPClassifier (1024-512-256 hidden units, about 3 MB of float32 weights) on sklearn's
-                              digits data: the larger model of `npm run bench`, not a shipped example
 
 Each bundle holds exactly model.onnx, model.json and golden.json. Every bundle is then loaded back
 from disk with onnxruntime and its outputs compared with golden.json; the script exits non-zero if
@@ -32,18 +30,17 @@ import sklearn
 import skl2onnx
 from skl2onnx import to_onnx
 from skl2onnx.common.data_types import FloatTensorType
-from sklearn.datasets import load_breast_cancer, load_diabetes, load_digits, load_iris
+from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
-from sklearn.neural_network import MLPClassifier
+from verdict import finish
 
 HERE = Path(__file__).resolve().parent
 MODELS_DIR = HERE.parent
 REPO_ROOT = MODELS_DIR.parent
 ZIPMAP_FIXTURE_DIR = REPO_ROOT / "test" / "fixtures" / "iris-zipmap"
 BATCH1_FIXTURE_DIR = REPO_ROOT / "test" / "fixtures" / "iris-batch1"
-BENCH_MODELS_DIR = REPO_ROOT / "bench" / "models"
 
 SEED = 42
 INPUT_NAME = "float_input"
@@ -115,30 +112,6 @@ def train_diabetes():
         "model": model,
         "x_test": x_test,
         "y_test": y_test,
-    }
-
-
-def train_digits_mlp():
-    """A multi-layer perceptron big enough (about 3 MB of weights) that inference, not the request's JSON,
-    dominates a request: the bench's larger model."""
-    data = load_digits()
-    x_train, x_test, y_train, y_test = train_test_split(
-        data.data, data.target, test_size=0.25, random_state=SEED, stratify=data.target
-    )
-    model = MLPClassifier(
-        hidden_layer_sizes=(1024, 512, 256), max_iter=40, batch_size=64, random_state=0
-    ).fit(x_train, y_train)
-    return {
-        "name": "digits-mlp",
-        "task": "classification",
-        "algorithm": "MLPClassifier(hidden_layer_sizes=(1024, 512, 256), max_iter=40)",
-        "dataset": "sklearn.datasets.load_digits (1797 rows of 8x8 pixels, 75/25 stratified split)",
-        "features": [snake(n) for n in data.feature_names],  # pixel_0_0 .. pixel_7_7
-        "labels": [str(n) for n in data.target_names],  # 0 .. 9
-        "model": model,
-        "x_test": x_test,
-        "y_test": y_test,
-        "out_dir": BENCH_MODELS_DIR / "digits-mlp",
     }
 
 
@@ -241,7 +214,7 @@ def build_bundle(spec) -> list[str]:
     """Write models/<name>/ and verify it from disk. Returns a list of failures."""
     failures = []
     name = spec["name"]
-    out_dir = spec.get("out_dir", MODELS_DIR / name)
+    out_dir = MODELS_DIR / name
     out_dir.mkdir(parents=True, exist_ok=True)
     for stray in out_dir.iterdir():  # a bundle holds exactly the three files
         if stray.name not in {"model.onnx", "model.json", "golden.json"} and stray.is_file():
@@ -351,17 +324,11 @@ def main() -> int:
           f"skl2onnx {skl2onnx.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}")
     failures: list[str] = []
     iris = train_iris()
-    for spec in (iris, train_breast_cancer(), train_diabetes(), train_digits_mlp()):
+    for spec in (iris, train_breast_cancer(), train_diabetes()):
         failures += build_bundle(spec)
     failures += build_zipmap_fixture(iris)
     failures += build_batch1_fixture(iris)
-    if failures:
-        print("\nFAILED:", file=sys.stderr)
-        for f in failures:
-            print(f"  - {f}", file=sys.stderr)
-        return 1
-    print("\nall bundles verified")
-    return 0
+    return finish(failures, "all bundles verified")
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ import tf2onnx  # noqa: E402
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2  # noqa: E402
 from sklearn.datasets import load_diabetes  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
+from verdict import finish  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 MODELS_DIR = HERE.parent
@@ -157,13 +158,7 @@ def main() -> int:
     print(f"python {sys.version.split()[0]}, tensorflow {tf.__version__}, keras {tf.keras.__version__}, "
           f"tf2onnx {tf2onnx.__version__}, onnx {onnx.__version__}, onnxruntime {ort.__version__}")
     failures = build_diabetes_keras()
-    if failures:
-        print("\nFAILED:", file=sys.stderr)
-        for f in failures:
-            print(f"  - {f}", file=sys.stderr)
-        return 1
-    print("\nkeras bundle verified")
-    return 0
+    return finish(failures, "keras bundle verified")
 
 
 if __name__ == "__main__":

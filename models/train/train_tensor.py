@@ -44,6 +44,7 @@ from onnxruntime.quantization import (
 )
 from sklearn.datasets import load_digits, load_wine
 from sklearn.model_selection import train_test_split
+from verdict import finish
 
 HERE = Path(__file__).resolve().parent
 MODELS_DIR = HERE.parent
@@ -404,13 +405,7 @@ def main() -> int:
     failures: list[str] = []
     failures += build_wine_xgb()
     failures += build_digits_cnn()
-    if failures:
-        print("\nFAILED:", file=sys.stderr)
-        for f in failures:
-            print(f"  - {f}", file=sys.stderr)
-        return 1
-    print("\nall tensor bundles verified")
-    return 0
+    return finish(failures, "all tensor bundles verified")
 
 
 if __name__ == "__main__":
