@@ -34,22 +34,16 @@ from sklearn.datasets import load_breast_cancer, load_diabetes, load_iris
 from sklearn.ensemble import GradientBoostingClassifier
 from sklearn.linear_model import LogisticRegression, Ridge
 from sklearn.model_selection import train_test_split
-from verdict import finish
+from bundles import GOLDEN_ROWS, MAX_BATCH, MODELS_DIR, SEED, TOLERANCE, finish, sorted_opsets
 
-HERE = Path(__file__).resolve().parent
-MODELS_DIR = HERE.parent
 REPO_ROOT = MODELS_DIR.parent
 ZIPMAP_FIXTURE_DIR = REPO_ROOT / "test" / "fixtures" / "iris-zipmap"
 BATCH1_FIXTURE_DIR = REPO_ROOT / "test" / "fixtures" / "iris-batch1"
 
-SEED = 42
 INPUT_NAME = "float_input"
 # ai.onnx opset 17 and ai.onnx.ml opset 3 are both well within what onnxruntime(-node) 1.30 runs.
 # skl2onnx lowers each domain to the smallest version the model actually needs.
 TARGET_OPSET = {"": 17, "ai.onnx.ml": 3}
-MAX_BATCH = 256
-GOLDEN_ROWS = 64  # at most this many held-out rows go into golden.json
-TOLERANCE = 1e-4  # SPEC: ONNX outputs may differ from golden by at most this much
 
 
 def snake(name: str) -> str:
@@ -146,14 +140,7 @@ def convert(spec, zipmap: bool = False) -> onnx.ModelProto:
             node.output.extend(new_out)
         for out in onx.graph.output:
             out.name = rename.get(out.name, out.name)
-    # skl2onnx collects opset imports in a set: their order follows Python's string hashing (random per
-    # process) and "" may appear twice. Canonicalise them so model.onnx is byte-identical on every run.
-    opsets = {o.domain: o.version for o in onx.opset_import}
-    del onx.opset_import[:]
-    for domain in sorted(opsets):
-        onx.opset_import.add(domain=domain, version=opsets[domain])
-    onnx.checker.check_model(onx, full_check=True)
-    return onx
+    return sorted_opsets(onx)
 
 
 def manifest(spec, output_name: str) -> dict:

@@ -18,7 +18,6 @@ import hashlib
 import json
 import os
 import sys
-from pathlib import Path
 
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # before TensorFlow loads: plain, reproducible kernels
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -31,14 +30,8 @@ import tf2onnx  # noqa: E402
 from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2  # noqa: E402
 from sklearn.datasets import load_diabetes  # noqa: E402
 from sklearn.model_selection import train_test_split  # noqa: E402
-from verdict import finish  # noqa: E402
+from bundles import GOLDEN_ROWS, MAX_BATCH, MODELS_DIR, SEED, TOLERANCE, finish, sorted_opsets  # noqa: E402
 
-HERE = Path(__file__).resolve().parent
-MODELS_DIR = HERE.parent
-SEED = 42
-MAX_BATCH = 256
-GOLDEN_ROWS = 64
-TOLERANCE = 1e-4
 OPSET = 17
 
 
@@ -96,11 +89,7 @@ def build_diabetes_keras() -> list[str]:
         value.type.tensor_type.shape.dim[0].dim_param = "batch"
     onx.graph.name = name
     onx.doc_string = ""  # tf2onnx writes its version and a timestamp-free note; keep only the graph
-    opsets = {o.domain: o.version for o in onx.opset_import}
-    del onx.opset_import[:]
-    for domain in sorted(opsets):
-        onx.opset_import.add(domain=domain, version=opsets[domain])
-    onnx.checker.check_model(onx, full_check=True)
+    sorted_opsets(onx)
     if [i.name for i in onx.graph.input] != ["float_input"] or [o.name for o in onx.graph.output] != ["variable"]:
         failures.append(f"{name}: unexpected signature {[i.name for i in onx.graph.input]} -> "
                         f"{[o.name for o in onx.graph.output]}")

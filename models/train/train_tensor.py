@@ -44,15 +44,8 @@ from onnxruntime.quantization import (
 )
 from sklearn.datasets import load_digits, load_wine
 from sklearn.model_selection import train_test_split
-from verdict import finish
+from bundles import GOLDEN_ROWS, MAX_BATCH, MODELS_DIR, SEED, TOLERANCE, finish, sorted_opsets
 
-HERE = Path(__file__).resolve().parent
-MODELS_DIR = HERE.parent
-
-SEED = 42
-MAX_BATCH = 256
-GOLDEN_ROWS = 64
-TOLERANCE = 1e-4
 MIN_TOP1_AGREEMENT = 0.99
 # onnxmltools 1.16 converts for ai.onnx opsets up to 15; the XGBoost model only needs ai.onnx.ml.
 XGB_TARGET_OPSET = 15
@@ -89,12 +82,7 @@ def write_json(path: Path, obj) -> None:
 def canonical(onx: onnx.ModelProto, graph_name: str) -> onnx.ModelProto:
     """Fixed graph name (converters default to a random uuid) and sorted, de-duplicated opset imports."""
     onx.graph.name = graph_name
-    opsets = {o.domain: o.version for o in onx.opset_import}
-    del onx.opset_import[:]
-    for domain in sorted(opsets):
-        onx.opset_import.add(domain=domain, version=opsets[domain])
-    onnx.checker.check_model(onx, full_check=True)
-    return onx
+    return sorted_opsets(onx)
 
 
 def prepare_dir(name: str) -> Path:
