@@ -7,28 +7,23 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, statSync, writeFileSy
 import path from 'node:path';
 import { parseBuildArgs, runBuild } from '../build.js';
 import { deterministicZip, type ZipEntry } from '../commands/build/zip.js';
-
-interface SizedArtifact {
-  readonly name: string;
-  readonly bytes: number;
-  readonly unzippedBytes: number;
-}
+import { BUILD_RECORD_FILE, type Arch, type BuildRecord, type BuildRecordArtifact } from '../functions/contract/build-record.js';
 
 export interface BuiltArtifacts {
   readonly outDir: string;
-  readonly artifacts: readonly SizedArtifact[];
+  readonly artifacts: readonly BuildRecordArtifact[];
 }
 
 /** `npm run build -- --model <modelDir> --arch <arch> --out <outDir>`, its log dropped. */
-export async function buildFor(arch: 'arm64' | 'x86_64', outDir: string, modelDir: string): Promise<BuiltArtifacts> {
+export async function buildFor(arch: Arch, outDir: string, modelDir: string): Promise<BuiltArtifacts> {
   await runBuild(parseBuildArgs(['--model', modelDir, '--arch', arch, '--out', outDir]), () => undefined);
-  const manifest = JSON.parse(readFileSync(path.join(outDir, 'build.json'), 'utf8')) as { artifacts: SizedArtifact[] };
-  return { outDir, artifacts: manifest.artifacts };
+  const record = JSON.parse(readFileSync(path.join(outDir, BUILD_RECORD_FILE), 'utf8')) as BuildRecord;
+  return { outDir, artifacts: record.artifacts };
 }
 
 export function artifactSize(built: BuiltArtifacts, name: string): { bytes: number; unzippedBytes: number } {
   const artifact = built.artifacts.find((a) => a.name === name);
-  if (artifact === undefined) throw new Error(`${built.outDir}/build.json lists no ${name} artifact`);
+  if (artifact === undefined) throw new Error(`${built.outDir}/${BUILD_RECORD_FILE} lists no ${name} artifact`);
   return { bytes: artifact.bytes, unzippedBytes: artifact.unzippedBytes };
 }
 
@@ -49,8 +44,8 @@ function packageFiles(nodeModules: string, name: string): string[] {
 
 /**
  * The installed onnxruntime-node and onnxruntime-common, every platform's binaries included, zipped at the level
- * build.ts uses. Zipping 290 MB takes a while, so the result is kept under node_modules/.cache, keyed by every
- * file's path, size and modification time.
+ * build.ts uses. Zipping every platform's binaries takes a while, so the result is kept under node_modules/.cache,
+ * keyed by every file's path, size and modification time.
  */
 export function naivePackageSize(nodeModules: string): NaiveSize {
   const files = [...packageFiles(nodeModules, 'onnxruntime-node'), ...packageFiles(nodeModules, 'onnxruntime-common')];

@@ -1,12 +1,15 @@
 /**
- * The bench's inputs and checks: a bundle's golden rows as request bodies, and the check that every answer the
- * bench times is the model's answer (golden.json, within the bundle's tolerance), so a fast wrong answer fails the
- * run. Rows are whatever golden.json holds in `/predict`'s instance form: a flat array of numbers for a tabular
- * model, a nested array (one image, without the batch dimension) for a tensor model such as the CNN.
+ * The bench's inputs, checks and statistics: a bundle's golden rows as request bodies and events, the check that
+ * every answer the bench times is the model's answer (golden.json, within the bundle's tolerance), so a fast wrong
+ * answer fails the run, and percentiles. Rows are whatever golden.json holds in `/predict`'s instance form: a flat
+ * array of numbers for a tabular model, a nested array (one image, without the batch dimension) for a tensor model
+ * such as the CNN.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from '../functions/contract/env.js';
 import { float32ToNumber } from '../functions/predict/tensor-json.js';
+import { httpEvent } from '../tools/http-api-event.js';
 
 /** golden.json's tolerance when it states none, as commands/build/golden-check.ts applies it. */
 export const GOLDEN_TOLERANCE = 1e-4;
@@ -53,7 +56,7 @@ function flatten(rows: readonly Row[]): number[] {
 }
 
 export function readBundle(dir: string): BenchBundle {
-  const manifest = JSON.parse(readFileSync(path.join(dir, 'model.json'), 'utf8')) as BundleManifest;
+  const manifest = JSON.parse(readFileSync(path.join(dir, MODEL_MANIFEST_FILE), 'utf8')) as BundleManifest;
   const golden = JSON.parse(readFileSync(path.join(dir, 'golden.json'), 'utf8')) as { inputs: Row[]; outputs: (number | number[])[]; tolerance?: number };
   if (manifest.output === undefined) throw new Error(`${dir}/model.json names no "output"; the bench times classifiers and regressors, whose answers golden.json checks`);
   const count = golden.inputs.length;
@@ -75,7 +78,7 @@ export function readBundle(dir: string): BenchBundle {
 
 /** A bundle when its folder holds one, or why not: the CNN bundles are trained separately (models/train). */
 export function optionalBundle(dir: string): BenchBundle | string {
-  const missing = ['model.json', 'model.onnx', 'golden.json'].filter((file) => !existsSync(path.join(dir, file)));
+  const missing = [MODEL_MANIFEST_FILE, DEFAULT_MODEL_FILE, 'golden.json'].filter((file) => !existsSync(path.join(dir, file)));
   return missing.length === 0 ? readBundle(dir) : `${dir} has no ${missing.join(', ')} (train it with models/train/train.sh)`;
 }
 
@@ -96,6 +99,14 @@ function shortRow(row: Row): Row {
 export function requestBody(bundle: BenchBundle, rows: number, spelling: 'float32' | 'golden'): string {
   const instances = bundle.rows(rows);
   return JSON.stringify({ instances: spelling === 'float32' ? instances.map(shortRow) : instances });
+}
+
+/**
+ * A payload 2.0 event asking `/predict` for `rows` golden rows, as `{"instances": [...]}`: what API Gateway would
+ * hand the function, built by the project's own event builder (tools/http-api-event.ts).
+ */
+export function predictEvent(bundle: BenchBundle, rows: number): ReturnType<typeof httpEvent> {
+  return httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, Buffer.from(requestBody(bundle, rows, 'float32')), 'bench', true);
 }
 
 /** An infer request with binary tensor data: the body, and the header that says where its JSON object ends. */
@@ -167,4 +178,14 @@ export function percentile(samples: readonly number[], p: number): number {
   if (samples.length === 0) return Number.NaN;
   const sorted = [...samples].sort((a, b) => a - b);
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+export interface Sampled {
+  readonly p50: number;
+  readonly p99: number;
+  readonly n: number;
+}
+
+export function sampled(values: readonly number[]): Sampled {
+  return { p50: percentile(values, 50), p99: percentile(values, 99), n: values.length };
 }

@@ -4,7 +4,8 @@
  */
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
-import { ONE_VCPU_MB, type CostRow } from './lambda-cost.js';
+import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
+import type { CostRow } from './lambda-cost.js';
 
 const FONT = 'Helvetica, Arial, sans-serif';
 
@@ -52,10 +53,10 @@ export async function costChart(rows: readonly CostRow[], caption: string): Prom
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
-      text: 'Estimated Lambda charge per million predictions',
+      text: 'Estimated Lambda charge per million predictions, USD',
       subtitle: [
         caption,
-        `Duration: warm REPORT Duration at ${ONE_VCPU_MB} MB x max(1, ${ONE_VCPU_MB} / MB), billed in whole ms (at least 1).`,
+        `Duration: warm REPORT Duration at ${ONE_VCPU_MEMORY_MB} MB x max(1, ${ONE_VCPU_MEMORY_MB} / MB), billed in whole ms (at least 1).`,
         'Request charge included; logs and init not. An estimate, not a measurement.',
         ...shared,
       ],
@@ -63,15 +64,19 @@ export async function costChart(rows: readonly CostRow[], caption: string): Prom
     data: { values },
     facet: {
       column: { field: 'arch', type: 'nominal', title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
-      row: { field: 'size', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelAlign: 'left' } },
+      // Each row's label above its panels: beside them, Vega reserves a column as wide as its generous estimate of the
+      // text, which leaves the labels far from the panels they name.
+      row: { field: 'size', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelPadding: 8 } },
     },
     spec: {
       width: 300,
       height: 170,
       mark: { type: 'line', point: { size: 28 }, strokeWidth: 2 },
       encoding: {
-        x: { field: 'memory', type: 'ordinal', title: 'memory (MB; one vCPU at 1,769 MB)', axis: { labelAngle: 0 } },
-        y: { field: 'usd', type: 'quantitative', title: 'USD per million predictions', scale: { zero: false, nice: true }, axis: { format: '$.3~r', tickCount: 5 } },
+        x: { field: 'memory', type: 'ordinal', title: `memory (MB; one vCPU at ${ONE_VCPU_MEMORY_MB.toLocaleString('en-US')} MB)`, axis: { labelAngle: 0 } },
+        // The title and the axis labels say USD; a rotated axis title longer (by Vega's estimate) than the panel is
+        // tall would push the row labels and the memory axis away from the panels.
+        y: { field: 'usd', type: 'quantitative', title: null, scale: { zero: false, nice: true }, axis: { format: '$.3~r', tickCount: 5 } },
         color: { field: 'model', type: 'nominal', title: null, scale: { scheme: 'tableau10' } },
       },
     },

@@ -1,6 +1,6 @@
 /**
  * Before/after for the fresh-process cold start (`cold/iris/in-process` of `npm run bench`): the artifacts built
- * from a git revision against the working tree's, each round measured as the bench measures it (bench/cold-start.ts:
+ * from a git revision against the working tree's, each round measured as the bench measures it (bench/fresh-process.ts:
  * fresh processes to the first response, handler against the floor, `--runs` pairs), the two builds alternating
  * round by round so the machine's slow and fast phases hit both. Prints each round's handler/floor ratio and the
  * median per build. The revision is built in a temporary git worktree with this checkout's node_modules.
@@ -12,17 +12,18 @@ import { mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { hostArch } from '../tools/emulator.js';
 import { stageArtifacts } from '../tools/stage-artifacts.js';
 import { buildFor } from './artifact-sizes.js';
 import { readBundle } from './bench-data.js';
-import { coldInProcess } from './cold-start.js';
+import { coldInProcess } from './fresh-process.js';
 import { revisionArgs } from './revision-args.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const { revision, values } = revisionArgs('usage: tsx bench/cold-ab.ts <git revision> [--rounds 6] [--runs 21]', { rounds: '6', runs: '21' });
 const rounds = Number(values.rounds);
 const runs = Number(values.runs);
-const arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+const arch = hostArch();
 
 function run(command: string, commandArgs: string[], cwd: string): void {
   const child = spawnSync(command, commandArgs, { cwd, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });

@@ -1,43 +1,24 @@
 /**
- * Cold starts and peak memory in plain processes, on the built artifacts unpacked as Lambda unpacks them (the
+ * Cold starts and peak memory of fresh plain processes, on the built artifacts unpacked as Lambda unpacks them (the
  * function in a task root, the runtime layer's `nodejs/node_modules` on NODE_PATH), each against the least
- * onnxruntime-node itself needs, in fresh processes that alternate so the machine's load hits both alike.
+ * onnxruntime-node itself needs, in processes that alternate so the machine's load hits both alike.
  */
 import { spawnSync } from 'node:child_process';
-import { copyFile, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { sessionOptions } from '../functions/predict/model-session.js';
-import { httpEvent } from '../tools/http-api-event.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, LAMBDA_ENV } from '../functions/contract/env.js';
 import type { StagedArtifacts } from '../tools/stage-artifacts.js';
-import { checkPrediction, percentile, requestBody, type BenchBundle } from './bench-data.js';
-
-export const ENTRIES = path.join(path.dirname(fileURLToPath(import.meta.url)), 'entries');
-
-export interface Sampled {
-  readonly p50: number;
-  readonly p99: number;
-  readonly n: number;
-}
-
-export function sampled(values: readonly number[]): Sampled {
-  return { p50: percentile(values, 50), p99: percentile(values, 99), n: values.length };
-}
-
-/** A payload 2.0 event asking `/predict` for `rows` golden rows, as `{"instances": [...]}`. */
-export function predictEvent(bundle: BenchBundle, rows: number): ReturnType<typeof httpEvent> {
-  return httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, Buffer.from(requestBody(bundle, rows, 'float32')), 'bench', true);
-}
-
-/** The environment of the bench's baselines (bench/entries): the model, its served output, the function's session options. */
-export function floorEnv(bundle: BenchBundle, model: string): Record<string, string> {
-  return { BENCH_MODEL: model, BENCH_OUTPUT: bundle.output, BENCH_SESSION_OPTIONS: JSON.stringify(sessionOptions(1)) };
-}
+import { ENTRIES, floorEnv, scratch } from './baselines.js';
+import { checkPrediction, predictEvent, sampled, type BenchBundle, type Sampled } from './bench-data.js';
 
 /** An environment like Lambda's for a process: nothing of the bench's own (no tsx), the layer on NODE_PATH. */
 function lambdaLikeEnv(staged: StagedArtifacts, extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TZ: 'UTC', NODE_PATH: path.join(staged.optDir, 'nodejs', 'node_modules'), ...extra };
+}
+
+/** The model file inside the staged function, where the build packages it. */
+function stagedModel(staged: StagedArtifacts): string {
+  return path.join(staged.taskRoot, DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE);
 }
 
 function runEntry(args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): Record<string, unknown> {
@@ -48,11 +29,6 @@ function runEntry(args: string[], cwd: string, env: NodeJS.ProcessEnv, what: str
   } catch (error) {
     throw new Error(`${what} failed (${error instanceof Error ? error.message : String(error)}): ${child.stderr.slice(0, 2000)}`, { cause: error });
   }
-}
-
-/** A folder outside the project, so that a script there finds onnxruntime-node only through NODE_PATH. */
-export async function scratch(prefix: string): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), prefix));
 }
 
 export interface ColdInProcess {
@@ -75,8 +51,8 @@ export async function coldInProcess(staged: StagedArtifacts, bundle: BenchBundle
     await copyFile(path.join(ENTRIES, 'handler-entry.mjs'), path.join(dir, 'handler-entry.mjs'));
     await copyFile(path.join(ENTRIES, 'floor-entry.mjs'), path.join(dir, 'floor-entry.mjs'));
     const event = predictEvent(bundle, 1);
-    const handlerEnv = lambdaLikeEnv(staged, { BENCH_EVENT: JSON.stringify(event), LAMBDA_TASK_ROOT: staged.taskRoot });
-    const floorEnvironment = lambdaLikeEnv(staged, { ...floorEnv(bundle, path.join(staged.taskRoot, 'model', 'model.onnx')), BENCH_INSTANCES: JSON.stringify(bundle.rows(1)) });
+    const handlerEnv = lambdaLikeEnv(staged, { BENCH_EVENT: JSON.stringify(event), [LAMBDA_ENV.TASK_ROOT]: staged.taskRoot });
+    const floorEnvironment = lambdaLikeEnv(staged, { ...floorEnv(bundle, stagedModel(staged)), BENCH_INSTANCES: JSON.stringify(bundle.rows(1)) });
     const runHandler = () => {
       const out = runEntry([path.join(dir, 'handler-entry.mjs'), path.join(staged.taskRoot, 'index.mjs')], staged.taskRoot, handlerEnv, 'cold-start process (handler)');
       if (out['statusCode'] !== 200) throw new Error(`cold-start handler answered ${String(out['statusCode'])}: ${String(out['body'])}`);
@@ -128,8 +104,8 @@ export async function peakMemory(staged: StagedArtifacts, bundle: BenchBundle, r
     await copyFile(path.join(ENTRIES, 'serve-entry.mjs'), path.join(dir, 'serve-entry.mjs'));
     const events = [predictEvent(bundle, 1), predictEvent(bundle, 100)];
     const common = { BENCH_EVENTS: JSON.stringify(events), BENCH_REQUESTS: String(requests) };
-    const handlerEnv = lambdaLikeEnv(staged, { ...common, LAMBDA_TASK_ROOT: staged.taskRoot });
-    const floorEnvironment = lambdaLikeEnv(staged, { ...common, ...floorEnv(bundle, path.join(staged.taskRoot, 'model', 'model.onnx')) });
+    const handlerEnv = lambdaLikeEnv(staged, { ...common, [LAMBDA_ENV.TASK_ROOT]: staged.taskRoot });
+    const floorEnvironment = lambdaLikeEnv(staged, { ...common, ...floorEnv(bundle, stagedModel(staged)) });
     const handler: number[] = [];
     const floor: number[] = [];
     for (let i = 0; i < runs; i++) {

@@ -9,6 +9,8 @@
  * durations are the emulator's warm REPORT Durations at 1,769 MB; the bench's core is taken as one Lambda vCPU of
  * either architecture; arm64 was not measured.
  */
+import { ARCHES, type Arch } from '../functions/contract/build-record.js';
+import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 
 export const PRICING = Object.freeze({
   /** The date of the prices below, as given to this project; check https://aws.amazon.com/lambda/pricing/. */
@@ -24,9 +26,9 @@ export const PRICING = Object.freeze({
   initBilled: true,
 });
 
-export const MEMORY_SIZES = [512, 1024, 1536, 1769, 2048, 3008] as const;
-export const ONE_VCPU_MB = 1769;
-export const ARCHES = ['arm64', 'x86_64'] as const;
+export const MEMORY_SIZES = [512, 1024, 1536, ONE_VCPU_MEMORY_MB, 2048, 3008] as const;
+/** Lambda bills GB-seconds of 1,024 MB. */
+const MB_PER_GB = 1024;
 
 /** One measured workload the table prices. */
 export interface CostInput {
@@ -41,7 +43,7 @@ export interface CostInput {
 export interface CostRow {
   readonly input: string;
   readonly predictionsPerRequest: number;
-  readonly arch: (typeof ARCHES)[number];
+  readonly arch: Arch;
   readonly memoryMb: number;
   /** Modelled handler time at this memory size, ms. */
   readonly durationMs: number;
@@ -53,7 +55,7 @@ export interface CostRow {
 }
 
 export function cpuScale(memoryMb: number): number {
-  return Math.max(1, ONE_VCPU_MB / memoryMb);
+  return Math.max(1, ONE_VCPU_MEMORY_MB / memoryMb);
 }
 
 export function costRows(inputs: readonly CostInput[]): CostRow[] {
@@ -64,7 +66,7 @@ export function costRows(inputs: readonly CostInput[]): CostRow[] {
       for (const memoryMb of MEMORY_SIZES) {
         const durationMs = input.durationMs * cpuScale(memoryMb);
         const billedMs = Math.max(1, Math.ceil(durationMs));
-        const perRequest = (billedMs / 1000) * (memoryMb / 1024) * PRICING.gbSecond[arch] + PRICING.perMillionRequests / 1e6;
+        const perRequest = (billedMs / 1000) * (memoryMb / MB_PER_GB) * PRICING.gbSecond[arch] + PRICING.perMillionRequests / 1e6;
         rows.push({
           input: input.name,
           predictionsPerRequest: input.predictionsPerRequest,
@@ -82,8 +84,8 @@ export function costRows(inputs: readonly CostInput[]): CostRow[] {
 }
 
 /** USD for one cold start's billed init of `initMs` (measured on one core) at each memory size. */
-export function initCost(initMs: number, arch: (typeof ARCHES)[number], memoryMb: number): number {
-  return ((initMs * cpuScale(memoryMb)) / 1000) * (memoryMb / 1024) * PRICING.gbSecond[arch];
+export function initCost(initMs: number, arch: Arch, memoryMb: number): number {
+  return ((initMs * cpuScale(memoryMb)) / 1000) * (memoryMb / MB_PER_GB) * PRICING.gbSecond[arch];
 }
 
 function usd(value: number): string {

@@ -26,13 +26,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
 import { bundleFunction } from '../build.js';
+import { ARCHES, ARTIFACT, type Arch } from '../functions/contract/build-record.js';
+import { DEFAULT_MODEL_FILE } from '../functions/contract/env.js';
+import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
+import { hostArch, lambdaRuntime } from '../tools/emulator.js';
 import { stageArtifacts, type StagedArtifacts } from '../tools/stage-artifacts.js';
-import { lambdaRuntime } from '../tools/emulator.js';
-import { RIE_BIN } from '../tools/testbed/install.js';
+import { RIE_BIN } from '../tools/testbed/paths.js';
 import { artifactSize, buildFor, naivePackageSize, type BuiltArtifacts } from './artifact-sizes.js';
-import { optionalBundle, readBundle, type BenchBundle, type Spelling } from './bench-data.js';
+import { optionalBundle, readBundle, sampled, type BenchBundle, type Spelling } from './bench-data.js';
 import { costChart, warmChart, type WarmBar } from './charts.js';
-import { coldInProcess, peakMemory, sampled } from './cold-start.js';
+import { coldInProcess, peakMemory } from './fresh-process.js';
 import { costMarkdown, costRows, PRICING, type CostInput } from './lambda-cost.js';
 import { casesMarkdown, comparisonMarkdown, consoleRows, emulatorMarkdown, replaceSection, timingCase, valueCase, type BenchCase } from './report.js';
 import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
@@ -53,7 +56,7 @@ const TARGET_LAYER_ARM64_MIB = 12;
 const TARGET_RSS_IRIS_MB = 110;
 const MIB = 2 ** 20;
 /** The memory sizes docs/PERFORMANCE.md's cost table shows; the chart and latest.json have them all. */
-const COST_TABLE_SIZES = [1024, 1769] as const;
+const COST_TABLE_SIZES = [1024, ONE_VCPU_MEMORY_MB] as const;
 /** The models of the emulator comparison, in the order the tables show them. */
 const MODELS = ['iris', 'breast-cancer', 'digits-cnn', 'digits-cnn-int8'] as const;
 type ModelName = (typeof MODELS)[number];
@@ -139,12 +142,12 @@ try {
   }
 
   // --- the built artifacts ---------------------------------------------------------------------------------------------
-  const hostArch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+  const arch = hostArch();
   const built = new Map<ModelName, BuiltArtifacts>();
   const staged = new Map<ModelName, StagedArtifacts>();
   for (const [model, bundle] of models) {
-    log(`build: ${model} for ${hostArch}`);
-    const out = await buildFor(hostArch, path.join(work, `dist-${model}`), bundle.dir);
+    log(`build: ${model} for ${arch}`);
+    const out = await buildFor(arch, path.join(work, `dist-${model}`), bundle.dir);
     built.set(model, out);
     const stage = await stageArtifacts(out.outDir);
     cleanups.push(() => stage.remove());
@@ -153,17 +156,17 @@ try {
   const irisStaged = staged.get('iris')!;
 
   log('size: the layer for the other architecture, and the naive package');
-  const otherArch = hostArch === 'arm64' ? 'x86_64' : 'arm64';
-  const layers = { [hostArch]: built.get('iris')!, [otherArch]: await buildFor(otherArch, path.join(work, `dist-iris-${otherArch}`), iris.dir) } as Record<'arm64' | 'x86_64', BuiltArtifacts>;
+  const otherArch = ARCHES.find((a) => a !== arch)!;
+  const layers = { [arch]: built.get('iris')!, [otherArch]: await buildFor(otherArch, path.join(work, `dist-iris-${otherArch}`), iris.dir) } as Record<Arch, BuiltArtifacts>;
   const naive = naivePackageSize(path.join(root, 'node_modules'));
   const naiveLabel = 'onnxruntime-node as installed, zipped';
   const naiveExtra = { baseline_unzipped_bytes: naive.unzippedBytes, baseline_cached: naive.cached };
-  for (const arch of ['arm64', 'x86_64'] as const) {
-    const layer = artifactSize(layers[arch], 'runtime-layer');
-    const target = arch === 'arm64' ? { text: `<= ${TARGET_LAYER_ARM64_MIB} MiB zipped`, meets: layer.bytes <= TARGET_LAYER_ARM64_MIB * MIB } : undefined;
-    cases.push(valueCase(`size/layer-${arch}`, 'bytes', layer.bytes, naiveLabel, naive.bytes, target, { unzipped_bytes: layer.unzippedBytes, ...naiveExtra }));
+  for (const layerArch of ARCHES) {
+    const layer = artifactSize(layers[layerArch], ARTIFACT.runtimeLayer);
+    const target = layerArch === 'arm64' ? { text: `<= ${TARGET_LAYER_ARM64_MIB} MiB zipped`, meets: layer.bytes <= TARGET_LAYER_ARM64_MIB * MIB } : undefined;
+    cases.push(valueCase(`size/layer-${layerArch}`, 'bytes', layer.bytes, naiveLabel, naive.bytes, target, { unzipped_bytes: layer.unzippedBytes, ...naiveExtra }));
   }
-  const fn = artifactSize(built.get('iris')!, 'function');
+  const fn = artifactSize(built.get('iris')!, ARTIFACT.function);
   cases.push(valueCase('size/function', 'bytes', fn.bytes, naiveLabel, naive.bytes, undefined, { unzipped_bytes: fn.unzippedBytes, model: 'iris, in the zip', ...naiveExtra }));
 
   // --- warm invocations under the emulator, against the naive function --------------------------------------------------
@@ -239,9 +242,9 @@ try {
     skip('every int8-vs-float case: it needs both models/digits-cnn and models/digits-cnn-int8');
   } else {
     const label = 'float CNN (digits-cnn)';
-    const modelBytes = (bundle: BenchBundle) => statSync(path.join(bundle.dir, 'model.onnx')).size;
+    const modelBytes = (bundle: BenchBundle) => statSync(path.join(bundle.dir, DEFAULT_MODEL_FILE)).size;
     cases.push(valueCase('int8-vs-float/size/model.onnx', 'bytes', modelBytes(int8), label, modelBytes(float)));
-    cases.push(valueCase('int8-vs-float/size/function', 'bytes', artifactSize(built.get('digits-cnn-int8')!, 'function').bytes, label, artifactSize(built.get('digits-cnn')!, 'function').bytes));
+    cases.push(valueCase('int8-vs-float/size/function', 'bytes', artifactSize(built.get('digits-cnn-int8')!, ARTIFACT.function).bytes, label, artifactSize(built.get('digits-cnn')!, ARTIFACT.function).bytes));
     for (const rows of [1, 100]) {
       const a = warmResults.get(`warm/digits-cnn-int8/${sizeName(rows)}`)!;
       const b = warmResults.get(`warm/digits-cnn/${sizeName(rows)}`)!;
@@ -329,7 +332,7 @@ try {
     cost: {
       estimate: true,
       prices: PRICING,
-      model: 'duration = warm REPORT Duration p50 under the emulator at 1769 MB x max(1, 1769 / MB), billed in whole ms (at least 1); INIT billed like duration',
+      model: `duration = warm REPORT Duration p50 under the emulator at ${ONE_VCPU_MEMORY_MB} MB x max(1, ${ONE_VCPU_MEMORY_MB} / MB), billed in whole ms (at least 1); INIT billed like duration`,
       init_ms_one_core: r1(initMs),
       rows: rows.map((r) => ({ ...r, durationMs: Math.round(r.durationMs * 1000) / 1000, lambdaPerMillion: Number(r.lambdaPerMillion.toPrecision(4)), logsPerMillion: Number(r.logsPerMillion.toPrecision(4)) })),
     },

@@ -29,7 +29,10 @@ export interface BenchCase {
   readonly [extra: string]: unknown;
 }
 
-/** Bytes whole; ratios, seconds and milliseconds to 2 decimals (a warm invocation takes 1 to 5 ms); the rest to 1. */
+/**
+ * Bytes whole; ratios, seconds and milliseconds to 2 decimals (a warm invocation is short enough that 0.1 ms counts);
+ * the rest to 1.
+ */
 export function round(value: number, unit: Unit | 'ratio'): number {
   const digits = unit === 'bytes' ? 0 : unit === 'ratio' || unit === 's' || unit === 'ms' ? 2 : 1;
   const f = 10 ** digits;

@@ -4,10 +4,12 @@
  * process interleaving the handler with raw `session.run` on a prepared tensor. The figure is the handler/raw
  * ratio of p50s, median of the rounds (an in-process A/B favours whichever module loads first).
  *
- *   tsx bench/ab.ts bundle <name>                 # bundles the working tree as build.ts does, into .cache/bench/ab/<name>
- *   tsx bench/ab.ts compare <nameA> <nameB> [--rounds 4] [--cases iris:1,iris:100,breast-cancer:1,breast-cancer:100]
- *                                              [--no-runtime-turn]   # nothing between calls (the bench's runtime turn off)
- *   a case is model:rows or model:rows:spelling (float32; golden, the 17-digit texts; oip-binary; float32 when left out)
+ *   tsx bench/request-path-ab.ts bundle <name>
+ *     bundles the working tree as build.ts does, into node_modules/.cache/bench/ab/<name>
+ *   tsx bench/request-path-ab.ts compare <nameA> <nameB> [--rounds 4] [--cases iris:1,iris:100,breast-cancer:1,...]
+ *                                                        [--budget 1500] [--no-runtime-turn]
+ *     --no-runtime-turn: nothing between calls (the bench's runtime turn off); a case is model:rows or
+ *     model:rows:spelling (float32; golden, the 17-digit texts; oip-binary; float32 when left out)
  */
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -75,6 +77,6 @@ if (command === 'bundle') {
     console.log(`| ${model}, ${rows} row${rows === 1 ? '' : 's'}${spelling === 'float32' ? '' : `, ${spelling}`} | ${text(ratios[0])} | ${text(ratios[1])} | ${(median(ratios[1]) / median(ratios[0])).toFixed(3)} |`);
   }
 } else {
-  console.error('usage: tsx bench/ab.ts bundle <name> | compare <nameA> <nameB> [--rounds n] [--cases model:rows,...] [--budget ms] [--no-runtime-turn]');
+  console.error('usage: tsx bench/request-path-ab.ts bundle <name> | compare <nameA> <nameB> [--rounds n] [--cases model:rows,...] [--budget ms] [--no-runtime-turn]');
   process.exitCode = 1;
 }

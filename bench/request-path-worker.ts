@@ -10,6 +10,7 @@
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_INTRA_OP_THREADS, DEFAULT_MODEL_FILE, ENV } from '../functions/contract/env.js';
 import { sessionOptions } from '../functions/predict/model-session.js';
 import { httpEvent } from '../tools/http-api-event.js';
 import { binaryInferOutput, binaryInferRequest, checkPrediction, percentile, readBundle, requestBody, type Spelling } from './bench-data.js';
@@ -56,7 +57,7 @@ const { manifest } = bundle;
 const binary = config.spelling === 'oip-binary';
 
 // The baseline: the public call on a prepared tensor (made once, reused), with the function's session options.
-const session = await ort.InferenceSession.create(path.join(config.bundleDir, 'model.onnx'), sessionOptions(1));
+const session = await ort.InferenceSession.create(path.join(config.bundleDir, DEFAULT_MODEL_FILE), sessionOptions(DEFAULT_INTRA_OP_THREADS));
 const input = manifest.input ?? session.inputNames[0]!;
 const { output } = bundle;
 const preparedFeeds = { [input]: new ort.Tensor('float32', bundle.values(config.rows), [config.rows, ...bundle.rowDims]) };
@@ -76,7 +77,7 @@ function request(): { body: Buffer; event: ReturnType<typeof httpEvent> } {
 const { body, event } = request();
 const context = { awsRequestId: 'bench-request' };
 
-process.env['MODEL_DIR'] = config.bundleDir;
+process.env[ENV.MODEL_DIR] = config.bundleDir;
 type Response = { statusCode: number; body: string; headers?: Record<string, string>; isBase64Encoded?: boolean };
 type Handler = (event: unknown, context: { awsRequestId: string }) => Promise<Response>;
 const { handler } = (await import(pathToFileURL(path.join(config.functionDir, 'index.mjs')).href)) as { handler: Handler };

@@ -9,13 +9,12 @@ import { randomUUID } from 'node:crypto';
 import { copyFile, cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { parseReport, startFunction, type LambdaUnderTest } from '../tools/emulator.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, ENV } from '../functions/contract/env.js';
+import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
+import { reportFor, startFunction, type LambdaUnderTest } from '../tools/emulator.js';
 import type { StagedArtifacts } from '../tools/stage-artifacts.js';
-import { checkPrediction, type BenchBundle } from './bench-data.js';
-import { ENTRIES, floorEnv, predictEvent, sampled, scratch, type Sampled } from './cold-start.js';
-
-/** Lambda's one full vCPU: the memory size the emulated functions are given. */
-const MEMORY_MB = 1769;
+import { ENTRIES, floorEnv, scratch } from './baselines.js';
+import { checkPrediction, predictEvent, sampled, type BenchBundle, type Sampled } from './bench-data.js';
 
 /** The function, the naive function, or the naive function writing a line as long as the function's EMF line. */
 type Kind = 'function' | 'naive' | 'naive+log';
@@ -29,17 +28,18 @@ interface Subject {
 async function stageNaive(staged: StagedArtifacts): Promise<{ taskRoot: string; remove(): Promise<void> }> {
   const taskRoot = await scratch('bench-naive-function-');
   await copyFile(path.join(ENTRIES, 'naive-function.mjs'), path.join(taskRoot, 'index.mjs'));
-  await cp(path.join(staged.taskRoot, 'model'), path.join(taskRoot, 'model'), { recursive: true });
+  await cp(path.join(staged.taskRoot, DEFAULT_MODEL_DIR), path.join(taskRoot, DEFAULT_MODEL_DIR), { recursive: true });
   return { taskRoot, remove: () => rm(taskRoot, { recursive: true, force: true }) };
 }
 
 async function start(staged: StagedArtifacts, naiveRoot: string, bundle: BenchBundle, kind: Kind, logBytes: ReadonlyMap<number, number> = new Map()): Promise<Subject> {
   const naive = kind !== 'function';
-  const env = naive ? floorEnv(bundle, path.join(naiveRoot, 'model', 'model.onnx')) : { METRICS_NAMESPACE: 'Bench' };
+  const env = naive ? floorEnv(bundle, path.join(naiveRoot, DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE)) : { [ENV.METRICS_NAMESPACE]: 'Bench' };
   const fn = await startFunction({
     taskRoot: naive ? naiveRoot : staged.taskRoot,
     optDir: staged.optDir,
-    memoryMB: MEMORY_MB,
+    // Lambda's one full vCPU.
+    memoryMB: ONE_VCPU_MEMORY_MB,
     env: kind === 'naive+log' ? { ...env, BENCH_LOG_BYTES: JSON.stringify(Object.fromEntries(logBytes)) } : env,
   });
   return { fn, kind };
@@ -79,22 +79,8 @@ async function call(bundle: BenchBundle, subject: Subject, rows: number, eventTe
   const raw = await response.text();
   const wallMs = performance.now() - t0;
   check(bundle, subject, rows, response.status, raw, () => subject.fn.logs());
-  const prefix = `REPORT RequestId: ${requestId}\t`;
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const logs = subject.fn.logs();
-    const at = logs.lastIndexOf(prefix);
-    if (at !== -1) {
-      const end = logs.indexOf('\n', at);
-      if (end !== -1) {
-        const report = parseReport(logs.slice(at, end));
-        if (report === undefined) throw new Error(`cannot read the emulator's REPORT line: ${logs.slice(at, end)}`);
-        return { durationMs: report.durationMs, billedMs: report.billedMs, wallMs };
-      }
-    }
-    if (Date.now() > deadline) throw new Error(`the emulator printed no REPORT line for ${requestId}:\n${logs.slice(-2000)}`);
-    await sleep(1);
-  }
+  const report = await reportFor(() => subject.fn.logs(), requestId);
+  return { durationMs: report.durationMs, billedMs: report.billedMs, wallMs };
 }
 
 /** Bytes of EMF lines (`{"_aws":…}`) the function writes for one request of `rows` rows. */

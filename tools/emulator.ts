@@ -8,6 +8,7 @@
  * installed; asking for another runtime fails with a message saying so.
  * One pair per started function, on free loopback ports, so tests can run functions side by side (RIE serves one
  * invocation at a time). All of it comes from `.testbed/`, installed by tools/testbed/install.ts.
+ * `startEmulator` runs any runtime's bootstrap the same way (the Python baseline's functions, for one).
  *
  * Layout mimics Lambda with temp folders: the code in a task root (Lambda's /var/task, also the cwd), layers in an
  * opt folder (Lambda's /opt) whose `nodejs/node24/node_modules` and `nodejs/node_modules` are on NODE_PATH.
@@ -18,8 +19,11 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { LATEST_VERSION, lambdaLogGroup } from '../functions/contract/aws-names.js';
+import { ARCHES, DEFAULT_RUNTIME, HANDLER, NODE_ARCH, type Arch } from '../functions/contract/build-record.js';
+import { LAMBDA_ENV } from '../functions/contract/env.js';
 import { freePort } from './free-port.js';
-import { DEFAULT_LAMBDA_RUNTIME, LAMBDA_RUNTIMES, RIE_BIN, type LambdaRuntime } from './testbed/install.js';
+import { LAMBDA_RUNTIMES, RIE_BIN, type LambdaRuntime, type RuntimeInstallPaths } from './testbed/paths.js';
 
 /** The numbers of RIE's `REPORT RequestId: …` line for one invocation. */
 export interface Report {
@@ -69,7 +73,7 @@ export interface FunctionOptions {
   readonly taskRoot: string;
   /** A folder standing in for /opt, where Lambda unpacks layers. @default none: NODE_PATH holds the task root only */
   readonly optDir?: string;
-  /** @default 'index.handler' */
+  /** @default HANDLER, 'index.handler' */
   readonly handler?: string;
   /** Function environment variables, applied over (and able to replace) what Lambda sets. @default {} */
   readonly env?: Readonly<Record<string, string>>;
@@ -81,22 +85,18 @@ export interface FunctionOptions {
   readonly functionName?: string;
   /**
    * The Lambda runtime to run the function on, as dist/build.json's "runtime" names it; only the runtimes in
-   * tools/testbed/install.ts's LAMBDA_RUNTIMES are installed. @default 'nodejs24.x'
+   * tools/testbed/paths.ts's LAMBDA_RUNTIMES are installed. @default DEFAULT_RUNTIME, 'nodejs24.x'
    */
   readonly runtime?: string;
 }
 
 /** The Node binary, major and runtime interface client that stand in for Lambda's `runtime`. */
-export interface RuntimeInstall {
+export interface RuntimeInstall extends RuntimeInstallPaths {
   readonly runtime: LambdaRuntime;
-  readonly node: string;
-  readonly nodeMajor: number;
-  readonly ric: string;
-  readonly ricDir: string;
 }
 
 /** Maps a Lambda runtime name to what the test bed installed for it; throws for one it does not install. */
-export function lambdaRuntime(runtime: string = DEFAULT_LAMBDA_RUNTIME): RuntimeInstall {
+export function lambdaRuntime(runtime: string = DEFAULT_RUNTIME): RuntimeInstall {
   if (!Object.hasOwn(LAMBDA_RUNTIMES, runtime)) {
     throw new Error(`the emulator runs only the Lambda runtime(s) ${Object.keys(LAMBDA_RUNTIMES).join(', ')} (tools/testbed/install.ts installs their Node); got "${runtime}"`);
   }
@@ -104,36 +104,72 @@ export function lambdaRuntime(runtime: string = DEFAULT_LAMBDA_RUNTIME): Runtime
   return { runtime: runtime as LambdaRuntime, ...install };
 }
 
+/** The Lambda architecture of this machine: the only one whose build the emulator can run. */
+export function hostArch(): Arch {
+  return ARCHES.find((arch) => NODE_ARCH[arch] === process.arch) ?? 'x86_64';
+}
+
+/** RIE's invoke API, as Lambda's Invoke API spells it. */
 const INVOKE_PATH = '/2015-03-31/functions/function/invocations';
 const START_TIMEOUT_MS = 10_000;
 /** How long to wait, after RIE answered, for its log lines about the invocation to come through the pipes. */
 const LOG_SETTLE_MS = 3_000;
 
+/** What Lambda tells any runtime about the function, with this run's folders in place of /var/task and /var/runtime. */
+export interface RuntimeEnvironment {
+  readonly taskRoot: string;
+  /** Lambda's /var/runtime: where the runtime interface client lives. */
+  readonly runtimeDir: string;
+  /** The folder of the runtime's interpreter, first on PATH as Lambda's /var/lang/bin is. */
+  readonly binDir: string;
+  readonly handler: string;
+  /** The runtime's name as AWS_EXECUTION_ENV spells it, e.g. `nodejs24.x`, `python3.12`. */
+  readonly runtime: string;
+  readonly functionName: string;
+  readonly memoryMB: number;
+  readonly timeoutSeconds: number;
+}
+
+/** The environment variables Lambda sets for a function on any runtime. */
+export function lambdaRuntimeEnvironment(options: RuntimeEnvironment): Record<string, string> {
+  return {
+    PATH: [options.binDir, '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
+    LANG: 'en_US.UTF-8',
+    TZ: ':UTC',
+    [LAMBDA_ENV.TASK_ROOT]: options.taskRoot,
+    LAMBDA_RUNTIME_DIR: options.runtimeDir,
+    _HANDLER: options.handler,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${options.runtime}`,
+    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
+    [LAMBDA_ENV.FUNCTION_NAME]: options.functionName,
+    [LAMBDA_ENV.FUNCTION_VERSION]: LATEST_VERSION,
+    [LAMBDA_ENV.FUNCTION_MEMORY_SIZE]: String(options.memoryMB),
+    AWS_LAMBDA_FUNCTION_TIMEOUT: String(options.timeoutSeconds),
+    AWS_LAMBDA_LOG_GROUP_NAME: lambdaLogGroup(options.functionName),
+    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`,
+    AWS_REGION: 'us-east-1',
+    AWS_DEFAULT_REGION: 'us-east-1',
+  };
+}
+
 /**
  * The environment Lambda gives a function on `install`'s runtime, with the folders of this test in place of
  * /var/task and /opt, and the runtime's Node (Lambda's /var/lang/bin) first on PATH.
  */
-function lambdaEnvironment(options: FunctionOptions, handler: string, install: RuntimeInstall): Record<string, string> {
-  const functionName = options.functionName ?? 'test-function';
+function nodeEnvironment(options: FunctionOptions, handler: string, install: RuntimeInstall): Record<string, string> {
   const layerModules = options.optDir === undefined ? [] : [path.join(options.optDir, 'nodejs', `node${install.nodeMajor}`, 'node_modules'), path.join(options.optDir, 'nodejs', 'node_modules')];
   return {
-    PATH: [path.dirname(install.node), '/usr/local/bin', '/usr/bin', '/bin'].join(':'),
-    LANG: 'en_US.UTF-8',
-    TZ: ':UTC',
+    ...lambdaRuntimeEnvironment({
+      taskRoot: options.taskRoot,
+      runtimeDir: install.ricDir,
+      binDir: path.dirname(install.node),
+      handler,
+      runtime: install.runtime,
+      functionName: options.functionName ?? 'test-function',
+      memoryMB: options.memoryMB ?? 1024,
+      timeoutSeconds: options.timeoutSeconds ?? 30,
+    }),
     NODE_PATH: [...layerModules, options.taskRoot].join(':'),
-    LAMBDA_TASK_ROOT: options.taskRoot,
-    LAMBDA_RUNTIME_DIR: install.ricDir,
-    _HANDLER: handler,
-    AWS_EXECUTION_ENV: `AWS_Lambda_${install.runtime}`,
-    AWS_LAMBDA_INITIALIZATION_TYPE: 'on-demand',
-    AWS_LAMBDA_FUNCTION_NAME: functionName,
-    AWS_LAMBDA_FUNCTION_VERSION: '$LATEST',
-    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(options.memoryMB ?? 1024),
-    AWS_LAMBDA_FUNCTION_TIMEOUT: String(options.timeoutSeconds ?? 30),
-    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${functionName}`,
-    AWS_LAMBDA_LOG_STREAM_NAME: `${new Date().toISOString().slice(0, 10).replaceAll('-', '/')}/[$LATEST]${randomUUID().replaceAll('-', '')}`,
-    AWS_REGION: 'us-east-1',
-    AWS_DEFAULT_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: 'testing',
     AWS_SECRET_ACCESS_KEY: 'testing',
     AWS_SESSION_TOKEN: 'testing',
@@ -158,6 +194,27 @@ export function parseReport(line: string): Report | undefined {
   const report = { requestId: match[1] ?? '', durationMs, billedMs, memoryMB, maxMemoryMB };
   const initDurationMs = fields.get('Init Duration');
   return initDurationMs === undefined ? report : { ...report, initDurationMs };
+}
+
+/**
+ * The REPORT line RIE prints for `requestId`, read from `logs` as it comes through the pipes (RIE prints it before it
+ * answers, but the pipes are read asynchronously); throws when none arrives within `timeoutMs`.
+ */
+export async function reportFor(logs: () => string, requestId: string, timeoutMs = 3000): Promise<Report> {
+  const prefix = `REPORT RequestId: ${requestId}\t`;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const text = logs();
+    const at = text.lastIndexOf(prefix);
+    const end = at === -1 ? -1 : text.indexOf('\n', at);
+    if (end !== -1) {
+      const report = parseReport(text.slice(at, end));
+      if (report === undefined) throw new Error(`cannot read the emulator's REPORT line: ${text.slice(at, end)}`);
+      return report;
+    }
+    if (Date.now() > deadline) throw new Error(`the emulator printed no REPORT line for ${requestId}:\n${text.slice(-2000)}`);
+    await sleep(1);
+  }
 }
 
 /** The processes RIE started: each runtime runs in a process group of its own, which a signal to RIE's misses. */
@@ -223,14 +280,23 @@ function tail(text: string, lines = 40): string {
   return text.trimEnd().split('\n').slice(-lines).join('\n');
 }
 
-async function launch(options: FunctionOptions, install: RuntimeInstall): Promise<LambdaUnderTest> {
-  const handler = options.handler ?? 'index.handler';
-  const timeoutSeconds = options.timeoutSeconds ?? 30;
+/** One function for the emulator to run, on any runtime. */
+export interface Emulation {
+  /** The function's code and the runtime's cwd. */
+  readonly taskRoot: string;
+  /** The command that starts the runtime; RIE takes its last argument as the handler. */
+  readonly bootstrap: readonly string[];
+  readonly env: Readonly<Record<string, string>>;
+  /** The function timeout RIE applies to init and to each invocation. */
+  readonly timeoutSeconds: number;
+}
+
+async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
+  const { timeoutSeconds } = emulation;
   const [runtimePort, invokePort] = [await freePort(), await freePort()];
   const invokeUrl = `http://127.0.0.1:${invokePort}${INVOKE_PATH}`;
-  // RIE takes the arguments after its flags as the bootstrap command, and the last of them as the handler.
-  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', install.node, install.ric, handler];
-  const child = spawn(RIE_BIN, args, { cwd: options.taskRoot, env: lambdaEnvironment(options, handler, install), detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', ...emulation.bootstrap];
+  const child = spawn(RIE_BIN, args, { cwd: emulation.taskRoot, env: emulation.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
   if (pid === undefined) throw new Error(`could not start ${RIE_BIN}`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
@@ -339,6 +405,18 @@ async function launch(options: FunctionOptions, install: RuntimeInstall): Promis
   };
 }
 
+/** Starts RIE with `emulation`'s runtime on free loopback ports, trying again if another process took a port first. */
+export async function startEmulator(emulation: Emulation): Promise<LambdaUnderTest> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await launch(emulation);
+    } catch (error) {
+      // Another process took a port between freePort() and RIE binding it: pick new ones.
+      if (!(error instanceof PortTaken) || attempt === 3) throw error;
+    }
+  }
+}
+
 /**
  * Starts one emulator + runtime client pair for the function in `options.taskRoot`. The runtime starts (and the
  * handler's module loads) on the first invocation, as in Lambda.
@@ -355,12 +433,11 @@ export async function startFunction(options: FunctionOptions): Promise<LambdaUnd
   if (!path.isAbsolute(options.taskRoot) || !existsSync(options.taskRoot) || !statSync(options.taskRoot).isDirectory()) {
     throw new Error(`taskRoot must be an absolute path to a folder with the function's code; got "${options.taskRoot}"`);
   }
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await launch(options, install);
-    } catch (error) {
-      // Another process took a port between freePort() and RIE binding it: pick new ones.
-      if (!(error instanceof PortTaken) || attempt === 3) throw error;
-    }
-  }
+  const handler = options.handler ?? HANDLER;
+  return startEmulator({
+    taskRoot: options.taskRoot,
+    bootstrap: [install.node, install.ric, handler],
+    env: nodeEnvironment(options, handler, install),
+    timeoutSeconds: options.timeoutSeconds ?? 30,
+  });
 }

@@ -5,6 +5,8 @@
 import { isUtf8 } from 'node:buffer';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
+import { lambdaLogGroup } from '../functions/contract/aws-names.js';
+import { DEFAULT_FUNCTION_VERSION, LAMBDA_ENV, LOCAL_MEMORY_MB } from '../functions/contract/env.js';
 
 /**
  * Whether a body arrives as text in the event: a text content type (or none) and valid UTF-8. Anything else arrives
@@ -46,7 +48,7 @@ export function requestTime(date: Date): string {
   return `${two(date.getUTCDate())}/${MONTHS[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(date.getUTCMinutes())}:${two(date.getUTCSeconds())} +0000`;
 }
 
-/** A genuine payload 2.0 event: lower-cased headers joined by commas, cookies split out, body as a string. */
+/** A payload 2.0 event as API Gateway builds one (a simulation of API Gateway): lower-cased headers joined by commas, cookies split out, body as a string. */
 export function httpEvent(request: RequestLike, body: Buffer, requestId: string, text: boolean, now = new Date()): APIGatewayProxyEventV2 {
   // Split by hand: new URL() would read a path starting with "//" as a host name.
   const target = request.url ?? '/';
@@ -104,8 +106,8 @@ export function httpEvent(request: RequestLike, body: Buffer, requestId: string,
 /** A context with Lambda's fields; `getRemainingTimeInMillis` counts down from the configured timeout. */
 export function lambdaContext(requestId: string, timeoutMs: number): Context {
   const deadline = Date.now() + timeoutMs;
-  const functionName = process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'predict-local';
-  const functionVersion = process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST';
+  const functionName = process.env[LAMBDA_ENV.FUNCTION_NAME] ?? 'predict-local';
+  const functionVersion = process.env[LAMBDA_ENV.FUNCTION_VERSION] ?? DEFAULT_FUNCTION_VERSION;
   const unsupported = () => {
     throw new Error('done/fail/succeed are not supported; return a promise from the handler');
   };
@@ -114,9 +116,9 @@ export function lambdaContext(requestId: string, timeoutMs: number): Context {
     functionName,
     functionVersion,
     invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ?? '1024',
+    memoryLimitInMB: process.env[LAMBDA_ENV.FUNCTION_MEMORY_SIZE] ?? String(LOCAL_MEMORY_MB),
     awsRequestId: requestId,
-    logGroupName: `/aws/lambda/${functionName}`,
+    logGroupName: lambdaLogGroup(functionName),
     logStreamName: `local/[${functionVersion}]${requestId.slice(0, 8)}`,
     getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
     done: unsupported,

@@ -13,7 +13,8 @@ import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from '
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { startFunction } from './emulator.js';
+import { BUILD_RECORD_FILE } from '../functions/contract/build-record.js';
+import { hostArch, startFunction } from './emulator.js';
 import { stageArtifacts } from './stage-artifacts.js';
 import { ensureBuildPackages, ensureRic, ensureRie } from './testbed/install.js';
 
@@ -72,13 +73,13 @@ function inputsFingerprint(modelDir: string, arch: string): string {
   return hash.digest('hex');
 }
 
-const arch = process.arch === 'arm64' ? 'arm64' : 'x86_64';
+const arch = hostArch();
 const modelDir = path.resolve(values.model);
 if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) fail(`--model ${values.model} is not a bundle folder`);
 const outDir = path.join(root, 'dist', `local-${arch}`);
 const stamp = path.join(outDir, 'inputs.sha256');
 const fingerprint = inputsFingerprint(modelDir, arch);
-if (!existsSync(path.join(outDir, 'build.json')) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== fingerprint) {
+if (!existsSync(path.join(outDir, BUILD_RECORD_FILE)) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== fingerprint) {
   process.stderr.write(`invoke: building for ${arch} into ${path.relative(root, outDir)}/\n`);
   const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'build.ts'), '--arch', arch, '--model', modelDir, '--out', outDir], {
     cwd: root,

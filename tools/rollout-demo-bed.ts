@@ -8,15 +8,22 @@
  *   npx tsx tools/rollout-demo-bed.ts traffic --function demo-predict --version 2 --requests 200 [--errors 20]
  *                                               [--invalid 0] [--latency 20] [--confidence 0.9]
  *   npx tsx tools/rollout-demo-bed.ts alarm   --name demo-predict-error-rate --state ALARM|OK
+ *   npx tsx tools/rollout-demo-bed.ts wait    --function demo-predict --version 3 [--timeout 60]
  */
 import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateAliasCommand, CreateFunctionCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { LIVE_ALIAS } from '../functions/contract/aws-names.js';
+import { DEFAULT_RUNTIME, HANDLER } from '../functions/contract/build-record.js';
+import { ENV } from '../functions/contract/env.js';
+import { aliasResource, DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC, METRIC_UNIT } from '../functions/contract/metrics.js';
 
+/** The demo function's METRICS_NAMESPACE: not the default, so the rollout must read it from the version. */
 export const DEMO_NAMESPACE = 'OnnxLambdaDemo';
 
 export interface DemoClients {
@@ -25,9 +32,13 @@ export interface DemoClients {
   readonly iam: IAMClient;
 }
 
-export interface DemoFunction {
+/** The function and alias whose traffic a demo plays. */
+export interface DemoTarget {
   readonly functionName: string;
   readonly alias: string;
+}
+
+export interface DemoFunction extends DemoTarget {
   readonly alarmPrefix: string;
   readonly alarms: readonly string[];
   /** Published versions, oldest first; the alias starts on the first. */
@@ -37,6 +48,18 @@ export interface DemoFunction {
 function code(version: number): Uint8Array {
   const source = `export const handler = async () => ({ statusCode: 200, body: 'v${version}' });\n`;
   return zipSync({ 'index.mjs': new TextEncoder().encode(source) }, { mtime: new Date('2020-01-01T00:00:00Z') });
+}
+
+/** Two of the service's alarms (infra/constructs/alarms.ts), on Lambda's metrics of the function. */
+function demoAlarms(functionName: string): { prefix: string; alarms: { name: string; metric: string; statistic: 'Sum' | 'Maximum'; threshold: number }[] } {
+  const prefix = `${functionName}-`;
+  return {
+    prefix,
+    alarms: [
+      { name: `${prefix}error-rate`, metric: LAMBDA_METRIC.Errors, statistic: 'Sum', threshold: 1 },
+      { name: `${prefix}duration-p99`, metric: LAMBDA_METRIC.Duration, statistic: 'Maximum', threshold: 1000 },
+    ],
+  };
 }
 
 /** A function with `versions` published versions, the alias `live` on version 1, and alarms `<function>-*`. */
@@ -50,11 +73,11 @@ export async function createDemoFunction(clients: DemoClients, functionName: str
   await clients.lambda.send(
     new CreateFunctionCommand({
       FunctionName: functionName,
-      Runtime: 'nodejs22.x',
+      Runtime: DEFAULT_RUNTIME,
       Role: role.Role?.Arn,
-      Handler: 'index.handler',
+      Handler: HANDLER,
       Code: { ZipFile: code(1) },
-      Environment: { Variables: { METRICS_NAMESPACE: DEMO_NAMESPACE } },
+      Environment: { Variables: { [ENV.METRICS_NAMESPACE]: DEMO_NAMESPACE } },
     }),
   );
   const published: string[] = [];
@@ -63,26 +86,24 @@ export async function createDemoFunction(clients: DemoClients, functionName: str
     const version = await clients.lambda.send(new PublishVersionCommand({ FunctionName: functionName }));
     published.push(version.Version ?? '');
   }
-  const alias = 'live';
-  await clients.lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name: alias, FunctionVersion: published[0] }));
-  const alarmPrefix = `${functionName}-`;
-  const alarms = [`${alarmPrefix}error-rate`, `${alarmPrefix}duration-p99`];
-  for (const name of alarms) {
+  await clients.lambda.send(new CreateAliasCommand({ FunctionName: functionName, Name: LIVE_ALIAS, FunctionVersion: published[0] }));
+  const { prefix, alarms } = demoAlarms(functionName);
+  for (const alarm of alarms) {
     await clients.cloudwatch.send(
       new PutMetricAlarmCommand({
-        AlarmName: name,
-        Namespace: 'AWS/Lambda',
-        MetricName: name.endsWith('error-rate') ? 'Errors' : 'Duration',
-        Dimensions: [{ Name: 'FunctionName', Value: functionName }],
-        Statistic: name.endsWith('error-rate') ? 'Sum' : 'Maximum',
+        AlarmName: alarm.name,
+        Namespace: LAMBDA_NAMESPACE,
+        MetricName: alarm.metric,
+        Dimensions: [{ Name: LAMBDA_DIMENSION.FunctionName, Value: functionName }],
+        Statistic: alarm.statistic,
         Period: 60,
         EvaluationPeriods: 1,
-        Threshold: name.endsWith('error-rate') ? 1 : 1000,
+        Threshold: alarm.threshold,
         ComparisonOperator: 'GreaterThanOrEqualToThreshold',
       }),
     );
   }
-  return { functionName, alias, alarmPrefix, alarms, versions: published };
+  return { functionName, alias: LIVE_ALIAS, alarmPrefix: prefix, alarms: alarms.map((alarm) => alarm.name), versions: published };
 }
 
 /** What a version served in a moment of traffic, as its metrics would say. */
@@ -99,34 +120,41 @@ export interface Traffic {
  * Puts the metrics `traffic` would produce, timestamped now: Lambda's per-version Invocations, Errors and Duration
  * of alias invocations, and the function's EMF RequestLatency, InternalError, InvalidRequest, PredictionConfidence.
  */
-export async function playTraffic(cloudwatch: CloudWatchClient, fn: { functionName: string; alias: string }, traffic: Traffic, namespace = DEMO_NAMESPACE): Promise<void> {
+export async function playTraffic(cloudwatch: CloudWatchClient, fn: DemoTarget, traffic: Traffic, namespace = DEMO_NAMESPACE): Promise<void> {
   const timestamp = new Date();
   const lambdaDims = [
-    { Name: 'FunctionName', Value: fn.functionName },
-    { Name: 'Resource', Value: `${fn.functionName}:${fn.alias}` },
-    { Name: 'ExecutedVersion', Value: traffic.version },
+    { Name: LAMBDA_DIMENSION.FunctionName, Value: fn.functionName },
+    { Name: LAMBDA_DIMENSION.Resource, Value: aliasResource(fn.functionName, fn.alias) },
+    { Name: LAMBDA_DIMENSION.ExecutedVersion, Value: traffic.version },
   ];
   const emfDims = [
-    { Name: 'FunctionName', Value: fn.functionName },
-    { Name: 'FunctionVersion', Value: traffic.version },
+    { Name: DIMENSION.FunctionName, Value: fn.functionName },
+    { Name: DIMENSION.FunctionVersion, Value: traffic.version },
   ];
   const latency = traffic.latencyMs ?? 20;
   await cloudwatch.send(
     new PutMetricDataCommand({
-      Namespace: 'AWS/Lambda',
+      Namespace: LAMBDA_NAMESPACE,
       MetricData: [
-        { MetricName: 'Invocations', Dimensions: lambdaDims, Value: traffic.requests, Unit: 'Count', Timestamp: timestamp },
-        { MetricName: 'Errors', Dimensions: lambdaDims, Value: 0, Unit: 'Count', Timestamp: timestamp },
-        { MetricName: 'Duration', Dimensions: lambdaDims, Values: [latency + 1], Counts: [traffic.requests], Unit: 'Milliseconds', Timestamp: timestamp },
+        { MetricName: LAMBDA_METRIC.Invocations, Dimensions: lambdaDims, Value: traffic.requests, Unit: 'Count', Timestamp: timestamp },
+        { MetricName: LAMBDA_METRIC.Errors, Dimensions: lambdaDims, Value: 0, Unit: 'Count', Timestamp: timestamp },
+        { MetricName: LAMBDA_METRIC.Duration, Dimensions: lambdaDims, Values: [latency + 1], Counts: [traffic.requests], Unit: 'Milliseconds', Timestamp: timestamp },
       ],
     }),
   );
-  const emf: MetricDatum[] = [{ MetricName: 'RequestLatency', Dimensions: emfDims, Values: [latency], Counts: [traffic.requests], Unit: 'Milliseconds', Timestamp: timestamp }];
-  const counts: [string, number | undefined][] = [['InternalError', traffic.errors], ['InvalidRequest', traffic.invalid]];
+  const emf: MetricDatum[] = [
+    { MetricName: METRIC.RequestLatency, Dimensions: emfDims, Values: [latency], Counts: [traffic.requests], Unit: METRIC_UNIT.RequestLatency, Timestamp: timestamp },
+  ];
+  const counts = [
+    [METRIC.InternalError, traffic.errors],
+    [METRIC.InvalidRequest, traffic.invalid],
+  ] as const;
   for (const [name, count] of counts) {
-    if ((count ?? 0) > 0) emf.push({ MetricName: name, Dimensions: emfDims, Values: [1], Counts: [count ?? 0], Unit: 'Count', Timestamp: timestamp });
+    if (count !== undefined && count > 0) emf.push({ MetricName: name, Dimensions: emfDims, Values: [1], Counts: [count], Unit: METRIC_UNIT[name], Timestamp: timestamp });
   }
-  if (traffic.confidence !== undefined) emf.push({ MetricName: 'PredictionConfidence', Dimensions: emfDims, Values: [traffic.confidence], Counts: [traffic.requests], Unit: 'None', Timestamp: timestamp });
+  if (traffic.confidence !== undefined) {
+    emf.push({ MetricName: METRIC.PredictionConfidence, Dimensions: emfDims, Values: [traffic.confidence], Counts: [traffic.requests], Unit: METRIC_UNIT.PredictionConfidence, Timestamp: timestamp });
+  }
   await cloudwatch.send(new PutMetricDataCommand({ Namespace: namespace, MetricData: emf }));
 }
 
@@ -134,8 +162,40 @@ export async function setAlarmState(cloudwatch: CloudWatchClient, name: string, 
   await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: `set by hand: ${state}` }));
 }
 
+const POLL_MS = 200;
+
+/**
+ * Waits until the alias routes part of its traffic to `version` through its weights, which a rollout's first step
+ * does; returns that share. Fails after `timeoutMs`.
+ */
+export async function waitForWeight(lambda: LambdaClient, fn: DemoTarget, version: string, timeoutMs: number): Promise<number> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const alias = await lambda.send(new GetAliasCommand({ FunctionName: fn.functionName, Name: fn.alias }));
+    const weight = alias.RoutingConfig?.AdditionalVersionWeights?.[version] ?? 0;
+    if (weight > 0) return weight;
+    if (Date.now() >= deadline) throw new Error(`alias ${fn.alias} of ${fn.functionName} routed nothing to version ${version} within ${timeoutMs / 1000} s; is a rollout to it running?`);
+    await sleep(POLL_MS);
+  }
+}
+
+/** Waits until something answers HTTP at `endpoint` (a moto server just started in the background). */
+async function waitForEndpoint(endpoint: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      await fetch(endpoint);
+      return;
+    } catch (error) {
+      if (Date.now() >= deadline) throw new Error(`nothing answers at ${endpoint} after ${timeoutMs / 1000} s (${error instanceof Error ? error.message : String(error)}); start moto server first`, { cause: error });
+    }
+    await sleep(POLL_MS);
+  }
+}
+
 async function main(argv: string[]): Promise<void> {
-  if (process.env['AWS_ENDPOINT_URL'] === undefined) throw new Error('AWS_ENDPOINT_URL is unset; this script only talks to a local emulator such as moto server (export AWS_ENDPOINT_URL=http://127.0.0.1:5000)');
+  const endpoint = process.env['AWS_ENDPOINT_URL'];
+  if (endpoint === undefined) throw new Error('AWS_ENDPOINT_URL is unset; this script only talks to a local emulator such as moto server (export AWS_ENDPOINT_URL=http://127.0.0.1:5000)');
   const [command, ...rest] = argv;
   const { values } = parseArgs({
     args: rest,
@@ -151,24 +211,32 @@ async function main(argv: string[]): Promise<void> {
       confidence: { type: 'string' },
       name: { type: 'string' },
       state: { type: 'string' },
+      timeout: { type: 'string', default: '60' },
     },
   });
   const num = (raw: string | undefined): number | undefined => (raw === undefined ? undefined : Number(raw));
+  const target: DemoTarget = { functionName: values.function, alias: LIVE_ALIAS };
   const clients: DemoClients = { lambda: new LambdaClient({}), cloudwatch: new CloudWatchClient({}), iam: new IAMClient({}) };
   try {
     if (command === 'create') {
+      await waitForEndpoint(endpoint, 30_000);
       const fn = await createDemoFunction(clients, values.function, Number(values.versions));
       process.stdout.write(`created ${fn.functionName}: versions ${fn.versions.join(', ')}, alias ${fn.alias} on ${fn.versions[0]}, alarms ${fn.alarms.join(', ')}\n`);
     } else if (command === 'traffic') {
       if (values.version === undefined) throw new Error('traffic needs --version <n>');
-      await playTraffic(clients.cloudwatch, { functionName: values.function, alias: 'live' }, { version: values.version, requests: Number(values.requests), errors: num(values.errors), invalid: num(values.invalid), latencyMs: num(values.latency), confidence: num(values.confidence) });
+      await playTraffic(clients.cloudwatch, target, { version: values.version, requests: Number(values.requests), errors: num(values.errors), invalid: num(values.invalid), latencyMs: num(values.latency), confidence: num(values.confidence) });
       process.stdout.write(`played ${values.requests} requests on version ${values.version}\n`);
     } else if (command === 'alarm') {
       if (values.name === undefined || (values.state !== 'ALARM' && values.state !== 'OK')) throw new Error('alarm needs --name <alarm> --state ALARM|OK');
       await setAlarmState(clients.cloudwatch, values.name, values.state);
       process.stdout.write(`${values.name} is ${values.state}\n`);
+    } else if (command === 'wait') {
+      const timeoutS = Number(values.timeout);
+      if (values.version === undefined || !(timeoutS > 0)) throw new Error('wait needs --version <n> and a --timeout in seconds above 0');
+      const weight = await waitForWeight(clients.lambda, target, values.version, timeoutS * 1000);
+      process.stdout.write(`alias ${target.alias} routes ${(weight * 100).toFixed(1)}% to version ${values.version}\n`);
     } else {
-      throw new Error(`unknown command ${JSON.stringify(command)}; use create, traffic or alarm`);
+      throw new Error(`unknown command ${JSON.stringify(command)}; use create, traffic, alarm or wait`);
     }
   } finally {
     clients.lambda.destroy();

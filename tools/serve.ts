@@ -1,6 +1,6 @@
 /**
  * `npm start`: serves the predict function on http://127.0.0.1:${PORT:-3000}, the way API Gateway HTTP API and
- * Function URLs call it. Each request becomes a genuine payload 2.0 event, the real handler module runs it with a
+ * Function URLs call it. Each request becomes a payload 2.0 event built as API Gateway builds one (a simulation), the real handler module runs it with a
  * context like Lambda's, and its log lines (EMF included) go to stdout; the server's own messages go to stderr.
  *
  *   npm start -- --model models/breast-cancer [--timeout 30]
@@ -11,7 +11,8 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { MAX_BODY_BYTES } from '../functions/predict/http-event.js';
+import { DEFAULT_FUNCTION_VERSION, ENV, LAMBDA_ENV, LOCAL_MEMORY_MB } from '../functions/contract/env.js';
+import { LAMBDA_LIMITS, MB } from '../functions/contract/lambda-limits.js';
 import { arrivesAsText, httpEvent, lambdaContext, type RequestLike } from './http-api-event.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,8 +37,8 @@ try {
 }
 
 const timeoutSeconds = Number(args.timeout);
-if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > 900) {
-  fail(`--timeout ${args.timeout} is not a number of seconds from 1 to 900 (Lambda's limit)`);
+if (!Number.isFinite(timeoutSeconds) || timeoutSeconds <= 0 || timeoutSeconds > LAMBDA_LIMITS.maxTimeoutSeconds) {
+  fail(`--timeout ${args.timeout} is not a number of seconds from 1 to ${LAMBDA_LIMITS.maxTimeoutSeconds} (Lambda's limit)`);
 }
 const portText = process.env['PORT'] ?? '3000';
 const port = Number(portText);
@@ -46,19 +47,21 @@ if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`PORT=${portText} 
 const modelPath = path.resolve(args.model);
 if (modelPath.toLowerCase().endsWith('.onnx')) {
   // A bare file: served on its own (a model.json beside it applies only to a file named model.onnx).
-  process.env['MODEL_DIR'] = path.dirname(modelPath);
-  process.env['MODEL_FILE'] = path.basename(modelPath);
+  process.env[ENV.MODEL_DIR] = path.dirname(modelPath);
+  process.env[ENV.MODEL_FILE] = path.basename(modelPath);
 } else {
-  process.env['MODEL_DIR'] = modelPath;
+  process.env[ENV.MODEL_DIR] = modelPath;
 }
-process.env['AWS_LAMBDA_FUNCTION_NAME'] ??= 'predict-local';
-process.env['AWS_LAMBDA_FUNCTION_VERSION'] ??= '$LATEST';
-process.env['AWS_LAMBDA_FUNCTION_MEMORY_SIZE'] ??= '1024';
+process.env[LAMBDA_ENV.FUNCTION_NAME] ??= 'predict-local';
+process.env[LAMBDA_ENV.FUNCTION_VERSION] ??= DEFAULT_FUNCTION_VERSION;
+process.env[LAMBDA_ENV.FUNCTION_MEMORY_SIZE] ??= String(LOCAL_MEMORY_MB);
 
 const { handler } = await import('../functions/predict/index.js');
 
+/** Lambda refuses an invocation payload over this before the function runs; so does this server. */
+const MAX_BODY_BYTES = LAMBDA_LIMITS.syncPayloadBytes;
 /** Past this, an oversized upload is cut off instead of drained. */
-const DRAIN_LIMIT_BYTES = 64 * 1024 * 1024;
+const DRAIN_LIMIT_BYTES = 64 * MB;
 
 /**
  * Reads the body, or `undefined` when it is over the limit. An oversized body is still read to its end (and
@@ -109,9 +112,8 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   const requestId = randomUUID();
   const body = await readBody(request);
   if (body === undefined) {
-    // Lambda refuses an invocation payload over 6 MB before the function runs; so does this server.
     if (response.destroyed) return;
-    send(response, 413, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, JSON.stringify({ error: `request body is over ${MAX_BODY_BYTES} bytes; Lambda accepts at most 6 MB per synchronous request; split the batch` }));
+    send(response, 413, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, JSON.stringify({ error: `request body is over ${MAX_BODY_BYTES} bytes; Lambda accepts at most ${MAX_BODY_BYTES / MB} MB per synchronous request; split the batch` }));
     return;
   }
   const event = httpEvent(originForm(request), body, requestId, arrivesAsText(request.headers['content-type'], body));

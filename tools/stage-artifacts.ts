@@ -6,19 +6,12 @@ import { chmod, mkdir, mkdtemp, readFile, realpath, rm, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { readZip } from '../commands/build/zip.js';
-
-export interface BuildManifest {
-  readonly arch: string;
-  readonly runtime: string;
-  readonly handler: string;
-  readonly artifacts: readonly { readonly name: string; readonly file: string; readonly sha256: string }[];
-  readonly model: { readonly name: string; readonly version: string; readonly sha256: string; readonly packaging: string; readonly file?: string };
-}
+import { ARTIFACT, BUILD_RECORD_FILE, type BuildRecord } from '../functions/contract/build-record.js';
 
 export interface StagedArtifacts {
   readonly taskRoot: string;
   readonly optDir: string;
-  readonly build: BuildManifest;
+  readonly build: BuildRecord;
   remove(): Promise<void>;
 }
 
@@ -36,16 +29,16 @@ async function unzipInto(zipFile: string, dir: string): Promise<void> {
 
 /** Reads `<outDir>/build.json` and unpacks its function and layer zips into a fresh temp folder. */
 export async function stageArtifacts(outDir: string): Promise<StagedArtifacts> {
-  const build = JSON.parse(await readFile(path.join(outDir, 'build.json'), 'utf8')) as BuildManifest;
+  const build = JSON.parse(await readFile(path.join(outDir, BUILD_RECORD_FILE), 'utf8')) as BuildRecord;
   const find = (name: string) => {
     const artifact = build.artifacts.find((a) => a.name === name);
-    if (artifact === undefined) throw new Error(`${outDir}/build.json lists no ${name} artifact; run npm run build`);
+    if (artifact === undefined) throw new Error(`${outDir}/${BUILD_RECORD_FILE} lists no ${name} artifact; run npm run build`);
     return path.join(outDir, path.basename(artifact.file));
   };
   const base = await realpath(await mkdtemp(path.join(tmpdir(), 'lambda-artifacts-')));
   const taskRoot = path.join(base, 'task');
   const optDir = path.join(base, 'opt');
-  await unzipInto(find('function'), taskRoot);
-  await unzipInto(find('runtime-layer'), optDir);
+  await unzipInto(find(ARTIFACT.function), taskRoot);
+  await unzipInto(find(ARTIFACT.runtimeLayer), optDir);
   return { taskRoot, optDir, build, remove: () => rm(base, { recursive: true, force: true }) };
 }

@@ -6,18 +6,14 @@
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync, readdirSync } from 'node:fs';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { parseReport } from '../../tools/emulator.js';
-import { httpEvent } from '../../tools/http-api-event.js';
-import { checkPrediction, percentile, requestBody, type BenchBundle } from '../bench-data.js';
-import { childPids } from '../../tools/emulator.js';
-import type { RunningFunction } from './python-function.js';
+import { childPids, reportFor, type LambdaUnderTest } from '../../tools/emulator.js';
+import { checkPrediction, percentile, predictEvent, type BenchBundle } from '../bench-data.js';
 
 export interface Subject {
   /** Short key for the JSON: `node`, `python-onnx`, `python-sklearn`. */
   readonly key: string;
   readonly label: string;
-  start(): Promise<RunningFunction>;
+  start(): Promise<LambdaUnderTest>;
 }
 
 export interface Stats {
@@ -28,12 +24,6 @@ export interface Stats {
 
 export function stats(values: readonly number[]): Stats {
   return { p50: percentile(values, 50), p90: percentile(values, 90), n: values.length };
-}
-
-/** A payload 2.0 event asking `/predict` for `rows` golden rows, as `{"instances": [...]}`. */
-export function predictEventText(bundle: BenchBundle, rows: number): string {
-  const body = Buffer.from(requestBody(bundle, rows, 'float32'));
-  return JSON.stringify(httpEvent({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json', host: 'bench' } }, body, 'bench', true));
 }
 
 /** The runtime process under a running emulator, and what it is. */
@@ -85,7 +75,7 @@ interface Call {
 }
 
 /** One invocation through RIE's invoke API: timed by the caller, the answer checked, RIE's REPORT line read. */
-async function call(bundle: BenchBundle, subject: Subject, fn: RunningFunction, rows: number, eventText: string): Promise<Call> {
+async function call(bundle: BenchBundle, subject: Subject, fn: LambdaUnderTest, rows: number, eventText: string): Promise<Call> {
   const requestId = randomUUID();
   const t0 = performance.now();
   const response = await fetch(fn.invokeUrl, { method: 'POST', headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, body: eventText });
@@ -99,20 +89,8 @@ async function call(bundle: BenchBundle, subject: Subject, fn: RunningFunction, 
   }
   if (response.status !== 200 || payload.statusCode !== 200) throw new Error(`${subject.label} answered ${response.status}: ${raw.slice(0, 500)}\n${fn.logs().slice(-3000)}`);
   checkPrediction(bundle, rows, `${subject.label} under the emulator`, JSON.parse(payload.body ?? '') as Record<string, unknown>);
-  const prefix = `REPORT RequestId: ${requestId}\t`;
-  const deadline = Date.now() + 3000;
-  for (;;) {
-    const logs = fn.logs();
-    const at = logs.lastIndexOf(prefix);
-    const end = at === -1 ? -1 : logs.indexOf('\n', at);
-    if (end !== -1) {
-      const report = parseReport(logs.slice(at, end));
-      if (report === undefined) throw new Error(`cannot read the emulator's REPORT line: ${logs.slice(at, end)}`);
-      return { wallMs, durationMs: report.durationMs };
-    }
-    if (Date.now() > deadline) throw new Error(`the emulator printed no REPORT line for ${requestId}:\n${logs.slice(-2000)}`);
-    await sleep(1);
-  }
+  const report = await reportFor(() => fn.logs(), requestId);
+  return { wallMs, durationMs: report.durationMs };
 }
 
 export interface Cold {
@@ -129,7 +107,7 @@ export interface Cold {
  * one unmeasured start of each for the file cache.
  */
 export async function coldStarts(bundle: BenchBundle, subjects: readonly Subject[], runs: number): Promise<Record<string, Cold>> {
-  const event = predictEventText(bundle, 1);
+  const event = JSON.stringify(predictEvent(bundle, 1));
   const once = async (subject: Subject) => {
     const fn = await subject.start();
     try {
@@ -182,10 +160,10 @@ export interface Warm {
  */
 export async function warmRequests(bundle: BenchBundle, subjects: readonly Subject[], sizes: readonly number[], warmup: number, samples: number): Promise<Record<string, Warm>> {
   const RUN = 5;
-  const running: RunningFunction[] = [];
+  const running: LambdaUnderTest[] = [];
   try {
     for (const subject of subjects) running.push(await subject.start());
-    const events = sizes.map((rows) => ({ rows, text: predictEventText(bundle, rows) }));
+    const events = sizes.map((rows) => ({ rows, text: JSON.stringify(predictEvent(bundle, rows)) }));
     const requests = subjects.map(() => 0);
     for (let k = 0; k < subjects.length; k++) {
       for (const { rows, text } of events) {

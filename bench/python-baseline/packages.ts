@@ -14,7 +14,8 @@ import { homedir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { deterministicZip, type ZipEntry } from '../../commands/build/zip.js';
-import { TESTBED } from '../../tools/testbed/install.js';
+import { BUILD_RECORD_FILE, type BuildRecord } from '../../functions/contract/build-record.js';
+import { TESTBED } from '../../tools/testbed/paths.js';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '..', '..');
@@ -204,7 +205,7 @@ export function buildNodeFunction(outDir: string): PackageSize {
   log(`building the Node function: npx tsx build.ts --arch x86_64 --model models/iris --out ${outDir}`);
   const result = spawnSync('npx', ['tsx', 'build.ts', '--arch', 'x86_64', '--model', IRIS, '--out', outDir], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
   if (result.status !== 0) throw new PrepareError(`build.ts failed (exit ${result.status ?? result.signal}):\n${`${result.stdout}${result.stderr}`.trimEnd().split('\n').slice(-25).join('\n')}`);
-  const build = JSON.parse(readFileSync(path.join(outDir, 'build.json'), 'utf8')) as { artifacts: { name: string; bytes: number; unzippedBytes: number }[] };
+  const build = JSON.parse(readFileSync(path.join(outDir, BUILD_RECORD_FILE), 'utf8')) as BuildRecord;
   const zips = build.artifacts.map(({ name, bytes, unzippedBytes }) => ({ name, bytes, unzippedBytes }));
   return { zips, zippedBytes: zips.reduce((sum, z) => sum + z.bytes, 0), unzippedBytes: zips.reduce((sum, z) => sum + z.unzippedBytes, 0) };
 }

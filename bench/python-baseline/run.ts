@@ -11,17 +11,19 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { mkdtemp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
+import { ENV } from '../../functions/contract/env.js';
+import { LAMBDA_LIMITS, MB, ONE_VCPU_MEMORY_MB } from '../../functions/contract/lambda-limits.js';
 import { startFunction } from '../../tools/emulator.js';
-import { LAMBDA_LIMITS, MB } from '../../commands/build/limits.js';
 import { stageArtifacts } from '../../tools/stage-artifacts.js';
-import { LAMBDA_NODE_VERSION, RIC_VERSION, RIE_VERSION, ensureRic, ensureRie } from '../../tools/testbed/install.js';
+import { ensureRic, ensureRie } from '../../tools/testbed/install.js';
+import { LAMBDA_NODE_VERSION, RIC_VERSION, RIE_VERSION } from '../../tools/testbed/paths.js';
 import { readBundle } from '../bench-data.js';
 import { coldStarts, warmRequests, type Cold, type Stats, type Subject, type Warm } from './measure.js';
 import { IRIS, ROOT, buildNodeFunction, preparePythonPackage, preparePythonRuntime, type PackageSize } from './packages.js';
 import { startPythonFunction } from './python-function.js';
 
 /** Lambda's one full vCPU, as bench/under-emulator.ts gives its functions; RIE does not enforce it. */
-const MEMORY_MB = 1769;
+const MEMORY_MB = ONE_VCPU_MEMORY_MB;
 const SIZES = [1, 100] as const;
 
 const { values } = parseArgs({ options: { cold: { type: 'string', default: '9' }, warm: { type: 'string', default: '240' }, warmup: { type: 'string', default: '20' } }, strict: true });
@@ -54,7 +56,7 @@ const staged = await stageArtifacts(buildDir);
 const bundle = readBundle(IRIS);
 
 const subjects: Subject[] = [
-  { key: 'node', label: 'Node function (this kit)', start: () => startFunction({ taskRoot: staged.taskRoot, optDir: staged.optDir, memoryMB: MEMORY_MB, env: { METRICS_NAMESPACE: 'Bench' } }) },
+  { key: 'node', label: 'Node function (this kit)', start: () => startFunction({ taskRoot: staged.taskRoot, optDir: staged.optDir, memoryMB: MEMORY_MB, env: { [ENV.METRICS_NAMESPACE]: 'Bench' } }) },
   { key: 'python-onnx', label: 'Python + onnxruntime', start: () => startPythonFunction({ taskRoot: onnxPackage.dir, runtime, memoryMB: MEMORY_MB }) },
   { key: 'python-sklearn', label: 'Python + scikit-learn', start: () => startPythonFunction({ taskRoot: sklearnPackage.dir, runtime, memoryMB: MEMORY_MB }) },
 ];

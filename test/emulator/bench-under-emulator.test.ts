@@ -5,8 +5,12 @@ import path from 'node:path';
 import { buildFor } from '../../bench/artifact-sizes.js';
 import { readBundle } from '../../bench/bench-data.js';
 import { coldUnderEmulator, warmUnderEmulator } from '../../bench/under-emulator.js';
+import { hostArch } from '../../tools/emulator.js';
 import { stageArtifacts, type StagedArtifacts } from '../../tools/stage-artifacts.js';
 import { MODELS } from '../helpers/function.js';
+
+// The bench's events come from the project's own event builder (tools/http-api-event.ts): these runs simulate API
+// Gateway rather than go through it.
 
 const iris = readBundle(path.join(MODELS, 'iris'));
 let staged: StagedArtifacts;
@@ -14,7 +18,7 @@ let work: string;
 
 test.before(async () => {
   work = await mkdtemp(path.join(tmpdir(), 'bench-under-emulator-'));
-  const built = await buildFor(process.arch === 'arm64' ? 'arm64' : 'x86_64', path.join(work, 'dist'), iris.dir);
+  const built = await buildFor(hostArch(), path.join(work, 'dist'), iris.dir);
   staged = await stageArtifacts(built.outDir);
 });
 
@@ -35,7 +39,8 @@ test.serial('the function, the naive function and the naive function writing as 
     t.is(r.naiveLogged.duration.n, 8);
     t.true(r.function.duration.p50 > 0 && r.naive.duration.p50 > 0);
     t.true(r.function.billed.p50 >= 1 && Number.isInteger(r.function.billed.p50));
-    t.true(r.function.wall.p50 >= r.function.duration.p50 * 0.5);
+    // The caller's round trip encloses the invocation RIE times, call by call, so their medians keep that order.
+    t.true(r.function.wall.p50 >= r.function.duration.p50, `wall ${r.function.wall.p50} ms, REPORT Duration ${r.function.duration.p50} ms`);
   }
   t.true(results[0]!.emfBytes > 100, `${results[0]!.emfBytes} bytes of EMF for one row`);
   t.true(results[1]!.emfBytes > results[0]!.emfBytes);

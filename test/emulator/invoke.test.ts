@@ -1,11 +1,12 @@
 import test from 'ava';
+import { ENV } from '../../functions/contract/env.js';
 import { runNpm } from '../helpers/npm.js';
 
 const invoke = (args: readonly string[]) => runNpm('invoke', args);
 
 // One test runs the real thing end to end (build if needed, emulator, runtime client); the others its refusals.
 test('runs an example event through the built function and prints the response and the REPORT line', async (t) => {
-  const run = await invoke(['--event', 'test/fixtures/events/predict-iris-batch.json', '--env', 'METRICS_NAMESPACE=InvokeTest']);
+  const run = await invoke(['--event', 'test/fixtures/events/predict-iris-batch.json', '--env', `${ENV.METRICS_NAMESPACE}=InvokeTest`]);
   t.is(run.code, 0, run.stderr);
   const response = JSON.parse(run.stdout) as { statusCode: number; body: string };
   t.is(response.statusCode, 200);

@@ -1,12 +1,12 @@
 /**
- * Runs actionlint (built by tools/testbed/install.ts into .testbed/bin) over workflow files and returns its findings as
- * data. shellcheck is handed over by path (.testbed/shellcheck-venv), so `run:` scripts are always checked, whatever
- * is on PATH; pyflakes is turned off, as no workflow here has a `shell: python` step.
+ * Runs actionlint (built by tools/testbed/install.ts into .testbed/bin) over workflow files and returns its findings
+ * as data. shellcheck is handed over by path (.testbed/shellcheck-venv), so `run:` scripts are always checked,
+ * whatever is on PATH; pyflakes is turned off, as no workflow here has a `shell: python` step.
  * actionlint exits 0 with no finding and 1 with findings (data, not an error); anything else is an error.
  */
 import { execFile } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { ACTIONLINT_BIN, SHELLCHECK_BIN } from '../../tools/testbed/install.js';
+import { ACTIONLINT_BIN, SHELLCHECK_BIN } from '../../tools/testbed/paths.js';
 
 export interface ActionlintFinding {
   readonly message: string;

@@ -7,6 +7,12 @@ import { runNpm, type NpmRun } from './npm.js';
 export interface Server {
   readonly url: string;
   readonly stdout: () => string;
+  /**
+   * The first line of stdout that `match` accepts, waiting for it up to `timeoutMs`; undefined when none came. The
+   * function writes some lines (its EMF record) after the response, so a client that has the response may not see
+   * them yet.
+   */
+  stdoutLine(match: (line: string) => boolean, timeoutMs?: number): Promise<string | undefined>;
   stop(): Promise<void>;
 }
 
@@ -40,6 +46,14 @@ export async function startServer(args: readonly string[] = [], env: Record<stri
   return {
     url,
     stdout: () => stdout,
+    async stdoutLine(match, timeoutMs = 5000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const line = stdout.split('\n').find(match);
+        if (line !== undefined || Date.now() > deadline) return line;
+        await sleep(20);
+      }
+    },
     async stop() {
       if (child.exitCode !== null || child.pid === undefined) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));

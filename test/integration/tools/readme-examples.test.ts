@@ -1,7 +1,8 @@
 /**
  * The curl examples of the README and docs/HTTP-API.md, run against `npm start` started as the text starts it, each
  * answer compared with the JSON block the text shows after the command, so the docs cannot drift from what the
- * function answers.
+ * function answers. `npm start` builds each event with the project's own event builder (tools/http-api-event.ts):
+ * these tests simulate API Gateway rather than go through it.
  */
 import test from 'ava';
 import { readFileSync } from 'node:fs';

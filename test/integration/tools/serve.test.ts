@@ -4,7 +4,9 @@ import path from 'node:path';
 import { BUNDLES, MODELS, maxAbsDiff, readGolden, readManifestJson } from '../../helpers/function.js';
 import { failingStart, startServer, type Server } from '../../helpers/serve.js';
 
-// `npm start` as a user runs it: a real HTTP server in another process, fed through the real handler.
+// `npm start` as a user runs it: a real HTTP server in another process, fed through the real handler. The server
+// builds each request's event with the project's own event builder (tools/http-api-event.ts), so these tests simulate
+// API Gateway rather than go through it.
 const servers = new Map<string, Server>();
 
 test.before(async () => {
@@ -129,19 +131,30 @@ test('GET /predict is 405 and an unknown route is 404', async (t) => {
   t.is((await fetch(`${server('iris').url}/nope`, { method: 'POST', body: '{}' })).status, 404);
 });
 
+/** A stdout line as JSON, or undefined for a line that is not a JSON object. */
+function jsonLine(line: string): Record<string, unknown> | undefined {
+  if (!line.startsWith('{')) return undefined;
+  try {
+    return JSON.parse(line) as Record<string, unknown>;
+  } catch {
+    return undefined;
+  }
+}
+
 test("prints the function's EMF and log lines to stdout with the request id", async (t) => {
-  const response = await fetch(`${server('iris').url}/predict`, { method: 'POST', body: '{"features":[5.1,3.5,1.4,0.2]}' });
+  const iris = server('iris');
+  const response = await fetch(`${iris.url}/predict`, { method: 'POST', body: '{"features":[5.1,3.5,1.4,0.2]}' });
   const requestId = response.headers.get('x-amzn-requestid');
   await response.arrayBuffer();
-  const lines = server('iris')
-    .stdout()
-    .split('\n')
-    .filter((line) => line.startsWith('{'))
-    .map((line) => JSON.parse(line) as Record<string, unknown>);
-  t.true(lines.some((line) => line['message'] === 'model loaded'));
-  const record = lines.find((line) => line['requestId'] === requestId);
-  t.truthy(record?.['_aws']);
-  t.is(record?.['status'], 200);
+  t.truthy(requestId);
+  // The EMF record is written after the response; wait for it, within a bound.
+  const emf = await iris.stdoutLine((line) => {
+    const record = jsonLine(line);
+    return record?.['requestId'] === requestId && record?.['_aws'] !== undefined;
+  });
+  t.truthy(emf, `no EMF record for request ${requestId} in stdout:\n${iris.stdout()}`);
+  t.is(jsonLine(emf ?? '')?.['status'], 200);
+  t.truthy(await iris.stdoutLine((line) => jsonLine(line)?.['message'] === 'model loaded'), 'the "model loaded" log line');
 });
 
 test('refuses an unknown option with a usage line and a non-zero exit', async (t) => {

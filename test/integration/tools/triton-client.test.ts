@@ -2,12 +2,13 @@ import test from 'ava';
 import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { TRITON_PYTHON } from '../../../tools/testbed/install.js';
+import { TRITON_PYTHON } from '../../../tools/testbed/paths.js';
 import { FIXTURES, MODELS, ROOT, maxAbsDiff, readGolden, readManifestJson } from '../../helpers/function.js';
 import { startServer } from '../../helpers/serve.js';
 
 // Triton's own Python HTTP client (tritonclient[http], installed by the test bed) against `npm start`: the Open
-// Inference Protocol routes as a Triton user calls them, rows and outputs sent binary and as JSON.
+// Inference Protocol routes as a Triton user calls them, rows and outputs sent binary and as JSON. `npm start` builds
+// each event with the project's own event builder (tools/http-api-event.ts), so API Gateway is simulated, not used.
 
 interface TritonResult {
   live: boolean;

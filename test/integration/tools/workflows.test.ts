@@ -16,7 +16,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { RIC_BUILD_PACKAGES } from '../../../tools/testbed/install.js';
+import { RIC_BUILD_PACKAGES } from '../../../tools/testbed/paths.js';
 import { ROOT } from '../../helpers/function.js';
 import { formatFindings, runActionlint } from '../../helpers/actionlint.js';
 
