@@ -22,23 +22,38 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild';
-import { LAMBDA_LIMITS, MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './commands/build/limits.js';
-import { ARCHES, runtimeLayerEntries, type Arch } from './commands/build/runtime-layer.js';
+import { verifyBundle } from './commands/build/golden-check.js';
+import { checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './commands/build/limits.js';
+import { runtimeLayerEntries } from './commands/build/runtime-layer.js';
+import { deterministicZip, type ZipEntry, type ZipResult } from './commands/build/zip.js';
+import {
+  ARCHES,
+  ARTIFACT,
+  BUILD_RECORD_FILE,
+  DEFAULT_ARCH,
+  DEFAULT_RUNTIME,
+  HANDLER,
+  MODEL_PACKAGINGS,
+  RUNTIMES,
+  type Arch,
+  type BuildRecord,
+  type BuildRecordArtifact,
+  type Runtime,
+} from './functions/contract/build-record.js';
+import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from './functions/contract/env.js';
+import { LAMBDA_LIMITS, MB } from './functions/contract/lambda-limits.js';
 import type { Manifest } from './functions/predict/manifest.js';
 import { float16InputMessage } from './functions/predict/signature.js';
-import { verifyBundle } from './commands/build/golden-check.js';
-import { deterministicZip, type ZipEntry } from './commands/build/zip.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-export const RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;
-const PACKAGINGS = ['auto', 'zip', 's3'] as const;
-const HANDLER = 'index.handler';
+/** `--model-packaging`: the build record's packagings, or `auto` to choose by the model's size. */
+const PACKAGINGS = ['auto', ...MODEL_PACKAGINGS] as const;
 
 class BuildError extends Error {}
 
 interface BuildOptions {
   readonly arch: Arch;
-  readonly runtime: (typeof RUNTIMES)[number];
+  readonly runtime: Runtime;
   readonly modelDir: string;
   readonly packaging: (typeof PACKAGINGS)[number];
   readonly zipModelLimitBytes: number;
@@ -65,8 +80,8 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     values = parseArgs({
       args: [...argv],
       options: {
-        arch: { type: 'string', default: 'arm64' },
-        runtime: { type: 'string', default: 'nodejs24.x' },
+        arch: { type: 'string', default: DEFAULT_ARCH },
+        runtime: { type: 'string', default: DEFAULT_RUNTIME },
         model: { type: 'string', default: path.join(root, 'models', 'iris') },
         'model-packaging': { type: 'string', default: 'auto' },
         'zip-model-limit-mb': { type: 'string', default: '20' },
@@ -165,8 +180,8 @@ function relative(file: string): string {
 }
 
 export async function runBuild(options: BuildOptions, log: (line: string) => void): Promise<void> {
-  const buildJson = path.join(options.outDir, 'build.json');
-  rmSync(buildJson, { force: true });
+  const recordFile = path.join(options.outDir, BUILD_RECORD_FILE);
+  rmSync(recordFile, { force: true });
 
   let verified;
   try {
@@ -186,7 +201,7 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     log(`model ${manifest.name}@${manifest.version}: ${source}; ${golden.rows} golden rows within ${golden.maxDiff.toExponential(1)} (limit ${golden.tolerance})${agreement}`);
   }
 
-  const model = readFileSync(path.join(options.modelDir, 'model.onnx'));
+  const model = readFileSync(path.join(options.modelDir, DEFAULT_MODEL_FILE));
   const modelSha = sha256(model);
   const packaging = options.packaging === 'auto' ? (model.length <= options.zipModelLimitBytes ? 'zip' : 's3') : options.packaging;
   if (options.packaging === 'zip' && model.length > options.zipModelLimitBytes) {
@@ -198,9 +213,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
 
   const functionEntries = await bundleFunction();
   // The manifest as the function will read it: a bare model.onnx's derived one is written out, since inside Lambda
-  // the folder is always \`model/\` and its name is gone.
-  functionEntries.push({ path: 'model/model.json', data: Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`) });
-  if (packaging === 'zip') functionEntries.push({ path: 'model/model.onnx', data: model });
+  // the folder is always `model/` and its name is gone.
+  functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${MODEL_MANIFEST_FILE}`, data: Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`) });
+  if (packaging === 'zip') functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${DEFAULT_MODEL_FILE}`, data: model });
   const functionZip = deterministicZip(functionEntries);
   const layerZip = deterministicZip(runtimeLayerEntries(path.join(root, 'node_modules'), options.arch));
 
@@ -210,8 +225,8 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     model: path.join(options.outDir, `model-${modelSha.slice(0, 16)}.onnx`),
   };
   const measured: MeasuredArtifact[] = [
-    { name: 'function', file: relative(files.function), bytes: functionZip.bytes.length, unzippedBytes: functionZip.unzippedBytes, kind: 'function' },
-    { name: 'runtime-layer', file: relative(files.layer), bytes: layerZip.bytes.length, unzippedBytes: layerZip.unzippedBytes, kind: 'layer' },
+    { name: ARTIFACT.function, file: relative(files.function), bytes: functionZip.bytes.length, unzippedBytes: functionZip.unzippedBytes, kind: 'function' },
+    { name: ARTIFACT.runtimeLayer, file: relative(files.layer), bytes: layerZip.bytes.length, unzippedBytes: layerZip.unzippedBytes, kind: 'layer' },
   ];
   if (packaging === 's3') measured.push({ name: 'model', file: relative(files.model), bytes: model.length, unzippedBytes: model.length, kind: 'model' });
 
@@ -228,18 +243,18 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   writeFileSync(files.layer, layerZip.bytes);
   if (packaging === 's3') writeFileSync(files.model, model);
 
-  const artifact = (name: string, file: string, zip: { bytes: Uint8Array; unzippedBytes: number; sha256: string }) => ({
+  const artifact = (name: string, file: string, zip: ZipResult): BuildRecordArtifact => ({
     name,
     file: relative(file),
     bytes: zip.bytes.length,
     unzippedBytes: zip.unzippedBytes,
     sha256: zip.sha256,
   });
-  const result = {
+  const record: BuildRecord = {
     arch: options.arch,
     runtime: options.runtime,
     handler: HANDLER,
-    artifacts: [artifact('function', files.function, functionZip), artifact('runtime-layer', files.layer, layerZip)],
+    artifacts: [artifact(ARTIFACT.function, files.function, functionZip), artifact(ARTIFACT.runtimeLayer, files.layer, layerZip)],
     model: {
       name: manifest.name,
       version: manifest.version,
@@ -251,9 +266,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
       golden: golden === undefined ? 'missing' : golden,
     },
   };
-  writeFileSync(buildJson, `${JSON.stringify(result, null, 2)}\n`);
+  writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`);
   log(table);
-  log(`wrote ${relative(buildJson)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: ${packaging})`);
+  log(`wrote ${relative(recordFile)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: ${packaging})`);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

@@ -6,6 +6,8 @@
  */
 import { readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
+import type { GoldenRecord } from '../../functions/contract/build-record.js';
+import { ENV } from '../../functions/contract/env.js';
 import { loadConfig } from '../../functions/predict/config.js';
 import type { Manifest } from '../../functions/predict/manifest.js';
 import { loadModel, type LoadedModel } from '../../functions/predict/model-session.js';
@@ -15,16 +17,8 @@ import { numbersOf } from '../../functions/predict/tensor-json.js';
 
 export const GOLDEN_TOLERANCE = 1e-4;
 
-/** What golden.json proved, as build.json records it. */
-export interface GoldenCheck {
-  readonly rows: number;
-  readonly tolerance: number;
-  /** The largest absolute difference between onnxruntime's outputs and golden.json's. */
-  readonly maxDiff: number;
-  /** For a bundle judged by top-1 agreement: the share of rows whose best label matches, and the floor. */
-  readonly top1Agreement?: number;
-  readonly minTop1Agreement?: number;
-}
+/** What golden.json proved, as the build record's `model.golden` records it. */
+export type GoldenCheck = Exclude<GoldenRecord, 'missing'>;
 
 export interface VerifiedBundle {
   readonly manifest: Manifest;
@@ -107,7 +101,7 @@ export async function verifyBundle(dir: string, options: { readonly allowMissing
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
     throw new BundleError(`${dir} is not a folder; pass --model <bundle dir> holding model.onnx (and model.json and golden.json)`);
   }
-  const model = await loadModel(loadConfig({ MODEL_DIR: dir }));
+  const model = await loadModel(loadConfig({ [ENV.MODEL_DIR]: dir }));
   const { manifest } = model;
   const goldenFile = path.join(dir, 'golden.json');
   let text: string;

@@ -1,24 +1,9 @@
 /**
  * Lambda's size limits, checked before AWS sees anything. Pure: the build hands in what it measured and gets back
- * the breaches, each with the number, the limit and what to do.
+ * the breaches, each with the number, the limit and what to do. The limits themselves are the contract's
+ * (functions/contract/lambda-limits.ts), which the infrastructure checks too.
  */
-
-export const MB = 1024 * 1024;
-
-/** Lambda's documented quotas (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html). */
-export const LAMBDA_LIMITS = Object.freeze({
-  /** A zip uploaded directly with the function (not through S3). */
-  directUploadZippedBytes: 50 * MB,
-  /** Function code plus all layers, unzipped. */
-  unzippedBytes: 250 * MB,
-  layers: 5,
-  /** /tmp: configurable from 512 MB to 10,240 MB. */
-  minEphemeralMb: 512,
-  maxEphemeralMb: 10_240,
-});
-
-/** The share of /tmp the model may take; the rest is left for onnxruntime and the function's own use. */
-export const MODEL_TMP_SHARE = 0.8;
+import { LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../functions/contract/lambda-limits.js';
 
 export interface MeasuredArtifact {
   readonly name: string;
@@ -70,7 +55,7 @@ export function checkBudgets(artifacts: readonly MeasuredArtifact[], options: { 
   }
   const layers = code.filter((a) => a.kind === 'layer').length + (options.extraLayers ?? 0);
   if (layers > LAMBDA_LIMITS.layers) {
-    breaches.push({ what: `${layers} layers`, bytes: layers, limit: LAMBDA_LIMITS.layers, fix: 'merge layers; Lambda attaches at most 5' });
+    breaches.push({ what: `${layers} layers`, bytes: layers, limit: LAMBDA_LIMITS.layers, fix: `merge layers; Lambda attaches at most ${LAMBDA_LIMITS.layers}` });
   }
   const model = artifacts.find((a) => a.kind === 'model');
   const tmpBudget = Math.floor(options.ephemeralMb * MB * MODEL_TMP_SHARE);

@@ -1,17 +1,12 @@
 /**
  * The runtime layer: onnxruntime-node and onnxruntime-common for one Linux architecture, under
  * `nodejs/node_modules/` where Lambda puts layer packages on NODE_PATH. Only what `require('onnxruntime-node')`
- * loads goes in: package manifests, the CommonJS code and the one platform's native binaries.
+ * loads goes in: the package.json files, the CommonJS code and the one platform's native binaries.
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { NODE_ARCH, type Arch } from '../../functions/contract/build-record.js';
 import type { ZipEntry } from './zip.js';
-
-export const ARCHES = ['arm64', 'x86_64'] as const;
-export type Arch = (typeof ARCHES)[number];
-
-/** Lambda's architecture name to Node's `process.arch`, as onnxruntime-node names its binary folders. */
-export const NODE_ARCH: Readonly<Record<Arch, string>> = { arm64: 'arm64', x86_64: 'x64' };
 
 function files(dir: string): string[] {
   return readdirSync(dir, { recursive: true, encoding: 'utf8' })

@@ -14,6 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from '../../functions/contract/env.js';
 import { DEFAULT_MAX_BATCH, MODEL_NAME, TASKS, declaredTensors, derivedManifest, parseManifest, serveModel, type ServedModel, type Task } from '../../functions/predict/manifest.js';
 import { shapeText, type TensorSpec, type ValueInfo } from '../../functions/predict/signature.js';
 
@@ -137,7 +138,7 @@ function exampleValue(spec: TensorSpec): unknown {
 export async function createBundle(options: BundleOptions, log: (line: string) => void): Promise<BundleResult> {
   const bytes = readFileSync(options.file);
   const sha256 = createHash('sha256').update(bytes).digest('hex');
-  const derived = derivedManifest(path.basename(options.file) === 'model.onnx' ? path.basename(path.dirname(options.file)) : path.basename(options.file), sha256);
+  const derived = derivedManifest(path.basename(options.file) === DEFAULT_MODEL_FILE ? path.basename(path.dirname(options.file)) : path.basename(options.file), sha256);
   const name = options.name ?? derived.name;
   let session: ort.InferenceSession;
   try {
@@ -167,16 +168,17 @@ export async function createBundle(options: BundleOptions, log: (line: string) =
   }
   const manifest = { ...draft, inputs: declaredTensors(served.inputs), outputs: declaredTensors(served.outputs) };
   // The signature as written must load too (the loader checks it against the file).
-  serveModel(parseManifest(manifest, 'model.json'), inputs, outputs);
+  serveModel(parseManifest(manifest, MODEL_MANIFEST_FILE), inputs, outputs);
 
   const dir = options.out ?? path.join(root, 'models', name);
-  const target = path.join(dir, 'model.onnx');
-  if (!options.force && (existsSync(target) || existsSync(path.join(dir, 'model.json')))) {
+  const target = path.join(dir, DEFAULT_MODEL_FILE);
+  const manifestFile = path.join(dir, MODEL_MANIFEST_FILE);
+  if (!options.force && (existsSync(target) || existsSync(manifestFile))) {
     throw new BundleUsageError(`${dir} already holds a model.onnx or model.json; choose another --out, or pass --force to replace them`);
   }
   mkdirSync(dir, { recursive: true });
   if (path.resolve(options.file) !== path.resolve(target)) copyFileSync(options.file, target);
-  writeFileSync(path.join(dir, 'model.json'), `${JSON.stringify(manifest, null, 2)}\n`);
+  writeFileSync(manifestFile, `${JSON.stringify(manifest, null, 2)}\n`);
 
   log(`wrote ${path.relative(process.cwd(), dir) || '.'}/ : model ${name}@${String(draft['version'])}, task ${options.task}, sha256 ${sha256.slice(0, 12)}`);
   for (const spec of served.inputs) log(`  input  ${spec.name}: ${describe(spec)}`);

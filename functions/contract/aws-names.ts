@@ -7,8 +7,19 @@
 /** The alias that serves traffic; the rollout moves its version and weights. */
 export const LIVE_ALIAS = 'live';
 
+/** Lambda's name for a function's unpublished code; weighted aliases route only between published versions. */
+export const LATEST_VERSION = '$LATEST';
+
 /** The deploy role's name is `<project>-<DEPLOY_ROLE_SUFFIX>`. */
 export const DEPLOY_ROLE_SUFFIX = 'github-deploy';
+
+/** The names Lambda accepts for a function (the name alone, not an ARN). */
+export const FUNCTION_NAME_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+export const FUNCTION_NAME_RULE = 'a Lambda function name: 1 to 64 letters, digits, "-" or "_"';
+
+/** The names Lambda accepts for an alias; one made only of digits would read as a version. */
+export const ALIAS_NAME_PATTERN = /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/;
+export const ALIAS_NAME_RULE = 'a Lambda alias name: 1 to 128 letters, digits, "-" or "_", not only digits';
 
 export interface ServiceNames {
   /** `<project>-<environment>`: the prefix of everything the environment owns. */
@@ -61,8 +72,8 @@ export function projectPatterns(project: string) {
     functionRoles: `${project}-*-predict`,
     layers: `${project}-*-onnxruntime`,
     modelBuckets: `${project}-*-models-*`,
-    lambdaLogGroups: `/aws/lambda/${project}-*`,
-    apiLogGroups: `/aws/apigateway/${project}-*`,
+    lambdaLogGroups: lambdaLogGroup(`${project}-*`),
+    apiLogGroups: apiLogGroup(`${project}-*`),
     alarms: `${project}-*`,
     alarmTopics: `${project}-*-alarms`,
     dashboards: `${project}-*`,

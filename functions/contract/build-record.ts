@@ -5,6 +5,9 @@
 
 export const BUILD_RECORD_FILE = 'build.json';
 
+/** Where `npm run build` writes without `--out`, relative to the project; the environments deploy it by default. */
+export const DEFAULT_DIST_DIR = 'dist';
+
 /** Lambda's architecture names, as the build, the layer and the function's `architectures` spell them. */
 export const ARCHES = ['arm64', 'x86_64'] as const;
 export type Arch = (typeof ARCHES)[number];

@@ -4,6 +4,8 @@
  * (infra/constructs/inference-function.ts); the local tools set them for `npm start` and the emulator.
  */
 
+import { LATEST_VERSION } from './aws-names.js';
+
 /** Every variable the function reads, by name. */
 export const ENV = Object.freeze({
   MODEL_DIR: 'MODEL_DIR',
@@ -32,6 +34,10 @@ export const LAMBDA_ENV = Object.freeze({
   FUNCTION_MEMORY_SIZE: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
 });
 
+/** The function's name and version outside Lambda, where AWS_LAMBDA_FUNCTION_NAME and _VERSION are not set. */
+export const DEFAULT_FUNCTION_NAME = 'local';
+export const DEFAULT_FUNCTION_VERSION = LATEST_VERSION;
+
 /** The CloudWatch namespace of the function's EMF metrics when METRICS_NAMESPACE is unset. */
 export const DEFAULT_METRICS_NAMESPACE = 'OnnxLambda';
 
@@ -58,6 +64,13 @@ export const DEFAULT_LOG_LEVEL: LogLevel = 'info';
 /** ORT_INTRA_OP_THREADS' default and upper bound. */
 export const DEFAULT_INTRA_OP_THREADS = 1;
 export const MAX_INTRA_OP_THREADS = 64;
+
+/** The upper bounds of the MODEL_S3_*_TIMEOUT_MS variables and of MODEL_S3_MAX_ATTEMPTS. */
+export const MAX_DOWNLOAD_TIMEOUT_MS = 600_000;
+export const MAX_DOWNLOAD_ATTEMPTS = 10;
+
+/** MAX_REQUEST_ELEMENTS' upper bound. */
+export const MAX_REQUEST_ELEMENTS_LIMIT = 2 ** 31;
 
 /** Bytes of function memory per request value, for MAX_REQUEST_ELEMENTS' default (128 MB: 524,288 values). */
 export const BYTES_PER_REQUEST_ELEMENT = 256;

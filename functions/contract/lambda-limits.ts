@@ -17,7 +17,8 @@ export const LAMBDA_LIMITS = Object.freeze({
   /** Memory: 128 MB to 10,240 MB in 1 MB steps. */
   minMemoryMb: 128,
   maxMemoryMb: 10_240,
-  /** Timeout: up to 15 minutes. */
+  /** Timeout: 1 second to 15 minutes. */
+  minTimeoutSeconds: 1,
   maxTimeoutSeconds: 900,
   /** A synchronous invocation's request and response payloads. */
   syncPayloadBytes: 6 * MB,

@@ -69,3 +69,8 @@ export const LAMBDA_DIMENSION = Object.freeze({
   Resource: 'Resource',
   ExecutedVersion: 'ExecutedVersion',
 });
+
+/** The value of Lambda's `Resource` dimension for an alias. */
+export function aliasResource(functionName: string, alias: string): string {
+  return `${functionName}:${alias}`;
+}

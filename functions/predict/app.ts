@@ -1,3 +1,13 @@
+import {
+  DEFAULT_DOWNLOAD_DIR,
+  DEFAULT_FUNCTION_NAME,
+  DEFAULT_FUNCTION_VERSION,
+  DEFAULT_INTRA_OP_THREADS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_NAMESPACE,
+  ENV,
+  LAMBDA_ENV,
+} from '../contract/env.js';
 import type { FunctionConfig } from './config.js';
 import { quote } from './describe-value.js';
 import {
@@ -49,12 +59,12 @@ const FALLBACK_CONFIG: FunctionConfig = Object.freeze<FunctionConfig>({
   modelDir: '',
   artifact: { kind: 'bundle', file: '' },
   modelSha256: undefined,
-  downloadDir: '/tmp',
-  metricsNamespace: process.env['METRICS_NAMESPACE'] ?? 'OnnxLambda',
-  functionName: process.env['AWS_LAMBDA_FUNCTION_NAME'] ?? 'local',
-  functionVersion: process.env['AWS_LAMBDA_FUNCTION_VERSION'] ?? '$LATEST',
-  intraOpThreads: 1,
-  logLevel: 'info',
+  downloadDir: DEFAULT_DOWNLOAD_DIR,
+  metricsNamespace: process.env[ENV.METRICS_NAMESPACE] ?? DEFAULT_METRICS_NAMESPACE,
+  functionName: process.env[LAMBDA_ENV.FUNCTION_NAME] ?? DEFAULT_FUNCTION_NAME,
+  functionVersion: process.env[LAMBDA_ENV.FUNCTION_VERSION] ?? DEFAULT_FUNCTION_VERSION,
+  intraOpThreads: DEFAULT_INTRA_OP_THREADS,
+  logLevel: DEFAULT_LOG_LEVEL,
   maxRequestElements: 1,
   download: {},
 });

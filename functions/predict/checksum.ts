@@ -1,10 +1,10 @@
 import { ModelSourceError } from './errors.js';
-import type { LocalArtifact } from './model-source.js';
+import type { LocalArtifact } from './model-artifact.js';
 
 /**
  * The sha256 of a packaged model file. `node:crypto` and the file stream are imported here, on first use: the
  * function ships as one ES module, where a static import is loaded at cold start even if unused, and hashing is
- * needed only when MODEL_SHA256 is set (node:crypto alone costs about 10 ms to load; docs/PERFORMANCE.md).
+ * needed only when MODEL_SHA256 is set (what node:crypto costs to load: docs/PERFORMANCE.md, "Cold start").
  */
 export async function sha256OfFile(file: string): Promise<string> {
   const [{ createHash }, { createReadStream }] = await Promise.all([import('node:crypto'), import('node:fs')]);

@@ -1,16 +1,27 @@
 import path from 'node:path';
+import {
+  BYTES_PER_REQUEST_ELEMENT,
+  DEFAULT_DOWNLOAD_DIR,
+  DEFAULT_FUNCTION_NAME,
+  DEFAULT_FUNCTION_VERSION,
+  DEFAULT_INTRA_OP_THREADS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_MODEL_DIR,
+  DEFAULT_MODEL_FILE,
+  ENV,
+  LAMBDA_ENV,
+  LOCAL_MEMORY_MB,
+  LOG_LEVELS,
+  MAX_DOWNLOAD_ATTEMPTS,
+  MAX_DOWNLOAD_TIMEOUT_MS,
+  MAX_INTRA_OP_THREADS,
+  MAX_REQUEST_ELEMENTS_LIMIT,
+  type LogLevel,
+} from '../contract/env.js';
+import { LAMBDA_LIMITS, MB } from '../contract/lambda-limits.js';
 import { ConfigError } from './errors.js';
-import type { DownloadOptions } from './s3-download.js';
-
-/** Where the ONNX file comes from. The manifest (`model.json`) always comes from `modelDir`. */
-export type ModelArtifactSource =
-  | { readonly kind: 'bundle'; readonly file: string }
-  | {
-      readonly kind: 's3';
-      readonly bucket: string;
-      readonly key: string;
-      readonly versionId: string | undefined;
-    };
+import type { DownloadOptions, ModelArtifactSource } from './model-artifact.js';
 
 export interface FunctionConfig {
   /** Folder holding `model.json` (and `model.onnx` for a packaged model). */
@@ -28,20 +39,12 @@ export interface FunctionConfig {
   readonly logLevel: LogLevel;
   /**
    * The most values one request may hold over all its inputs, so that no request can exhaust the function's
-   * memory: `MAX_REQUEST_ELEMENTS`, or one value per 256 bytes of the configured memory.
+   * memory: `MAX_REQUEST_ELEMENTS`, or one value per BYTES_PER_REQUEST_ELEMENT bytes of the configured memory.
    */
   readonly maxRequestElements: number;
   /** Bounds on the S3 model download (timeouts and attempts); unset ones take s3-download.ts's defaults. */
   readonly download: DownloadOptions;
 }
-
-/** Bytes of function memory per request value, for the default element cap (128 MB: 524,288 values). */
-export const BYTES_PER_REQUEST_ELEMENT = 256;
-/** Memory assumed outside Lambda (npm start), where AWS_LAMBDA_FUNCTION_MEMORY_SIZE is not set. */
-export const LOCAL_MEMORY_MB = 1024;
-
-export const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 type Env = Readonly<Record<string, string | undefined>>;
 
@@ -64,10 +67,10 @@ function positiveInteger(env: Env, name: string, fallback: number, max: number):
 function downloadOptions(env: Env): DownloadOptions {
   const options: { -readonly [K in keyof DownloadOptions]: number } = {};
   const bounds = [
-    ['MODEL_S3_CONNECT_TIMEOUT_MS', 'connectTimeoutMs', 600_000],
-    ['MODEL_S3_ANSWER_TIMEOUT_MS', 'answerTimeoutMs', 600_000],
-    ['MODEL_S3_IDLE_TIMEOUT_MS', 'idleTimeoutMs', 600_000],
-    ['MODEL_S3_MAX_ATTEMPTS', 'maxAttempts', 10],
+    [ENV.MODEL_S3_CONNECT_TIMEOUT_MS, 'connectTimeoutMs', MAX_DOWNLOAD_TIMEOUT_MS],
+    [ENV.MODEL_S3_ANSWER_TIMEOUT_MS, 'answerTimeoutMs', MAX_DOWNLOAD_TIMEOUT_MS],
+    [ENV.MODEL_S3_IDLE_TIMEOUT_MS, 'idleTimeoutMs', MAX_DOWNLOAD_TIMEOUT_MS],
+    [ENV.MODEL_S3_MAX_ATTEMPTS, 'maxAttempts', MAX_DOWNLOAD_ATTEMPTS],
   ] as const;
   for (const [name, key, max] of bounds) {
     if (optional(env, name) !== undefined) options[key] = positiveInteger(env, name, 1, max);
@@ -76,8 +79,8 @@ function downloadOptions(env: Env): DownloadOptions {
 }
 
 function defaultElements(env: Env): number {
-  const memoryMb = positiveInteger(env, 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', LOCAL_MEMORY_MB, 10_240);
-  return Math.floor((memoryMb * 1024 * 1024) / BYTES_PER_REQUEST_ELEMENT);
+  const memoryMb = positiveInteger(env, LAMBDA_ENV.FUNCTION_MEMORY_SIZE, LOCAL_MEMORY_MB, LAMBDA_LIMITS.maxMemoryMb);
+  return Math.floor((memoryMb * MB) / BYTES_PER_REQUEST_ELEMENT);
 }
 
 /**
@@ -85,45 +88,45 @@ function defaultElements(env: Env): number {
  * so the failure shows in the init log rather than as `undefined` in the middle of a request.
  */
 export function loadConfig(env: Env = process.env): FunctionConfig {
-  const taskRoot = optional(env, 'LAMBDA_TASK_ROOT') ?? process.cwd();
-  const modelDir = path.resolve(taskRoot, optional(env, 'MODEL_DIR') ?? 'model');
+  const taskRoot = optional(env, LAMBDA_ENV.TASK_ROOT) ?? process.cwd();
+  const modelDir = path.resolve(taskRoot, optional(env, ENV.MODEL_DIR) ?? DEFAULT_MODEL_DIR);
 
-  const bucket = optional(env, 'MODEL_BUCKET');
-  const key = optional(env, 'MODEL_KEY');
+  const bucket = optional(env, ENV.MODEL_BUCKET);
+  const key = optional(env, ENV.MODEL_KEY);
   if ((bucket === undefined) !== (key === undefined)) {
-    const missing = bucket === undefined ? 'MODEL_BUCKET' : 'MODEL_KEY';
-    throw new ConfigError(missing, 'MODEL_BUCKET and MODEL_KEY go together; set both to load the model from S3, or neither to use the packaged model');
+    const missing = bucket === undefined ? ENV.MODEL_BUCKET : ENV.MODEL_KEY;
+    throw new ConfigError(missing, `${ENV.MODEL_BUCKET} and ${ENV.MODEL_KEY} go together; set both to load the model from S3, or neither to use the packaged model`);
   }
-  const versionId = optional(env, 'MODEL_VERSION_ID');
+  const versionId = optional(env, ENV.MODEL_VERSION_ID);
   if (versionId !== undefined && bucket === undefined) {
-    throw new ConfigError('MODEL_VERSION_ID', 'is set but MODEL_BUCKET and MODEL_KEY are not; it only applies to a model loaded from S3');
+    throw new ConfigError(ENV.MODEL_VERSION_ID, `is set but ${ENV.MODEL_BUCKET} and ${ENV.MODEL_KEY} are not; it only applies to a model loaded from S3`);
   }
   const artifact: ModelArtifactSource =
     bucket !== undefined && key !== undefined
       ? { kind: 's3', bucket, key, versionId }
-      : { kind: 'bundle', file: path.resolve(modelDir, optional(env, 'MODEL_FILE') ?? 'model.onnx') };
+      : { kind: 'bundle', file: path.resolve(modelDir, optional(env, ENV.MODEL_FILE) ?? DEFAULT_MODEL_FILE) };
 
-  const sha = optional(env, 'MODEL_SHA256')?.toLowerCase();
+  const sha = optional(env, ENV.MODEL_SHA256)?.toLowerCase();
   if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) {
-    throw new ConfigError('MODEL_SHA256', `got "${sha}"; set the 64 hex digits of the model file's sha256 (sha256sum model.onnx)`);
+    throw new ConfigError(ENV.MODEL_SHA256, `got "${sha}"; set the 64 hex digits of the model file's sha256 (sha256sum model.onnx)`);
   }
 
-  const logLevel = (optional(env, 'LOG_LEVEL')?.toLowerCase() ?? 'info') as LogLevel;
+  const logLevel = (optional(env, ENV.LOG_LEVEL)?.toLowerCase() ?? DEFAULT_LOG_LEVEL) as LogLevel;
   if (!LOG_LEVELS.includes(logLevel)) {
-    throw new ConfigError('LOG_LEVEL', `got "${env['LOG_LEVEL']}"; use one of ${LOG_LEVELS.join(', ')}`);
+    throw new ConfigError(ENV.LOG_LEVEL, `got "${env[ENV.LOG_LEVEL]}"; use one of ${LOG_LEVELS.join(', ')}`);
   }
 
   return Object.freeze({
     modelDir,
     artifact,
     modelSha256: sha,
-    downloadDir: optional(env, 'MODEL_DOWNLOAD_DIR') ?? '/tmp',
-    metricsNamespace: optional(env, 'METRICS_NAMESPACE') ?? 'OnnxLambda',
-    functionName: optional(env, 'AWS_LAMBDA_FUNCTION_NAME') ?? 'local',
-    functionVersion: optional(env, 'AWS_LAMBDA_FUNCTION_VERSION') ?? '$LATEST',
-    intraOpThreads: positiveInteger(env, 'ORT_INTRA_OP_THREADS', 1, 64),
+    downloadDir: optional(env, ENV.MODEL_DOWNLOAD_DIR) ?? DEFAULT_DOWNLOAD_DIR,
+    metricsNamespace: optional(env, ENV.METRICS_NAMESPACE) ?? DEFAULT_METRICS_NAMESPACE,
+    functionName: optional(env, LAMBDA_ENV.FUNCTION_NAME) ?? DEFAULT_FUNCTION_NAME,
+    functionVersion: optional(env, LAMBDA_ENV.FUNCTION_VERSION) ?? DEFAULT_FUNCTION_VERSION,
+    intraOpThreads: positiveInteger(env, ENV.ORT_INTRA_OP_THREADS, DEFAULT_INTRA_OP_THREADS, MAX_INTRA_OP_THREADS),
     logLevel,
-    maxRequestElements: positiveInteger(env, 'MAX_REQUEST_ELEMENTS', defaultElements(env), 2 ** 31),
+    maxRequestElements: positiveInteger(env, ENV.MAX_REQUEST_ELEMENTS, defaultElements(env), MAX_REQUEST_ELEMENTS_LIMIT),
     download: Object.freeze(downloadOptions(env)),
   });
 }

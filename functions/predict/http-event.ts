@@ -1,7 +1,8 @@
+import { LAMBDA_LIMITS, MB } from '../contract/lambda-limits.js';
 import { InvalidRequestError, PayloadTooLargeError } from './errors.js';
 
-/** Lambda's synchronous invocation payload limit; a larger body is refused before it is parsed. */
-export const MAX_BODY_BYTES = 6 * 1024 * 1024;
+/** Lambda's synchronous invocation payload limit: a larger body is refused before it is parsed. */
+const MAX_BODY_BYTES = LAMBDA_LIMITS.syncPayloadBytes;
 
 /** What the router needs from an API Gateway HTTP API (payload 2.0 or 1.0) or Function URL event. */
 export interface HttpRequest {
@@ -51,7 +52,7 @@ function checkBody(body: unknown, base64: boolean): string {
   const mayBeLarge = base64 ? (body.length / 4) * 3 > MAX_BODY_BYTES : body.length * 3 > MAX_BODY_BYTES;
   const bytes = mayBeLarge ? (base64 ? Buffer.byteLength(body, 'base64') : Buffer.byteLength(body, 'utf8')) : 0;
   if (bytes > MAX_BODY_BYTES) {
-    throw new PayloadTooLargeError(`request body is ${bytes} bytes; Lambda accepts at most ${MAX_BODY_BYTES} bytes (6 MB) per synchronous request; split the batch`);
+    throw new PayloadTooLargeError(`request body is ${bytes} bytes; Lambda accepts at most ${MAX_BODY_BYTES} bytes (${MAX_BODY_BYTES / MB} MB) per synchronous request; split the batch`);
   }
   return body;
 }

@@ -4,12 +4,10 @@
  * to stdout, which CloudWatch Logs turns into metrics. The line doubles as the request's access log: it carries
  * the request id, route and status as plain properties, searchable in Logs Insights.
  *
- * Dimension sets: [FunctionName, FunctionVersion] lets the rollout compare a canary version with the stable one;
- * [FunctionName, ModelVersion] follows a model across function versions.
+ * The names, units and dimension sets are the contract's (functions/contract/metrics.ts), which the alarms, the
+ * dashboard and the rollout read.
  */
-
-/** EMF allows at most 100 values per metric in one record. */
-export const MAX_VALUES_PER_METRIC = 100;
+import { DIMENSION, DIMENSION_SETS, MAX_VALUES_PER_METRIC, METRIC, METRIC_UNIT, type MetricName } from '../contract/metrics.js';
 
 /** One invocation's measurements; absent values are `undefined` so callers build the object in one literal. */
 export interface RequestMetrics {
@@ -39,28 +37,27 @@ export interface MetricsOptions {
   readonly now?: () => number;
 }
 
-type Unit = 'Milliseconds' | 'Count' | 'None';
+/** The metrics in the order a record lists them; a record's set is a bit mask over this list. */
+const ORDER: readonly MetricName[] = Object.values(METRIC);
 
-/** Metric definitions in the order a record lists them; a record's set is a bit mask over this list. */
-const DEFINITIONS: readonly (readonly [string, Unit])[] = [
-  ['RequestLatency', 'Milliseconds'],
-  ['InferenceLatency', 'Milliseconds'],
-  ['BatchSize', 'Count'],
-  ['PredictionConfidence', 'None'],
-  ['InvalidRequest', 'Count'],
-  ['InternalError', 'Count'],
-  ['ModelUnavailable', 'Count'],
-  ['ColdStart', 'Count'],
-  ['ModelLoadTime', 'Milliseconds'],
-];
-const INFERENCE = 1 << 1;
-const BATCH = 1 << 2;
-const CONFIDENCE = 1 << 3;
-const INVALID = 1 << 4;
-const INTERNAL = 1 << 5;
-const UNAVAILABLE = 1 << 6;
-const COLD = 1 << 7;
-const LOAD = 1 << 8;
+function bit(name: MetricName): number {
+  return 1 << ORDER.indexOf(name);
+}
+
+const REQUEST = bit(METRIC.RequestLatency);
+const INFERENCE = bit(METRIC.InferenceLatency);
+const BATCH = bit(METRIC.BatchSize);
+const CONFIDENCE = bit(METRIC.PredictionConfidence);
+const INVALID = bit(METRIC.InvalidRequest);
+const INTERNAL = bit(METRIC.InternalError);
+const UNAVAILABLE = bit(METRIC.ModelUnavailable);
+const COLD = bit(METRIC.ColdStart);
+const LOAD = bit(METRIC.ModelLoadTime);
+
+/** `,"<name>":`, the start of each metric's member in a record, built once. */
+const MEMBER = Object.freeze(Object.fromEntries(ORDER.map((name) => [name, `,${JSON.stringify(name)}:`])) as Record<MetricName, string>);
+
+const DIMENSION_SETS_JSON = JSON.stringify(DIMENSION_SETS);
 
 /** Milliseconds to three decimals; a non-finite duration (never expected) is written as 0 to keep the line valid JSON. */
 function ms(value: number): number {
@@ -90,9 +87,13 @@ export class MetricsLogger {
 
   constructor(options: MetricsOptions) {
     this.#namespace = JSON.stringify(options.namespace);
-    this.#dimensions =
-      `"FunctionName":${JSON.stringify(options.functionName)},"FunctionVersion":${JSON.stringify(options.functionVersion)},` +
-      `"ModelVersion":${JSON.stringify(options.modelVersion)}`;
+    this.#dimensions = [
+      [DIMENSION.FunctionName, options.functionName],
+      [DIMENSION.FunctionVersion, options.functionVersion],
+      [DIMENSION.ModelVersion, options.modelVersion],
+    ]
+      .map(([name, value]) => `${JSON.stringify(name)}:${JSON.stringify(value)}`)
+      .join(',');
     this.#write = options.write;
     this.#now = options.now ?? Date.now;
   }
@@ -100,10 +101,10 @@ export class MetricsLogger {
   #prefix(mask: number): string {
     let prefix = this.#prefixes.get(mask);
     if (prefix === undefined) {
-      const metrics = DEFINITIONS.filter((_, bit) => (mask & (1 << bit)) !== 0).map(([name, unit]) => `{"Name":"${name}","Unit":"${unit}"}`);
+      const metrics = ORDER.filter((name) => (mask & bit(name)) !== 0).map((name) => `{"Name":"${name}","Unit":"${METRIC_UNIT[name]}"}`);
       prefix =
         `,"CloudWatchMetrics":[{"Namespace":${this.#namespace},` +
-        `"Dimensions":[["FunctionName","FunctionVersion"],["FunctionName","ModelVersion"]],"Metrics":[${metrics.join(',')}]}]},${this.#dimensions}`;
+        `"Dimensions":${DIMENSION_SETS_JSON},"Metrics":[${metrics.join(',')}]}]},${this.#dimensions}`;
       this.#prefixes.set(mask, prefix);
     }
     return prefix;
@@ -112,15 +113,15 @@ export class MetricsLogger {
   /** Writes the invocation's record (and, for more than 100 classified rows, the remaining confidences). */
   record(m: RequestMetrics): void {
     const timestamp = this.#now();
-    let mask = 1;
-    let members = `,"RequestLatency":${ms(m.requestMs)}`;
+    let mask = REQUEST;
+    let members = `${MEMBER.RequestLatency}${ms(m.requestMs)}`;
     if (m.inferenceMs !== undefined) {
       mask |= INFERENCE;
-      members += `,"InferenceLatency":${ms(m.inferenceMs)}`;
+      members += `${MEMBER.InferenceLatency}${ms(m.inferenceMs)}`;
     }
     if (m.batchSize !== undefined) {
       mask |= BATCH;
-      members += `,"BatchSize":${m.batchSize}`;
+      members += `${MEMBER.BatchSize}${m.batchSize}`;
     }
     const confidences = m.confidences ?? [];
     const count = confidences.length;
@@ -128,27 +129,27 @@ export class MetricsLogger {
     const list = (k: number) => confidenceList(confidences, k * MAX_VALUES_PER_METRIC, Math.min(count, (k + 1) * MAX_VALUES_PER_METRIC));
     if (count > 0) {
       mask |= CONFIDENCE;
-      members += `,"PredictionConfidence":${list(0)}`;
+      members += `${MEMBER.PredictionConfidence}${list(0)}`;
     }
     if (m.status >= 400) {
       if (m.status === 503) {
         mask |= UNAVAILABLE;
-        members += ',"ModelUnavailable":1';
+        members += `${MEMBER.ModelUnavailable}1`;
       } else if (m.status >= 500) {
         mask |= INTERNAL;
-        members += ',"InternalError":1';
+        members += `${MEMBER.InternalError}1`;
       } else {
         mask |= INVALID;
-        members += ',"InvalidRequest":1';
+        members += `${MEMBER.InvalidRequest}1`;
       }
     }
     if (m.coldStart === true) {
       mask |= COLD;
-      members += ',"ColdStart":1';
+      members += `${MEMBER.ColdStart}1`;
     }
     if (m.modelLoadMs !== undefined) {
       mask |= LOAD;
-      members += `,"ModelLoadTime":${ms(m.modelLoadMs)}`;
+      members += `${MEMBER.ModelLoadTime}${ms(m.modelLoadMs)}`;
     }
     const error = m.error === undefined ? '' : `,"error":${JSON.stringify(m.error)}`;
     const request = `,"requestId":${JSON.stringify(m.requestId)},"route":${JSON.stringify(m.route)},"status":${m.status}${error}}`;
@@ -156,7 +157,7 @@ export class MetricsLogger {
     this.#write(head + this.#prefix(mask) + members + request);
 
     for (let k = 1; k * MAX_VALUES_PER_METRIC < count; k++) {
-      this.#write(`${head}${this.#prefix(CONFIDENCE)},"PredictionConfidence":${list(k)}${request}`);
+      this.#write(`${head}${this.#prefix(CONFIDENCE)}${MEMBER.PredictionConfidence}${list(k)}${request}`);
     }
   }
 }

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
+import { DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from '../contract/env.js';
 import type { FunctionConfig } from './config.js';
 import { ModelBundleError, describeError } from './errors.js';
 import { checkOutputWidth, derivedManifest, parseManifest, serveModel, type Manifest, type ServedModel } from './manifest.js';
-import { fetchModelArtifact, type LocalArtifact } from './model-source.js';
+import type { LocalArtifact } from './model-artifact.js';
+import { fetchModelArtifact } from './model-source.js';
 import type { InputTensors } from './predict-request.js';
 import { float16InputMessage, type RequestLimits, type ValueInfo } from './signature.js';
 import type { TensorValue } from './tensor-types.js';
@@ -57,7 +59,7 @@ export function sessionOptions(intraOpThreads: number): ort.InferenceSession.Ses
 
 /** The bundle's model.json, or undefined when the folder has none (the model is then served as tensors). */
 async function readManifest(modelDir: string): Promise<Manifest | undefined> {
-  const file = path.join(modelDir, 'model.json');
+  const file = path.join(modelDir, MODEL_MANIFEST_FILE);
   let text: string;
   try {
     text = await readFile(file, 'utf8');
@@ -78,7 +80,7 @@ async function readManifest(modelDir: string): Promise<Manifest | undefined> {
 function derivedName(config: FunctionConfig): string {
   const file = config.artifact.kind === 'bundle' ? config.artifact.file : config.artifact.key;
   const base = path.basename(file);
-  return base === 'model.onnx' && config.artifact.kind === 'bundle' ? path.basename(path.dirname(file)) : base;
+  return base === DEFAULT_MODEL_FILE && config.artifact.kind === 'bundle' ? path.basename(path.dirname(file)) : base;
 }
 
 /** One row of zeros (empty strings, false) for every input, symbolic dimensions 1: the warm-up run's input. */
@@ -100,7 +102,7 @@ function zeroInputs(served: ServedModel): InputTensors {
 export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   // Both at once, but a bad manifest is reported before a missing artifact whichever fails first.
   // A packaged file under another name than model.onnx (npm start -- --model resnet.onnx) is served on its own.
-  const bare = config.artifact.kind === 'bundle' && path.basename(config.artifact.file) !== 'model.onnx';
+  const bare = config.artifact.kind === 'bundle' && path.basename(config.artifact.file) !== DEFAULT_MODEL_FILE;
   const [manifestRead, artifactRead] = await Promise.allSettled([bare ? Promise.resolve(undefined) : readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256, config.download)]);
   if (manifestRead.status === 'rejected') throw manifestRead.reason;
   if (artifactRead.status === 'rejected') throw artifactRead.reason;

@@ -1,17 +1,6 @@
 import { stat } from 'node:fs/promises';
-import type { ModelArtifactSource } from './config.js';
 import { ModelSourceError, describeError } from './errors.js';
-import type { DownloadOptions } from './s3-download.js';
-
-/** A model file on local disk, ready for onnxruntime. */
-export interface LocalArtifact {
-  readonly file: string;
-  readonly bytes: number;
-  /** Hex sha256, when it was computed (always for S3 downloads; for packaged files only when one was expected). */
-  readonly sha256: string | undefined;
-  /** Where it came from, for logs: a path or an s3:// URL. */
-  readonly origin: string;
-}
+import type { DownloadOptions, LocalArtifact, ModelArtifactSource } from './model-artifact.js';
 
 async function packaged(file: string, expected: string | undefined): Promise<LocalArtifact> {
   let bytes: number;

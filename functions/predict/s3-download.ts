@@ -5,11 +5,8 @@ import path from 'node:path';
 import { Transform, type Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { verify } from './checksum.js';
-import type { ModelArtifactSource } from './config.js';
 import { ModelSourceError, describeError } from './errors.js';
-import type { LocalArtifact } from './model-source.js';
-
-type S3Source = Extract<ModelArtifactSource, { kind: 's3' }>;
+import type { DownloadOptions, LocalArtifact, S3ArtifactSource } from './model-artifact.js';
 
 /**
  * How long one attempt may take to open a TCP connection to S3. In-region S3 connects in milliseconds; a VPC without
@@ -30,18 +27,6 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 5_000;
  * init rather than lost when Lambda restarts it. A body that stalls is not retried.
  */
 export const DEFAULT_MAX_ATTEMPTS = 2;
-
-/** Bounds on the S3 download; each falls back to the `DEFAULT_*` constant of the same name. */
-export interface DownloadOptions {
-  /** @default DEFAULT_CONNECT_TIMEOUT_MS */
-  readonly connectTimeoutMs?: number;
-  /** @default DEFAULT_ANSWER_TIMEOUT_MS */
-  readonly answerTimeoutMs?: number;
-  /** @default DEFAULT_IDLE_TIMEOUT_MS */
-  readonly idleTimeoutMs?: number;
-  /** @default DEFAULT_MAX_ATTEMPTS */
-  readonly maxAttempts?: number;
-}
 
 const NETWORK_HINT = 'check the network path to S3 (VPC endpoint or NAT) and AWS_ENDPOINT_URL';
 
@@ -90,7 +75,7 @@ function sha256(): Hash {
   return createHash('sha256');
 }
 
-function s3Url(source: S3Source): string {
+function s3Url(source: S3ArtifactSource): string {
   return `s3://${source.bucket}/${source.key}${source.versionId === undefined ? '' : ` (version ${source.versionId})`}`;
 }
 
@@ -131,7 +116,7 @@ function reasonFor(error: unknown, received: number | undefined, total: number |
  * honoured by the SDK; when it is set, path-style addressing is used so local emulators work. Every wait is bounded
  * (`DownloadOptions`); on any failure the partial file is removed.
  */
-export async function download(source: S3Source, downloadDir: string, expected: string | undefined, options: DownloadOptions = {}): Promise<LocalArtifact> {
+export async function download(source: S3ArtifactSource, downloadDir: string, expected: string | undefined, options: DownloadOptions = {}): Promise<LocalArtifact> {
   const bounds: Required<DownloadOptions> = {
     connectTimeoutMs: options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     answerTimeoutMs: options.answerTimeoutMs ?? DEFAULT_ANSWER_TIMEOUT_MS,

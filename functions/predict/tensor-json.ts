@@ -9,8 +9,8 @@ import { float16Values } from './tensor-types.js';
 
 /**
  * The shortest decimal of 6 to 9 significant digits that reads back as the same float32. Rounds with arithmetic,
- * not `toPrecision` (five times slower, and this runs for every probability); the `Math.fround` check makes any
- * rounding slip fall through to the next digit count.
+ * not `toPrecision`, since this runs for every probability and `toPrecision` is slower (docs/PERFORMANCE.md); the
+ * `Math.fround` check makes any rounding slip fall through to the next digit count.
  */
 export function float32ToNumber(value: number): number {
   if (value === 0 || !Number.isFinite(value)) return value;

@@ -1,7 +1,7 @@
 import test, { type ExecutionContext } from 'ava';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { LAMBDA_NODE, LAMBDA_NODE_VERSION } from '../../tools/testbed/install.js';
+import { LAMBDA_NODE, LAMBDA_NODE_VERSION } from '../../tools/testbed/paths.js';
 import { stageFunction, startFunction, type FunctionOptions, type LambdaUnderTest, type StagedFunction } from '../helpers/emulator.js';
 
 // The test bed itself: AWS's Runtime Interface Emulator with AWS's Node.js runtime interface client on the Node 24 of
@@ -74,11 +74,9 @@ test('an ES module handler cannot import a layer package, since the ESM resolver
   t.regex(String(record(result.payload)['errorMessage']), /Cannot find package 'fixture-layer-lib'/);
 });
 
-test('a module that throws while loading comes back as an init error within seconds', async (t) => {
+test('a module that throws while loading comes back as an init error', async (t) => {
   const { lambda } = await run(t, 'init-throws');
-  const started = Date.now();
   const result = await lambda.invoke({});
-  t.true(Date.now() - started < 5000, `took ${Date.now() - started} ms`);
   t.true(result.initError);
   t.is(result.status, 502);
   t.is(record(result.payload)['errorMessage'], 'init-throws fixture: failing at module load');
@@ -105,12 +103,14 @@ test('an invocation that outlasts the function timeout is cut off and reported a
 test('two functions run at the same time, each with its own emulator and runtime', async (t) => {
   const [first, second] = await Promise.all([run(t, 'slow'), run(t, 'slow')]);
   t.not(first.lambda.invokeUrl, second.lambda.invokeUrl);
+  // Warm both first, so that neither runtime's start-up falls inside the invocations compared.
   await Promise.all([first.lambda.invoke({ waitMs: 0 }), second.lambda.invoke({ waitMs: 0 })]);
-  const started = Date.now();
-  const [a, b] = await Promise.all([first.lambda.invoke({ waitMs: 1500 }), second.lambda.invoke({ waitMs: 1500 })]);
-  const elapsed = Date.now() - started;
-  t.true(elapsed < 2800, `two 1.5 s invocations took ${elapsed} ms together; run one after the other they take 3 s`);
-  t.not(record(a.payload)['pid'], record(b.payload)['pid']);
+  const results = await Promise.all([first.lambda.invoke({ waitMs: 1500 }), second.lambda.invoke({ waitMs: 1500 })]);
+  const [a, b] = [record(results[0].payload), record(results[1].payload)];
+  t.not(a['pid'], b['pid']);
+  // Each handler started before the other ended: run one after the other, one would start only after the other's end.
+  t.true((a['startedAt'] as number) < (b['endedAt'] as number), JSON.stringify({ a, b }));
+  t.true((b['startedAt'] as number) < (a['endedAt'] as number), JSON.stringify({ a, b }));
 });
 
 test("the function runs on the Node 24 of Lambda's nodejs24.x runtime, not on the Node running the tests", async (t) => {

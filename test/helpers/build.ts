@@ -1,37 +1,27 @@
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { ExecutionContext } from 'ava';
+import { BUILD_RECORD_FILE, type BuildRecord } from '../../functions/contract/build-record.js';
 import { runNpm, type NpmRun } from './npm.js';
+import { tempDir } from './temp-dir.js';
 
 export interface BuildRun extends NpmRun {
   readonly outDir: string;
 }
 
-/** Runs `npm run build` as a user does, into a fresh output folder. */
-export async function runBuild(args: readonly string[] = [], outDir?: string): Promise<BuildRun> {
-  const out = outDir ?? (await mkdtemp(path.join(tmpdir(), 'dist-')));
-  return { ...(await runNpm('build', ['--out', out, ...args])), outDir: out };
+/** Runs `npm run build` as a user does, into `outDir`. */
+export async function runBuild(args: readonly string[], outDir: string): Promise<BuildRun> {
+  return { ...(await runNpm('build', ['--out', outDir, ...args])), outDir };
 }
 
-export interface BuildJson {
-  arch: string;
-  runtime: string;
-  handler: string;
-  artifacts: { name: string; file: string; bytes: number; unzippedBytes: number; sha256: string }[];
-  model: {
-    name: string;
-    version: string;
-    sha256: string;
-    bytes: number;
-    packaging: string;
-    task: string;
-    file?: string;
-    golden: 'missing' | { rows: number; tolerance: number; maxDiff: number; top1Agreement?: number; minTop1Agreement?: number } | undefined;
-  };
+/** Runs `npm run build` as a user does, into a fresh output folder that is removed when the test `t` ends. */
+export async function runBuildInTempDir(t: ExecutionContext, args: readonly string[] = []): Promise<BuildRun> {
+  return runBuild(args, await tempDir(t, 'dist-'));
 }
 
-export async function readBuildJson(outDir: string): Promise<BuildJson> {
-  return JSON.parse(await readFile(path.join(outDir, 'build.json'), 'utf8')) as BuildJson;
+/** The build record (`build.json`) a build wrote into `outDir`. */
+export async function readBuildRecord(outDir: string): Promise<BuildRecord> {
+  return JSON.parse(await readFile(path.join(outDir, BUILD_RECORD_FILE), 'utf8')) as BuildRecord;
 }
 
 /** Deterministic incompressible bytes (xorshift32), so a size test reproduces exactly. */
@@ -63,10 +53,11 @@ function varint(value: number): Buffer {
 /**
  * A copy of a real bundle whose model.onnx carries `padding` extra bytes as an unknown protobuf field (number
  * 999). Protobuf parsers keep unknown fields and onnxruntime ignores them, so the model still loads and matches
- * its golden outputs; only its size changes. This is how the tests get a real model too large to ship in a zip.
+ * its golden outputs; only its size changes. This is how the tests get a real model too large to ship in a zip. The
+ * copy is removed when the test `t` ends.
  */
-export async function paddedBundle(from: string, padding: number): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'big-bundle-'));
+export async function paddedBundle(t: ExecutionContext, from: string, padding: number): Promise<string> {
+  const dir = await tempDir(t, 'big-bundle-');
   await cp(from, dir, { recursive: true });
   const model = await readFile(path.join(from, 'model.onnx'));
   const tag = varint((999 << 3) | 2);

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { cp, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { ExecutionContext } from 'ava';
 import { createHandler, type LoadingHandler } from '../../functions/predict/app.js';
 import { loadConfig } from '../../functions/predict/config.js';
 import type { HttpResponse } from '../../functions/predict/http-event.js';
 import { arrivesAsText, httpEvent } from '../../tools/http-api-event.js';
+import { tempDir } from './temp-dir.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MODELS = path.join(ROOT, 'models');
@@ -33,7 +34,10 @@ export async function readManifestJson(dir: string): Promise<Record<string, unkn
   return JSON.parse(await readFile(path.join(dir, 'model.json'), 'utf8')) as Record<string, unknown>;
 }
 
-/** A handler built from an environment, with its log lines collected instead of printed. */
+/**
+ * A handler built from an environment, with its log lines collected instead of printed. `invoke` hands it simulated
+ * API Gateway HTTP API payload 2.0 events (see `simulatedHttpApiEvent`).
+ */
 export interface TestFunction {
   readonly handler: LoadingHandler;
   readonly lines: string[];
@@ -49,7 +53,7 @@ export function functionFor(env: Record<string, string>): TestFunction {
     handler,
     lines,
     async invoke(method, rawPath, body, headers = {}) {
-      const response = await handler(genuineEvent(method, rawPath, body, headers), { awsRequestId: randomUUID() });
+      const response = await handler(simulatedHttpApiEvent(method, rawPath, body, headers), { awsRequestId: randomUUID() });
       // The handler writes its metrics line in the next turn of the event loop, as in Lambda after the response.
       await new Promise((resolve) => setImmediate(resolve));
       return response;
@@ -58,16 +62,23 @@ export function functionFor(env: Record<string, string>): TestFunction {
   };
 }
 
-/** A payload 2.0 event built the way `npm start` builds it from an HTTP request. */
-export function genuineEvent(method: string, rawPath: string, body: string | Buffer = '', headers: Record<string, string> = {}) {
+/**
+ * A simulated API Gateway HTTP API payload 2.0 event, built by the project's own event builder
+ * (tools/http-api-event.ts) the way `npm start` builds one from an HTTP request, not an event captured from AWS. A
+ * body that is not UTF-8 text arrives base64-encoded, as API Gateway sends it.
+ */
+export function simulatedHttpApiEvent(method: string, rawPath: string, body: string | Buffer = '', headers: Record<string, string> = {}) {
   const allHeaders = { host: 'abc123.lambda-url.us-east-1.on.aws', 'content-type': 'application/json', ...headers };
   const bytes = typeof body === 'string' ? Buffer.from(body) : body;
   return httpEvent({ method, url: rawPath, headers: allHeaders }, bytes, randomUUID(), arrivesAsText(allHeaders['content-type'], bytes));
 }
 
-/** Copies a bundle to a temp folder and rewrites its manifest, to make a bundle that disagrees with its model. */
-export async function alteredBundle(from: string, change: (manifest: Record<string, unknown>) => void): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'bundle-'));
+/**
+ * Copies a bundle to a temp folder and rewrites its manifest, to make a bundle that disagrees with its model. The
+ * copy is removed when the test `t` ends.
+ */
+export async function alteredBundle(t: ExecutionContext, from: string, change: (manifest: Record<string, unknown>) => void): Promise<string> {
+  const dir = await tempDir(t, 'bundle-');
   await cp(from, dir, { recursive: true });
   const manifest = await readManifestJson(dir);
   change(manifest);

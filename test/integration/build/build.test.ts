@@ -1,21 +1,21 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { copyFile, cp, mkdir, mkdtemp, readFile, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, cp, mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { readZip } from '../../../commands/build/zip.js';
-import { paddedBundle, readBuildJson, runBuild } from '../../helpers/build.js';
+import { paddedBundle, readBuildRecord, runBuild, runBuildInTempDir } from '../../helpers/build.js';
 import { MODELS, ROOT, alteredBundle } from '../../helpers/function.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
-// Every case runs `npm run build` itself, into its own output folder.
+// Every case runs `npm run build` itself, into its own output folder, which is removed when the case ends.
 
 test('two builds from the same inputs give byte-identical zips and the SPEC build.json', async (t) => {
-  const [first, second] = await Promise.all([runBuild(), runBuild()]);
+  const [first, second] = await Promise.all([runBuildInTempDir(t), runBuildInTempDir(t)]);
   t.is(first.code, 0, first.stderr);
   t.is(second.code, 0, second.stderr);
-  const a = await readBuildJson(first.outDir);
-  const b = await readBuildJson(second.outDir);
+  const a = await readBuildRecord(first.outDir);
+  const b = await readBuildRecord(second.outDir);
   t.deepEqual(
     a.artifacts.map((x) => x.sha256),
     b.artifacts.map((x) => x.sha256),
@@ -42,14 +42,14 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
     bytes: iris.length,
     packaging: 'zip',
     task: 'classification',
-    golden: { rows: 45, tolerance: 1e-4, maxDiff: a.model.golden === 'missing' ? -1 : a.model.golden?.maxDiff },
+    golden: { rows: 45, tolerance: 1e-4, maxDiff: a.model.golden === 'missing' ? -1 : a.model.golden.maxDiff },
   });
-  t.true(a.model.golden !== 'missing' && a.model.golden!.maxDiff < 1e-6);
+  t.true(a.model.golden !== 'missing' && a.model.golden.maxDiff < 1e-6);
   t.regex(first.stdout, /function \+ layers\s+[\d.]+ MB\s+250\.0 MB unzipped\s+[\d.]+ MB/);
 });
 
 test('the function zip holds the ES module bundle, its source map, the S3 chunk and the model at the handler path', async (t) => {
-  const run = await runBuild();
+  const run = await runBuildInTempDir(t);
   t.is(run.code, 0, run.stderr);
   const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
   t.deepEqual(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map', 'model/model.json', 'model/model.onnx', 's3-download.mjs', 's3-download.mjs.map']);
@@ -62,7 +62,7 @@ test('the function zip holds the ES module bundle, its source map, the S3 chunk 
 });
 
 test('the arm64 layer holds onnxruntime for linux/arm64 only, under nodejs/node_modules', async (t) => {
-  const run = await runBuild(['--arch', 'arm64']);
+  const run = await runBuildInTempDir(t, ['--arch', 'arm64']);
   t.is(run.code, 0, run.stderr);
   const paths = Object.keys(readZip(await readFile(path.join(run.outDir, 'layer-arm64.zip'))));
   t.true(paths.every((p) => p.startsWith('nodejs/node_modules/onnxruntime-node/') || p.startsWith('nodejs/node_modules/onnxruntime-common/')));
@@ -73,9 +73,9 @@ test('the arm64 layer holds onnxruntime for linux/arm64 only, under nodejs/node_
 });
 
 test('--arch x86_64 builds the x64 layer and says so in build.json', async (t) => {
-  const run = await runBuild(['--arch', 'x86_64']);
+  const run = await runBuildInTempDir(t, ['--arch', 'x86_64']);
   t.is(run.code, 0, run.stderr);
-  const json = await readBuildJson(run.outDir);
+  const json = await readBuildRecord(run.outDir);
   t.is(json.arch, 'x86_64');
   t.is(json.artifacts[1]!.file.endsWith('layer-x86_64.zip'), true);
   const binaries = Object.keys(readZip(await readFile(path.join(run.outDir, 'layer-x86_64.zip')))).filter((p) => p.includes('/bin/'));
@@ -83,31 +83,31 @@ test('--arch x86_64 builds the x64 layer and says so in build.json', async (t) =
 });
 
 test('--runtime nodejs22.x is recorded; an unknown runtime is refused', async (t) => {
-  const ok = await runBuild(['--runtime', 'nodejs22.x']);
+  const ok = await runBuildInTempDir(t, ['--runtime', 'nodejs22.x']);
   t.is(ok.code, 0, ok.stderr);
-  t.is((await readBuildJson(ok.outDir)).runtime, 'nodejs22.x');
-  const bad = await runBuild(['--runtime', 'nodejs20.x']);
+  t.is((await readBuildRecord(ok.outDir)).runtime, 'nodejs22.x');
+  const bad = await runBuildInTempDir(t, ['--runtime', 'nodejs20.x']);
   t.is(bad.code, 1);
   t.regex(bad.stderr, /--runtime nodejs20\.x is not supported; use nodejs24\.x or nodejs22\.x/);
 });
 
 test('an unknown --arch fails with the choices and writes no build.json', async (t) => {
-  const run = await runBuild(['--arch', 'mips']);
+  const run = await runBuildInTempDir(t, ['--arch', 'mips']);
   t.is(run.code, 1);
   t.regex(run.stderr, /build failed: --arch mips is not supported; use arm64 or x86_64/);
   t.false(existsSync(path.join(run.outDir, 'build.json')));
 });
 
 test('a missing bundle fails with its path', async (t) => {
-  const run = await runBuild(['--model', path.join(ROOT, 'models', 'no-such-model')]);
+  const run = await runBuildInTempDir(t, ['--model', path.join(ROOT, 'models', 'no-such-model')]);
   t.is(run.code, 1);
   t.regex(run.stderr, /models\/no-such-model is not a folder; pass --model <bundle dir>/);
 });
 
 test('a bundle whose manifest disagrees with its model fails and leaves no build.json behind', async (t) => {
-  const out = await runBuild();
+  const out = await runBuildInTempDir(t);
   t.is(out.code, 0, out.stderr);
-  const bad = await alteredBundle(path.join(MODELS, 'iris'), (m) => {
+  const bad = await alteredBundle(t, path.join(MODELS, 'iris'), (m) => {
     m['labels'] = ['a', 'b'];
   });
   const run = await runBuild(['--model', bad], out.outDir);
@@ -117,25 +117,25 @@ test('a bundle whose manifest disagrees with its model fails and leaves no build
 });
 
 test('a bundle whose golden outputs differ from the model by more than 1e-4 does not build', async (t) => {
-  const dir = await alteredBundle(path.join(MODELS, 'diabetes'), () => undefined);
+  const dir = await alteredBundle(t, path.join(MODELS, 'diabetes'), () => undefined);
   const golden = JSON.parse(await readFile(path.join(dir, 'golden.json'), 'utf8')) as { outputs: number[] };
   golden.outputs[3]! += 0.001;
   await writeFile(path.join(dir, 'golden.json'), JSON.stringify(golden));
-  const run = await runBuild(['--model', dir]);
+  const run = await runBuildInTempDir(t, ['--model', dir]);
   t.is(run.code, 1);
   t.regex(run.stderr, /differ from golden\.json by (9\.\d\de-4|1\.\d\de-3) \(row 3\); the limit is 0\.0001/);
 });
 
 test('a model over the packaging threshold fails when zip packaging is forced', async (t) => {
-  const run = await runBuild(['--model-packaging', 'zip', '--zip-model-limit-mb', '0.0001']);
+  const run = await runBuildInTempDir(t, ['--model-packaging', 'zip', '--zip-model-limit-mb', '0.0001']);
   t.is(run.code, 1);
   t.regex(run.stderr, /model\.onnx is 0\.0 MB, over the 0\.0 MB packaging threshold.*use --model-packaging s3/);
 });
 
 test('a model over the packaging threshold becomes a separate artifact for S3, with its sha256', async (t) => {
-  const run = await runBuild(['--zip-model-limit-mb', '0.0001']);
+  const run = await runBuildInTempDir(t, ['--zip-model-limit-mb', '0.0001']);
   t.is(run.code, 0, run.stderr);
-  const json = await readBuildJson(run.outDir);
+  const json = await readBuildRecord(run.outDir);
   t.is(json.model.packaging, 's3');
   const file = path.join(run.outDir, path.basename(json.model.file!));
   t.is(createHash('sha256').update(await readFile(file)).digest('hex'), json.model.sha256);
@@ -146,8 +146,8 @@ test('a model over the packaging threshold becomes a separate artifact for S3, w
 });
 
 test('a function zip over the 50 MB direct-upload limit fails with the size, the limit and the fix', async (t) => {
-  const big = await paddedBundle(path.join(MODELS, 'diabetes'), 52 * 1024 * 1024);
-  const run = await runBuild(['--model', big, '--model-packaging', 'zip', '--zip-model-limit-mb', '100']);
+  const big = await paddedBundle(t, path.join(MODELS, 'diabetes'), 52 * 1024 * 1024);
+  const run = await runBuildInTempDir(t, ['--model', big, '--model-packaging', 'zip', '--zip-model-limit-mb', '100']);
   t.is(run.code, 1);
   t.regex(run.stderr, /function \(.*function\.zip\) is 52\.\d MB zipped; the limit is 50\.0 MB\. Fix: package the model for S3/);
   t.false(existsSync(path.join(run.outDir, 'build.json')));
@@ -155,28 +155,28 @@ test('a function zip over the 50 MB direct-upload limit fails with the size, the
 });
 
 test('an S3 model larger than its share of /tmp fails and names --ephemeral-storage-mb', async (t) => {
-  const big = await paddedBundle(path.join(MODELS, 'diabetes'), 420 * 1024 * 1024);
-  const run = await runBuild(['--model', big]);
+  const big = await paddedBundle(t, path.join(MODELS, 'diabetes'), 420 * 1024 * 1024);
+  const run = await runBuildInTempDir(t, ['--model', big]);
   t.is(run.code, 1);
   t.regex(run.stderr, /the model \(.*\) is 420\.0 MB, downloaded to \/tmp at init; the limit is 409\.6 MB\. Fix: raise --ephemeral-storage-mb \(now 512/);
-  const roomy = await runBuild(['--model', big, '--ephemeral-storage-mb', '1024']);
+  const roomy = await runBuildInTempDir(t, ['--model', big, '--ephemeral-storage-mb', '1024']);
   t.is(roomy.code, 0, roomy.stderr);
 });
 
 test('a folder holding only model.onnx builds only when told to go on without golden outputs, and says so', async (t) => {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'bare-')), 'flowers');
+  const dir = path.join(await tempDir(t, 'bare-'), 'flowers');
   await mkdir(dir);
   await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'model.onnx'));
-  const refused = await runBuild(['--model', dir]);
+  const refused = await runBuildInTempDir(t, ['--model', dir]);
   t.is(refused.code, 1);
   t.regex(refused.stderr, /golden\.json is missing, so nothing shows that onnxruntime reproduces your training framework's outputs/);
   t.regex(refused.stderr, /--allow-missing-golden/);
   t.false(existsSync(path.join(refused.outDir, 'build.json')));
 
-  const run = await runBuild(['--model', dir, '--allow-missing-golden']);
+  const run = await runBuildInTempDir(t, ['--model', dir, '--allow-missing-golden']);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /NO golden\.json/);
-  const built = await readBuildJson(run.outDir);
+  const built = await readBuildRecord(run.outDir);
   t.is(built.model.name, 'flowers');
   t.is(built.model.version, built.model.sha256.slice(0, 12));
   t.is(built.model.task, 'tensor');
@@ -187,19 +187,19 @@ test('a folder holding only model.onnx builds only when told to go on without go
 });
 
 test('a quantized bundle is judged by top-1 agreement and its stated largest error', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'agreement-'));
+  const dir = await tempDir(t, 'agreement-');
   await cp(path.join(MODELS, 'iris'), dir, { recursive: true });
   const golden = JSON.parse(await readFile(path.join(dir, 'golden.json'), 'utf8')) as { inputs: number[][]; outputs: number[][] };
   // Shift every golden probability by 0.01, as a quantized model's outputs would differ from its float model's.
   const shifted = { ...golden, outputs: golden.outputs.map((row) => row.map((p) => p + 0.01)), tolerance: 0.02, minTop1Agreement: 0.99 };
   await writeFile(path.join(dir, 'golden.json'), JSON.stringify(shifted));
-  const run = await runBuild(['--model', dir]);
+  const run = await runBuildInTempDir(t, ['--model', dir]);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /top-1 agreement 100\.0% \(floor 99%\)/);
-  t.is((await readBuildJson(run.outDir)).model.golden !== 'missing', true);
+  t.is((await readBuildRecord(run.outDir)).model.golden !== 'missing', true);
 
   await writeFile(path.join(dir, 'golden.json'), JSON.stringify({ ...shifted, tolerance: 0.005 }));
-  const tooFar = await runBuild(['--model', dir]);
+  const tooFar = await runBuildInTempDir(t, ['--model', dir]);
   t.is(tooFar.code, 1);
   t.regex(tooFar.stderr, /differ from golden\.json by 1\.00e-2 .* the limit is 0\.005/);
 
@@ -207,7 +207,7 @@ test('a quantized bundle is judged by top-1 agreement and its stated largest err
   const swapped = [...shifted.outputs];
   for (let r = 0; r < 10; r++) swapped[r] = [...swapped[r]!].reverse();
   await writeFile(path.join(dir, 'golden.json'), JSON.stringify({ ...shifted, outputs: swapped, tolerance: 0.99 }));
-  const disagreeing = await runBuild(['--model', dir]);
+  const disagreeing = await runBuildInTempDir(t, ['--model', dir]);
   t.is(disagreeing.code, 1);
   t.regex(disagreeing.stderr, /the top-1 label agrees with golden\.json on \d+ of 45 rows/);
 });

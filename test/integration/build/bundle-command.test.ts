@@ -1,20 +1,23 @@
-import test from 'ava';
+// Simulates API Gateway HTTP API payload 2.0 events with the project's own event builder (test/helpers/function.ts).
+import test, { type ExecutionContext } from 'ava';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import { runBuildInTempDir } from '../../helpers/build.js';
 import { FIXTURES, MODELS, functionFor, json } from '../../helpers/function.js';
 import { runNpm } from '../../helpers/npm.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 // `npm run bundle` as a user runs it, on ONNX files this repository has never bundled.
 const LGBM = path.join(FIXTURES, 'byom', 'lgbm-classifier', 'model.onnx');
 
-async function out(): Promise<string> {
-  return path.join(await mkdtemp(path.join(tmpdir(), 'bundle-')), 'bundle');
+/** A bundle folder that does not exist yet, inside a temp folder removed when the test ends. */
+async function out(t: ExecutionContext): Promise<string> {
+  return path.join(await tempDir(t, 'bundle-'), 'bundle');
 }
 
 test('turns a classifier file into a bundle the function serves with labels, and lists golden.json as missing', async (t) => {
-  const dir = await out();
+  const dir = await out(t);
   const run = await runNpm('bundle', [LGBM, '--out', dir, '--name', 'cancer', '--task', 'classification', '--labels', 'malignant,benign']);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /input {2}float_input: FP32 \[\?, 30\]/);
@@ -33,13 +36,13 @@ test('turns a classifier file into a bundle the function serves with labels, and
   const labels = expected.outputs.probabilities.map((row) => (row[0]! > row[1]! ? 'malignant' : 'benign'));
   t.deepEqual(json(response)['prediction'], labels);
 
-  const build = await runNpm('build', ['--model', dir, '--out', await mkdtemp(path.join(tmpdir(), 'dist-'))]);
+  const build = await runBuildInTempDir(t, ['--model', dir]);
   t.is(build.code, 1);
   t.regex(build.stderr, /golden\.json is missing/);
 });
 
 test('names the fix when the labels do not match the output, and writes nothing', async (t) => {
-  const dir = await out();
+  const dir = await out(t);
   const run = await runNpm('bundle', [LGBM, '--out', dir, '--task', 'classification', '--labels', 'a,b,c']);
   t.is(run.code, 1);
   t.regex(run.stderr, /output "probabilities" has 2 probability columns but model\.json lists 3 labels \(a, b, c\)/);
@@ -47,7 +50,7 @@ test('names the fix when the labels do not match the output, and writes nothing'
 });
 
 test('a tensor model by default, with a hint to name labels for a probabilities output', async (t) => {
-  const dir = await out();
+  const dir = await out(t);
   const run = await runNpm('bundle', [path.join(MODELS, 'digits-cnn', 'model.onnx'), '--out', dir]);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /task tensor/);
@@ -58,7 +61,7 @@ test('a tensor model by default, with a hint to name labels for a probabilities 
 });
 
 test('refuses to overwrite a bundle without --force, and an unknown task or a bad name', async (t) => {
-  const dir = await out();
+  const dir = await out(t);
   t.is((await runNpm('bundle', [LGBM, '--out', dir])).code, 0);
   const again = await runNpm('bundle', [LGBM, '--out', dir]);
   t.is(again.code, 1);

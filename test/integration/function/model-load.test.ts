@@ -1,4 +1,5 @@
-import test from 'ava';
+// Simulates API Gateway HTTP API payload 2.0 events with the project's own event builder (test/helpers/function.ts).
+import test, { type ExecutionContext } from 'ava';
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -7,7 +8,7 @@ import { FIXTURES, MODELS, alteredBundle, functionFor, json, type TestFunction }
 const IRIS = path.join(MODELS, 'iris');
 
 /** The function must refuse to serve, log why once, answer 503 on every model route and keep answering. */
-async function refusesToServe(t: import('ava').ExecutionContext, fn: TestFunction, cause: string) {
+async function refusesToServe(t: ExecutionContext, fn: TestFunction, cause: string) {
   for (let i = 0; i < 3; i++) {
     const response = await fn.invoke('POST', '/predict', '{"features":[5.1,3.5,1.4,0.2]}');
     t.is(response.statusCode, 503, response.body);
@@ -24,43 +25,24 @@ async function refusesToServe(t: import('ava').ExecutionContext, fn: TestFunctio
   t.is(fn.records().filter((r) => r['ModelUnavailable'] === 1).length, 5, 'three predictions, ready and metadata');
 }
 
-test('refuses a manifest whose input name is not the model input', async (t) => {
-  const dir = await alteredBundle(IRIS, (m) => {
-    m['input'] = 'input';
-  });
-  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'manifest input "input" is not in the ONNX file, whose inputs are "float_input"');
-});
+/** Bundles whose model.json disagrees with their model: [what, the change to iris's model.json, what the log names]. */
+const BAD_MANIFESTS: readonly (readonly [what: string, change: (manifest: Record<string, unknown>) => void, cause: string])[] = [
+  ['whose input name is not the model input', (m) => (m['input'] = 'input'), 'manifest input "input" is not in the ONNX file, whose inputs are "float_input"'],
+  ['whose feature count differs from the model', (m) => (m['features'] = ['sepal_length', 'sepal_width', 'petal_length']), 'takes 4 features but model.json lists 3'],
+  ['whose label count differs from the model output', (m) => (m['labels'] = ['setosa', 'other']), 'has 3 probability columns but model.json lists 2 labels'],
+  ['whose output name is not a model output', (m) => (m['output'] = 'output_probability'), 'manifest output "output_probability" is not in the ONNX file'],
+  ['that is invalid, naming the field', (m) => (m['maxBatch'] = 0), 'maxBatch must be at least 1'],
+];
 
-test('refuses a manifest whose feature count differs from the model', async (t) => {
-  const dir = await alteredBundle(IRIS, (m) => {
-    m['features'] = ['sepal_length', 'sepal_width', 'petal_length'];
+for (const [what, change, cause] of BAD_MANIFESTS) {
+  test(`refuses a manifest ${what}`, async (t) => {
+    const dir = await alteredBundle(t, IRIS, change);
+    await refusesToServe(t, functionFor({ MODEL_DIR: dir }), cause);
   });
-  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'takes 4 features but model.json lists 3');
-});
+}
 
 test('refuses a model whose output is a ZipMap, not a tensor', async (t) => {
   await refusesToServe(t, functionFor({ MODEL_DIR: path.join(FIXTURES, 'iris-zipmap') }), 'output "probabilities" is not a tensor');
-});
-
-test('refuses a manifest whose label count differs from the model output', async (t) => {
-  const dir = await alteredBundle(IRIS, (m) => {
-    m['labels'] = ['setosa', 'other'];
-  });
-  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'has 3 probability columns but model.json lists 2 labels');
-});
-
-test('refuses a manifest whose output name is not a model output', async (t) => {
-  const dir = await alteredBundle(IRIS, (m) => {
-    m['output'] = 'output_probability';
-  });
-  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'manifest output "output_probability" is not in the ONNX file');
-});
-
-test('refuses an invalid manifest, naming the field', async (t) => {
-  const dir = await alteredBundle(IRIS, (m) => {
-    m['maxBatch'] = 0;
-  });
-  await refusesToServe(t, functionFor({ MODEL_DIR: dir }), 'maxBatch must be at least 1');
 });
 
 test('refuses a folder that holds no model.onnx', async (t) => {

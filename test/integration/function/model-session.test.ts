@@ -1,11 +1,11 @@
 import test from 'ava';
-import { copyFile, mkdir, mkdtemp } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { copyFile, mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { loadConfig } from '../../../functions/predict/config.js';
 import { loadModel, type LoadedModel } from '../../../functions/predict/model-session.js';
 import { readPredictRequest } from '../../../functions/predict/predict-request.js';
 import { MODELS, readGolden } from '../../helpers/function.js';
+import { tempDir } from '../../helpers/temp-dir.js';
 
 // Real onnxruntime sessions through onnxruntime-node's public API.
 let model: LoadedModel;
@@ -29,18 +29,30 @@ test('a classifier runs its served output by default, and any outputs when named
   t.is(both.get('label')!.type, 'int64');
 });
 
-test('runs that overlap each get their own rows', async (t) => {
+test('runs started on one session before any has finished each get their own rows', async (t) => {
+  // onnxruntime-node queues each run and executes them one at a time, off the caller's turn of the event loop:
+  // the runs are in flight together, never computed in parallel.
   const batches = [rows.slice(0, 3), rows.slice(10, 11), rows.slice(20, 25), rows.slice(30, 32)];
-  const together = await Promise.all(batches.map(probabilities));
+  const events: string[] = [];
+  const runs = batches.map((batch, i) => {
+    const running = model.run(readPredictRequest({ instances: batch }, model.served, model.limits));
+    events.push(`start ${i}`);
+    return running.then((outputs) => {
+      events.push(`end ${i}`);
+      return Array.from(outputs.get('probabilities')!.data as Float32Array);
+    });
+  });
+  const together = await Promise.all(runs);
+  t.deepEqual(events.slice(0, batches.length), batches.map((_, i) => `start ${i}`), 'every run started before the first one ended');
   for (const [i, batch] of batches.entries()) {
     const alone = await probabilities(batch);
-    t.is(together[i]!.length, alone.length);
-    t.true(together[i]!.every((v, k) => Math.abs(v - alone[k]!) <= 1e-6), `batch ${i}`);
+    t.is(together[i]!.length, batch.length * 3);
+    t.deepEqual(together[i], alone, `batch ${i}`);
   }
 });
 
 test('a bare model.onnx is served as a tensor model named after its folder and versioned by its sha256', async (t) => {
-  const dir = path.join(await mkdtemp(path.join(tmpdir(), 'bare-')), 'my-model');
+  const dir = path.join(await tempDir(t, 'bare-'), 'my-model');
   await mkdir(dir);
   await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'model.onnx'));
   const bare = await loadModel(loadConfig({ MODEL_DIR: dir }));
@@ -50,7 +62,7 @@ test('a bare model.onnx is served as a tensor model named after its folder and v
 });
 
 test('a model file named by MODEL_FILE serves under its own name', async (t) => {
-  const dir = await mkdtemp(path.join(tmpdir(), 'file-'));
+  const dir = await tempDir(t, 'file-');
   await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'flower classifier.onnx'));
   const named = await loadModel(loadConfig({ MODEL_DIR: dir, MODEL_FILE: 'flower classifier.onnx' }));
   t.is(named.manifest.name, 'flower-classifier');

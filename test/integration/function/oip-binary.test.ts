@@ -1,9 +1,10 @@
+// Simulates API Gateway HTTP API payload 2.0 events with the project's own event builder (test/helpers/function.ts).
 import test from 'ava';
 import path from 'node:path';
 import type { HttpResponse } from '../../../functions/predict/http-event.js';
 import { BUNDLES, MODELS, functionFor, json, maxAbsDiff, readGolden, readManifestJson } from '../../helpers/function.js';
 
-// The Open Inference Protocol's binary tensor data extension through the handler, with genuine payload 2.0 events
+// The Open Inference Protocol's binary tensor data extension through the handler, with simulated payload 2.0 events
 // (a binary body arrives base64-encoded, as API Gateway sends it) and real onnxruntime sessions.
 
 interface OutputJson {

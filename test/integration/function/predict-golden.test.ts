@@ -1,3 +1,4 @@
+// Simulates API Gateway HTTP API payload 2.0 events with the project's own event builder (test/helpers/function.ts).
 import test from 'ava';
 import path from 'node:path';
 import type { ExecutionContext } from 'ava';

@@ -1,10 +1,11 @@
+// Simulates API Gateway HTTP API payload 2.0 events with the project's own event builder (test/helpers/function.ts).
 import test from 'ava';
 import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { FIXTURES, functionFor, json, maxAbsDiff, type TestFunction } from '../../helpers/function.js';
 
-// Tensor models served from folders holding only model.onnx, through the handler with genuine payload 2.0 events
+// Tensor models served from folders holding only model.onnx, through the handler with simulated payload 2.0 events
 // and real onnxruntime sessions: every input type, several inputs and outputs, symbolic dimensions, in every
 // request form. Expected outputs come from each fixture's formula (test/fixtures/tensor/README.md) or from the
 // producing framework (test/fixtures/byom/).

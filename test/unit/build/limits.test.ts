@@ -1,5 +1,6 @@
 import test from 'ava';
-import { MB, checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from '../../../commands/build/limits.js';
+import { checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from '../../../commands/build/limits.js';
+import { MB } from '../../../functions/contract/lambda-limits.js';
 
 const fn = (bytes: number, unzippedBytes: number): MeasuredArtifact => ({ name: 'function', file: 'dist/function.zip', bytes, unzippedBytes, kind: 'function' });
 const layer = (bytes: number, unzippedBytes: number, name = 'runtime-layer'): MeasuredArtifact => ({ name, file: `dist/${name}.zip`, bytes, unzippedBytes, kind: 'layer' });

@@ -1,6 +1,7 @@
 import test from 'ava';
+import { LAMBDA_LIMITS } from '../../../functions/contract/lambda-limits.js';
 import { InvalidRequestError, PayloadTooLargeError } from '../../../functions/predict/errors.js';
-import { MAX_BODY_BYTES, jsonResponse, readHttpEvent } from '../../../functions/predict/http-event.js';
+import { jsonResponse, readHttpEvent } from '../../../functions/predict/http-event.js';
 
 const BODY = '{"features":[5.1,3.5,1.4,0.2]}';
 
@@ -139,7 +140,7 @@ test('rejects a 7 MB plain body with a 413 naming the size and the limit', (t) =
   const error = t.throws(() => request.body(), { instanceOf: PayloadTooLargeError });
   t.is(error.status, 413);
   t.true(error.message.includes(`request body is ${body.length} bytes`));
-  t.true(error.message.includes(String(MAX_BODY_BYTES)));
+  t.true(error.message.includes(String(LAMBDA_LIMITS.syncPayloadBytes)));
 });
 
 test('rejects a 7 MB body sent base64-encoded with a 413', (t) => {
@@ -151,19 +152,19 @@ test('rejects a 7 MB body sent base64-encoded with a 413', (t) => {
 
 test('counts UTF-8 bytes, not characters, against the limit', (t) => {
   const body = 'é'.repeat(3.5 * 1024 * 1024);
-  t.true(body.length < MAX_BODY_BYTES);
+  t.true(body.length < LAMBDA_LIMITS.syncPayloadBytes);
   const request = readHttpEvent(v2Event({ body }));
   t.throws(() => request.body(), { instanceOf: PayloadTooLargeError });
 });
 
 test('accepts a body of exactly 6 MB', (t) => {
-  const body = 'x'.repeat(MAX_BODY_BYTES);
-  t.is(readHttpEvent(v2Event({ body })).body().length, MAX_BODY_BYTES);
+  const body = 'x'.repeat(LAMBDA_LIMITS.syncPayloadBytes);
+  t.is(readHttpEvent(v2Event({ body })).body().length, LAMBDA_LIMITS.syncPayloadBytes);
 });
 
 test('accepts a base64 body that decodes to exactly 6 MB', (t) => {
-  const body = Buffer.alloc(MAX_BODY_BYTES, 'x').toString('base64');
-  t.is(readHttpEvent(v2Event({ body, isBase64Encoded: true })).body().length, MAX_BODY_BYTES);
+  const body = Buffer.alloc(LAMBDA_LIMITS.syncPayloadBytes, 'x').toString('base64');
+  t.is(readHttpEvent(v2Event({ body, isBase64Encoded: true })).body().length, LAMBDA_LIMITS.syncPayloadBytes);
 });
 
 test('does not read the body until asked', (t) => {

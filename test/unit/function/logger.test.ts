@@ -1,5 +1,5 @@
 import test, { type ExecutionContext } from 'ava';
-import type { LogLevel } from '../../../functions/predict/config.js';
+import type { LogLevel } from '../../../functions/contract/env.js';
 import { Logger, MAX_LOG_LINE_BYTES, type LogFields } from '../../../functions/predict/logger.js';
 
 function collect(level: LogLevel, fields: LogFields = {}) {

@@ -1,6 +1,7 @@
 import test from 'ava';
 import type { ExecutionContext } from 'ava';
-import { MAX_VALUES_PER_METRIC, MetricsLogger, type RequestMetrics } from '../../../functions/predict/metrics.js';
+import { MAX_VALUES_PER_METRIC } from '../../../functions/contract/metrics.js';
+import { MetricsLogger, type RequestMetrics } from '../../../functions/predict/metrics.js';
 
 const NOW = 1_735_689_600_123;
 

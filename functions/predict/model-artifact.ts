@@ -1,0 +1,39 @@
+/**
+ * The model file's journey to local disk, as types only: where it comes from (config.ts reads it from the
+ * environment), the bounds on an S3 download, and the local file it ends as (model-source.ts, s3-download.ts,
+ * checksum.ts). A leaf module, so that none of those files imports another for its types.
+ */
+
+/** Where the ONNX file comes from. The manifest (`model.json`) always comes from the model folder. */
+export type ModelArtifactSource =
+  | { readonly kind: 'bundle'; readonly file: string }
+  | {
+      readonly kind: 's3';
+      readonly bucket: string;
+      readonly key: string;
+      readonly versionId: string | undefined;
+    };
+
+export type S3ArtifactSource = Extract<ModelArtifactSource, { kind: 's3' }>;
+
+/** Bounds on the S3 download; each falls back to the `DEFAULT_*` constant of the same name in s3-download.ts. */
+export interface DownloadOptions {
+  /** @default DEFAULT_CONNECT_TIMEOUT_MS */
+  readonly connectTimeoutMs?: number;
+  /** @default DEFAULT_ANSWER_TIMEOUT_MS */
+  readonly answerTimeoutMs?: number;
+  /** @default DEFAULT_IDLE_TIMEOUT_MS */
+  readonly idleTimeoutMs?: number;
+  /** @default DEFAULT_MAX_ATTEMPTS */
+  readonly maxAttempts?: number;
+}
+
+/** A model file on local disk, ready for onnxruntime. */
+export interface LocalArtifact {
+  readonly file: string;
+  readonly bytes: number;
+  /** Hex sha256, when it was computed (always for S3 downloads; for packaged files only when one was expected). */
+  readonly sha256: string | undefined;
+  /** Where it came from, for logs: a path or an s3:// URL. */
+  readonly origin: string;
+}
