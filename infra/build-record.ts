@@ -1,24 +1,28 @@
 /**
- * Reads `build.json`, the contract between `npm run build` and the infrastructure (SPEC "Build artifacts"). The
- * constructs reference only what it lists; synth reads files and never writes or builds anything.
+ * Reads `build.json`, the build record `npm run build` hands to the infrastructure (SPEC "Build artifacts"; its JSON
+ * shape is functions/contract/build-record.ts). The constructs reference only what it lists; synth reads files and
+ * never writes or builds anything.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ARCHES, type Arch } from '../commands/build/runtime-layer.js';
-import { BuildManifestError } from './errors.js';
-
-export { ARCHES, type Arch };
+import {
+  ARCHES,
+  ARTIFACT,
+  BUILD_RECORD_FILE,
+  DEFAULT_DIST_DIR,
+  DEFAULT_RUNTIME,
+  HANDLER,
+  MODEL_PACKAGINGS,
+  RUNTIMES,
+  type Arch,
+  type ModelPackaging,
+  type Runtime,
+} from '../functions/contract/build-record.js';
+import { BuildRecordError } from './errors.js';
 
 /** The project root: build.json's relative paths and a relative `distDir` are resolved against it. */
 export const PROJECT_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-
-/** The Lambda runtimes the build targets (build.ts's `--runtime`); the function zip runs on either. */
-export const RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;
-export type Runtime = (typeof RUNTIMES)[number];
-
-export const MODEL_PACKAGINGS = ['zip', 's3'] as const;
-export type ModelPackaging = (typeof MODEL_PACKAGINGS)[number];
 
 /** One zip the build wrote. `path` is absolute; `file` is as build.json shows it. */
 export interface BuildArtifact {
@@ -31,6 +35,7 @@ export interface BuildArtifact {
   readonly sha256: string;
 }
 
+/** The model the build packaged, from build.json's `model`. */
 export interface ModelArtifact {
   readonly name: string;
   readonly version: string;
@@ -44,7 +49,8 @@ export interface ModelArtifact {
   readonly file: string | undefined;
 }
 
-export interface BuildManifest {
+/** A build record checked against the configuration, with the files it lists found on disk: what the constructs deploy. */
+export interface DeployableBuild {
   /** Absolute path of the build.json that was read. */
   readonly source: string;
   readonly arch: Arch;
@@ -72,8 +78,8 @@ function resolveFromRoot(file: string): string {
 }
 
 function buildCommand(expect: BuildExpectation, distDir: string): string {
-  const out = path.resolve(PROJECT_ROOT, distDir) === path.join(PROJECT_ROOT, 'dist') ? '' : ` --out ${distDir}`;
-  const runtime = expect.runtime === 'nodejs24.x' ? '' : ` --runtime ${expect.runtime}`;
+  const out = path.resolve(PROJECT_ROOT, distDir) === path.join(PROJECT_ROOT, DEFAULT_DIST_DIR) ? '' : ` --out ${distDir}`;
+  const runtime = expect.runtime === DEFAULT_RUNTIME ? '' : ` --runtime ${expect.runtime}`;
   return `npm run build -- --arch ${expect.arch}${runtime}${out}`;
 }
 
@@ -84,7 +90,7 @@ class Fields {
   ) {}
 
   fail(field: string, value: unknown, allowed: string): never {
-    throw new BuildManifestError(this.source, field, value, allowed, `Rerun ${this.fix}`);
+    throw new BuildRecordError(this.source, field, value, allowed, `Rerun ${this.fix}`);
   }
 
   object(value: unknown, field: string): Record<string, unknown> {
@@ -136,43 +142,32 @@ function artifact(fields: Fields, artifacts: unknown[], name: string): BuildArti
 
 /**
  * Reads `<distDir>/build.json` and checks it against what the configuration expects (architecture, runtime), and
- * that the files it lists are there. Throws a BuildManifestError that says which command fixes the problem.
+ * that the files it lists are there. Throws a BuildRecordError that says which command fixes the problem.
  */
-export function readBuildManifest(distDir: string, expect: BuildExpectation): BuildManifest {
-  const source = path.join(resolveFromRoot(distDir), 'build.json');
+export function readBuildRecord(distDir: string, expect: BuildExpectation): DeployableBuild {
+  const source = path.join(resolveFromRoot(distDir), BUILD_RECORD_FILE);
   const fix = buildCommand(expect, distDir);
   if (!existsSync(source)) {
-    throw new BuildManifestError(expect.where, 'distDir', distDir, `a folder holding the build.json that npm run build writes; ${source} does not exist`, `Run ${fix}`);
+    throw new BuildRecordError(expect.where, 'distDir', distDir, `a folder holding the build.json that npm run build writes; ${source} does not exist`, `Run ${fix}`);
   }
   let raw: unknown;
   try {
     raw = JSON.parse(readFileSync(source, 'utf8'));
   } catch (error) {
-    throw new BuildManifestError(source, 'contents', error instanceof Error ? error.message : String(error), 'JSON as npm run build writes it', `Rerun ${fix}`);
+    throw new BuildRecordError(source, 'contents', error instanceof Error ? error.message : String(error), 'JSON as npm run build writes it', `Rerun ${fix}`);
   }
   const fields = new Fields(source, fix);
   const json = fields.object(raw, '(root)');
 
-  const arch = fields.oneOf(json['arch'], 'arch', ARCHES);
-  if (arch !== expect.arch) {
-    throw new BuildManifestError(
-      expect.where,
-      'arch',
-      expect.arch,
-      `"${arch}", the architecture ${source} was built for`,
-      `Rerun ${fix} to build for ${expect.arch}, or set arch to "${arch}"`,
-    );
-  }
-  const runtime = fields.oneOf(json['runtime'], 'runtime', RUNTIMES);
-  if (runtime !== expect.runtime) {
-    throw new BuildManifestError(
-      expect.where,
-      'runtime',
-      expect.runtime,
-      `"${runtime}", the runtime ${source} was built for`,
-      `Rerun ${fix} to build for ${expect.runtime}, or set runtime to "${runtime}"`,
-    );
-  }
+  /** A setting the build must match: the configuration's value against the one build.json was built for. */
+  const builtFor = <T extends string>(setting: 'arch' | 'runtime', what: string, built: T, expected: T): T => {
+    if (built !== expected) {
+      throw new BuildRecordError(expect.where, setting, expected, `"${built}", the ${what} ${source} was built for`, `Rerun ${fix} to build for ${expected}, or set ${setting} to "${built}"`);
+    }
+    return built;
+  };
+  const arch = builtFor('arch', 'architecture', fields.oneOf(json['arch'], 'arch', ARCHES), expect.arch);
+  const runtime = builtFor('runtime', 'runtime', fields.oneOf(json['runtime'], 'runtime', RUNTIMES), expect.runtime);
   if (!Array.isArray(json['artifacts'])) fields.fail('artifacts', json['artifacts'], 'a list of artifacts');
   const artifacts = json['artifacts'] as unknown[];
 
@@ -181,7 +176,7 @@ export function readBuildManifest(distDir: string, expect: BuildExpectation): Bu
   const modelBytes = fields.count(model['bytes'], 'model.bytes');
   const modelFile = packaging === 's3' ? fields.string(model['file'], 'model.file', undefined, 'the ONNX file to upload (packaging "s3")') : undefined;
   if (model['golden'] === 'missing' && expect.allowMissingGolden !== true) {
-    throw new BuildManifestError(
+    throw new BuildRecordError(
       expect.where,
       'allowMissingGolden',
       false,
@@ -194,9 +189,9 @@ export function readBuildManifest(distDir: string, expect: BuildExpectation): Bu
     source,
     arch,
     runtime,
-    handler: fields.string(json['handler'], 'handler', /^[\w.-]+\.[\w$]+$/, 'a Lambda handler such as "index.handler"'),
-    functionZip: artifact(fields, artifacts, 'function'),
-    layerZip: artifact(fields, artifacts, 'runtime-layer'),
+    handler: fields.string(json['handler'], 'handler', /^[\w.-]+\.[\w$]+$/, `a Lambda handler such as "${HANDLER}"`),
+    functionZip: artifact(fields, artifacts, ARTIFACT.function),
+    layerZip: artifact(fields, artifacts, ARTIFACT.runtimeLayer),
     model: Object.freeze({
       name: fields.string(model['name'], 'model.name'),
       version: fields.string(model['version'], 'model.version'),

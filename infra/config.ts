@@ -6,8 +6,9 @@
  * (memorySizeMb, timeoutSeconds, ...) keep the props' names, and the constructs check them: an error names the
  * stack (the environment), the setting, the value and the allowed range.
  */
-import { LOG_LEVELS, type LogLevel } from '../functions/predict/config.js';
-import { ARCHES, RUNTIMES, type Arch, type Runtime } from './build-record.js';
+import { ARCHES, DEFAULT_ARCH, DEFAULT_DIST_DIR, DEFAULT_RUNTIME, RUNTIMES, type Arch, type Runtime } from '../functions/contract/build-record.js';
+import { DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS, type LogLevel } from '../functions/contract/env.js';
+import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 import type { AlarmThresholds } from './constructs/alarms.js';
 import type { FunctionUrlAuthorization } from './constructs/function-url.js';
 import type { HttpAuthorization, Throttling } from './constructs/http-endpoint.js';
@@ -82,13 +83,16 @@ export interface AppConfig {
   readonly environments: readonly EnvironmentConfig[];
 }
 
+/** What both environments share. */
 const shared = {
-  distDir: 'dist',
-  arch: 'arm64',
-  runtime: 'nodejs24.x',
+  region: 'us-east-1',
+  accountId: '123456789012',
+  distDir: DEFAULT_DIST_DIR,
+  arch: DEFAULT_ARCH,
+  runtime: DEFAULT_RUNTIME,
   timeoutSeconds: 30,
-  metricsNamespace: 'OnnxLambda',
-  logLevel: 'info',
+  metricsNamespace: DEFAULT_METRICS_NAMESPACE,
+  logLevel: DEFAULT_LOG_LEVEL,
 } as const;
 
 export const DEFAULT_CONFIG: AppConfig = {
@@ -99,8 +103,6 @@ export const DEFAULT_CONFIG: AppConfig = {
     {
       ...shared,
       name: 'dev',
-      region: 'us-east-1',
-      accountId: '123456789012',
       memorySizeMb: 1024,
       logRetentionDays: 14,
       endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 20, burstLimit: 40 }, accessLogRetentionDays: 14 },
@@ -109,10 +111,8 @@ export const DEFAULT_CONFIG: AppConfig = {
     {
       ...shared,
       name: 'prod',
-      region: 'us-east-1',
-      accountId: '123456789012',
       // One full vCPU: onnxruntime and the JSON work of large batches are CPU-bound.
-      memorySizeMb: 1769,
+      memorySizeMb: ONE_VCPU_MEMORY_MB,
       logRetentionDays: 90,
       endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 200, burstLimit: 400 }, accessLogRetentionDays: 90 },
       alarms: { errorRatePercent: 1, durationP99Ms: 500, throttles: 0 },

@@ -5,13 +5,14 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parseBuildArgs, runBuild } from '../build.js';
+import { BUILD_RECORD_FILE } from '../functions/contract/build-record.js';
 import { PROJECT_ROOT } from './build-record.js';
 import { loadAppConfig } from './config.js';
 
 const missing = new Map<string, string[]>();
 for (const environment of loadAppConfig().environments) {
   const out = path.resolve(PROJECT_ROOT, environment.distDir);
-  if (!existsSync(path.join(out, 'build.json')) && !missing.has(out)) {
+  if (!existsSync(path.join(out, BUILD_RECORD_FILE)) && !missing.has(out)) {
     missing.set(out, ['--arch', environment.arch, '--runtime', environment.runtime, '--out', out]);
   }
 }

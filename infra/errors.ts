@@ -37,4 +37,4 @@ export class SettingError extends InfraError {
  * `build.json` is missing, malformed, or built for something other than what the configuration asks for. `where` is
  * the build.json file for a bad field, or the config location for a setting the build does not match.
  */
-export class BuildManifestError extends SettingError {}
+export class BuildRecordError extends SettingError {}

@@ -1,7 +1,9 @@
 /**
- * Checks for construct props and config values, shared so each rule lives in one place. Each returns the value it
- * checked (typed) or throws a SettingError naming the setting, the value and the allowed range.
+ * The validators of construct props and config values, shared by the constructs and infra/config.ts so that each rule
+ * lives in one place. Each returns the value it checked, typed, or throws a SettingError naming the setting, the value
+ * and what is allowed.
  */
+import { Token } from 'cdktf';
 import type { IConstruct } from 'constructs';
 import { SettingError } from './errors.js';
 
@@ -37,6 +39,23 @@ export function oneOf<T extends string | number>(where: Where, setting: string, 
 
 export function matching(where: Where, setting: string, value: string, pattern: RegExp, description: string): string {
   if (typeof value !== 'string' || !pattern.test(value)) fail(where, setting, value, description);
+  return value;
+}
+
+/** `matching` for a setting that may be a Terraform reference, whose value is known only at apply: a literal is checked. */
+export function matchingLiteral(where: Where, setting: string, value: string, pattern: RegExp, description: string): string {
+  if (!Token.isUnresolved(value) && !pattern.test(value)) fail(where, setting, value, description);
+  return value;
+}
+
+/** The longest period (and evaluation window) CloudWatch alarms and graphs take: one day. */
+export const MAX_PERIOD_SECONDS = 86_400;
+
+/** A period of standard-resolution metrics (the function's EMF metrics are): whole minutes, up to a day. */
+export function periodSeconds(where: Where, setting: string, value: number): number {
+  if (!Number.isInteger(value) || value <= 0 || value % 60 !== 0 || value > MAX_PERIOD_SECONDS) {
+    fail(where, setting, value, `a positive multiple of 60 up to ${MAX_PERIOD_SECONDS}`);
+  }
   return value;
 }
 

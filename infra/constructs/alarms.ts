@@ -10,7 +10,7 @@
  *   (aws-cdk fix "generate correct metrics for aliases", aws/aws-cdk#3728; aws-cdk-lib LambdaMetrics lists the
  *   {FunctionName, Resource} set for every Lambda metric).
  * - The function's own metrics are EMF records with the dimension sets [FunctionName, FunctionVersion] and
- *   [FunctionName, ModelVersion] (functions/predict/metrics.ts). CloudWatch treats each dimension combination as a
+ *   [FunctionName, ModelVersion] (functions/contract/metrics.ts). CloudWatch treats each dimension combination as a
  *   separate metric and cannot return statistics for a combination that was not published (GetMetricStatistics,
  *   "Dimensions"), so a metric with FunctionName alone does not exist. An alarm must watch one time series, and a
  *   SEARCH expression cannot be used in an alarm (aws-cdk-lib MathExpression: "When an expression contains a SEARCH
@@ -33,7 +33,11 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/ind
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { fail, type Where } from '../validators.js';
+import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE } from '../../functions/contract/env.js';
+import { LAMBDA_LIMITS } from '../../functions/contract/lambda-limits.js';
+import { DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC, aliasResource } from '../../functions/contract/metrics.js';
+import { fail, matchingLiteral, MAX_PERIOD_SECONDS, periodSeconds, type Where } from '../validators.js';
 
 /** Where each alarm fires; every alarm fires when its statistic is greater than the threshold. */
 export interface AlarmThresholds {
@@ -95,12 +99,12 @@ export interface AlarmsProps {
   readonly functionName: string;
   /**
    * Alias that receives the traffic and that the rollout shifts.
-   * @default "live"
+   * @default LIVE_ALIAS ("live")
    */
   readonly aliasName?: string | undefined;
   /**
    * Namespace of the function's EMF metrics (its `METRICS_NAMESPACE`).
-   * @default "OnnxLambda"
+   * @default DEFAULT_METRICS_NAMESPACE, the function's own default
    */
   readonly metricsNamespace?: string | undefined;
   /**
@@ -138,11 +142,9 @@ export interface AlarmsProps {
   readonly topicKmsKeyId?: string | undefined;
 }
 
-const DEFAULTS = {
-  aliasName: 'live',
-  metricsNamespace: 'OnnxLambda',
-  confidenceThreshold: 0.6,
-  periodSeconds: 60,
+type Thresholds = Required<{ [K in keyof AlarmThresholds]: number }>;
+
+const DEFAULT_THRESHOLDS: Thresholds = {
   errorRatePercent: 1,
   throttles: 0,
   durationP99Ms: 1000,
@@ -151,96 +153,70 @@ const DEFAULTS = {
   invalidRequests: 50,
   evaluationPeriods: 3,
   datapointsToAlarm: 2,
-} as const;
+};
+const DEFAULT_CONFIDENCE_THRESHOLD = 0.6;
+const DEFAULT_PERIOD_SECONDS = 60;
 
-/** Lambda's maximum timeout: no invocation lasts longer. */
-const MAX_DURATION_MS = 900_000;
-/** An alarm's evaluation window (periods x period) may not exceed one day (PutMetricAlarm, EvaluationPeriods). */
-const MAX_WINDOW_SECONDS = 86_400;
+/** No invocation lasts longer than Lambda's maximum timeout. */
+const MAX_DURATION_MS = LAMBDA_LIMITS.maxTimeoutSeconds * 1000;
 
 /** Letters, digits, "-" and "_" are valid in both alarm names and SNS topic names; the last one is the separator. */
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,198}[-_]$/;
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const ALIAS_NAME = /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/;
-/** No quotes or spaces, so the namespace is safe inside SEARCH and Metrics Insights strings; not an AWS/ namespace. */
-const NAMESPACE = /^(?!AWS\/)[A-Za-z0-9._#/-]{1,255}$/;
 /** Printable ASCII without quotes: a valid dimension value that is safe inside a query string. */
 const MODEL_VERSION = /^[\x21\x23-\x26\x28-\x7e]{1,255}$/;
 const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
 /** Digits the PR(:n) extended statistic accepts (the provider's pattern allows no exponent). */
 const CONFIDENCE = /^0\.\d{1,6}$/;
 
-function literal(value: string): boolean {
-  return !Token.isUnresolved(value);
-}
-
-function checkPattern(where: Where, setting: string, value: string, pattern: RegExp, allowed: string): void {
-  if (literal(value) && !pattern.test(value)) fail(where, setting, value, allowed);
-}
-
 function checkNumber(where: Where, setting: string, value: number, ok: (v: number) => boolean, allowed: string): void {
   if (!Number.isFinite(value) || !ok(value)) fail(where, setting, value, allowed);
 }
 
-interface Resolved {
-  readonly prefix: string;
-  readonly functionName: string;
+/** `given`'s fields over `defaults`; a field given as undefined takes its default. */
+function withDefaults<T extends object>(defaults: T, given: { readonly [K in keyof T]?: T[K] | undefined }): T {
+  return { ...defaults, ...Object.fromEntries(Object.entries(given).filter(([, value]) => value !== undefined)) };
+}
+
+type Resolved = Omit<AlarmsProps, 'aliasName' | 'metricsNamespace' | 'confidenceThreshold' | 'periodSeconds' | 'thresholds'> & {
   readonly aliasName: string;
   readonly metricsNamespace: string;
-  readonly modelVersion: string | undefined;
   readonly confidenceThreshold: number;
-  readonly notificationEmail: string | undefined;
   readonly periodSeconds: number;
-  readonly topicKmsKeyId: string | undefined;
-  readonly thresholds: Required<{ [K in keyof AlarmThresholds]: number }>;
-}
+  readonly thresholds: Thresholds;
+};
 
 /**
  * Fills in defaults and rejects, before any resource exists, what CloudWatch, Lambda or SNS would reject later; a
  * SettingError names the construct path, the setting, the value and the allowed range.
  */
 function resolveProps(where: Where, props: AlarmsProps): Resolved {
-  const t = props.thresholds ?? {};
   const r: Resolved = {
-    prefix: props.prefix,
-    functionName: props.functionName,
-    aliasName: props.aliasName ?? DEFAULTS.aliasName,
-    metricsNamespace: props.metricsNamespace ?? DEFAULTS.metricsNamespace,
-    modelVersion: props.modelVersion,
-    confidenceThreshold: props.confidenceThreshold ?? DEFAULTS.confidenceThreshold,
-    notificationEmail: props.notificationEmail,
-    periodSeconds: props.periodSeconds ?? DEFAULTS.periodSeconds,
-    topicKmsKeyId: props.topicKmsKeyId,
-    thresholds: {
-      errorRatePercent: t.errorRatePercent ?? DEFAULTS.errorRatePercent,
-      throttles: t.throttles ?? DEFAULTS.throttles,
-      durationP99Ms: t.durationP99Ms ?? DEFAULTS.durationP99Ms,
-      inferenceLatencyP99Ms: t.inferenceLatencyP99Ms ?? DEFAULTS.inferenceLatencyP99Ms,
-      lowConfidencePercent: t.lowConfidencePercent ?? DEFAULTS.lowConfidencePercent,
-      invalidRequests: t.invalidRequests ?? DEFAULTS.invalidRequests,
-      evaluationPeriods: t.evaluationPeriods ?? DEFAULTS.evaluationPeriods,
-      datapointsToAlarm: t.datapointsToAlarm ?? DEFAULTS.datapointsToAlarm,
-    },
+    ...props,
+    aliasName: props.aliasName ?? LIVE_ALIAS,
+    metricsNamespace: props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE,
+    confidenceThreshold: props.confidenceThreshold ?? DEFAULT_CONFIDENCE_THRESHOLD,
+    periodSeconds: props.periodSeconds ?? DEFAULT_PERIOD_SECONDS,
+    thresholds: withDefaults(DEFAULT_THRESHOLDS, props.thresholds ?? {}),
   };
 
   if (Token.isUnresolved(r.prefix)) {
     fail(where, 'prefix', r.prefix, 'a literal string; the rollout tool matches alarm names against it');
   }
-  checkPattern(where, 'prefix', r.prefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
-  checkPattern(where, 'functionName', r.functionName, FUNCTION_NAME, 'a Lambda function name: 1 to 64 letters, digits, "-" or "_"');
-  checkPattern(where, 'aliasName', r.aliasName, ALIAS_NAME, 'a Lambda alias name: 1 to 128 letters, digits, "-" or "_", not only digits');
-  checkPattern(where, 'metricsNamespace', r.metricsNamespace, NAMESPACE, 'a custom CloudWatch namespace: 1 to 255 letters, digits, ".", "_", "#", "/" or "-", not starting with "AWS/"');
+  matchingLiteral(where, 'prefix', r.prefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
+  matchingLiteral(where, 'functionName', r.functionName, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE);
+  matchingLiteral(where, 'aliasName', r.aliasName, ALIAS_NAME_PATTERN, ALIAS_NAME_RULE);
+  matchingLiteral(where, 'metricsNamespace', r.metricsNamespace, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE);
   if (r.modelVersion !== undefined) {
-    checkPattern(where, 'modelVersion', r.modelVersion, MODEL_VERSION, 'the ModelVersion dimension value, "<name>@<version>" in printable ASCII without quotes or spaces, 1 to 255 characters');
+    matchingLiteral(where, 'modelVersion', r.modelVersion, MODEL_VERSION, 'the ModelVersion dimension value, "<name>@<version>" in printable ASCII without quotes or spaces, 1 to 255 characters');
   }
   if (r.notificationEmail !== undefined) {
-    checkPattern(where, 'notificationEmail', r.notificationEmail, EMAIL, 'an email address such as "oncall@example.com"');
+    matchingLiteral(where, 'notificationEmail', r.notificationEmail, EMAIL, 'an email address such as "oncall@example.com"');
   }
-  if (r.topicKmsKeyId !== undefined && literal(r.topicKmsKeyId) && /(^|:)alias\/aws\/sns$/.test(r.topicKmsKeyId)) {
+  if (r.topicKmsKeyId !== undefined && !Token.isUnresolved(r.topicKmsKeyId) && /(^|:)alias\/aws\/sns$/.test(r.topicKmsKeyId)) {
     fail(where, 'topicKmsKeyId', r.topicKmsKeyId, 'a customer-managed key whose policy lets cloudwatch.amazonaws.com use it; CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed alias/aws/sns (leave unset to have one created)');
   }
   checkNumber(where, 'confidenceThreshold', r.confidenceThreshold, (v) => CONFIDENCE.test(String(v)), 'greater than 0 and less than 1, at most 6 decimals (e.g. 0.6)');
-  checkNumber(where, 'periodSeconds', r.periodSeconds, (v) => Number.isInteger(v) && v > 0 && v % 60 === 0 && v <= MAX_WINDOW_SECONDS, 'a positive multiple of 60 up to 86400');
+  periodSeconds(where, 'periodSeconds', r.periodSeconds);
 
   const th = r.thresholds;
   const percent = (v: number) => v >= 0 && v < 100;
@@ -250,9 +226,11 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   checkNumber(where, 'thresholds.throttles', th.throttles, count, 'a whole number of throttles per period, 0 or more');
   checkNumber(where, 'thresholds.invalidRequests', th.invalidRequests, count, 'a whole number of invalid requests per period, 0 or more');
   const ms = (v: number) => v > 0 && v <= MAX_DURATION_MS;
-  checkNumber(where, 'thresholds.durationP99Ms', th.durationP99Ms, ms, 'greater than 0 up to 900000 ms (Lambda\'s maximum timeout)');
-  checkNumber(where, 'thresholds.inferenceLatencyP99Ms', th.inferenceLatencyP99Ms, ms, 'greater than 0 up to 900000 ms (Lambda\'s maximum timeout)');
-  const maxPeriods = Math.floor(MAX_WINDOW_SECONDS / r.periodSeconds);
+  const msAllowed = `greater than 0 up to ${MAX_DURATION_MS} ms (Lambda's maximum timeout)`;
+  checkNumber(where, 'thresholds.durationP99Ms', th.durationP99Ms, ms, msAllowed);
+  checkNumber(where, 'thresholds.inferenceLatencyP99Ms', th.inferenceLatencyP99Ms, ms, msAllowed);
+  // An alarm's evaluation window (periods x period) may not exceed one day (PutMetricAlarm, EvaluationPeriods).
+  const maxPeriods = Math.floor(MAX_PERIOD_SECONDS / r.periodSeconds);
   checkNumber(where, 'thresholds.evaluationPeriods', th.evaluationPeriods, (v) => Number.isInteger(v) && v >= 1 && v <= maxPeriods, `a whole number from 1 to ${maxPeriods} (evaluation periods x ${r.periodSeconds} s may not exceed one day)`);
   checkNumber(where, 'thresholds.datapointsToAlarm', th.datapointsToAlarm, (v) => Number.isInteger(v) && v >= 1 && v <= th.evaluationPeriods, `a whole number from 1 to thresholds.evaluationPeriods (${th.evaluationPeriods})`);
   return r;
@@ -302,8 +280,8 @@ export class Alarms extends Construct {
       alarmActions: [topic.arn],
       okActions: [topic.arn],
     } satisfies Partial<CloudwatchMetricAlarmConfig>;
-    const aliasDimensions = { FunctionName: p.functionName, Resource: `${p.functionName}:${p.aliasName}` };
-    const aliasLabel = `${p.functionName}:${p.aliasName}`;
+    const aliasLabel = aliasResource(p.functionName, p.aliasName);
+    const aliasDimensions = { [LAMBDA_DIMENSION.FunctionName]: p.functionName, [LAMBDA_DIMENSION.Resource]: aliasLabel };
     const alarms: Partial<Record<keyof typeof ALARM_SUFFIXES, CloudwatchMetricAlarm>> = {};
     const names: string[] = [];
     const add = (key: keyof typeof ALARM_SUFFIXES, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | keyof typeof common>) => {
@@ -318,16 +296,16 @@ export class Alarms extends Construct {
       // No invocations means neither metric has a datapoint: nothing failed, so the period counts as good.
       treatMissingData: 'notBreaching',
       metricQuery: [
-        { id: 'errors', returnData: false, metric: { namespace: 'AWS/Lambda', metricName: 'Errors', dimensions: aliasDimensions, stat: 'Sum', period: p.periodSeconds } },
-        { id: 'invocations', returnData: false, metric: { namespace: 'AWS/Lambda', metricName: 'Invocations', dimensions: aliasDimensions, stat: 'Sum', period: p.periodSeconds } },
+        { id: 'errors', returnData: false, metric: { namespace: LAMBDA_NAMESPACE, metricName: LAMBDA_METRIC.Errors, dimensions: aliasDimensions, stat: 'Sum', period: p.periodSeconds } },
+        { id: 'invocations', returnData: false, metric: { namespace: LAMBDA_NAMESPACE, metricName: LAMBDA_METRIC.Invocations, dimensions: aliasDimensions, stat: 'Sum', period: p.periodSeconds } },
         { id: 'error_rate', returnData: true, expression: '100 * errors / invocations', label: 'Error rate (%)' },
       ],
     });
 
     add('throttles', {
       alarmDescription: `${aliasLabel} throttled more than ${th.throttles} invocation(s) per ${p.periodSeconds} s: concurrency is exhausted.`,
-      namespace: 'AWS/Lambda',
-      metricName: 'Throttles',
+      namespace: LAMBDA_NAMESPACE,
+      metricName: LAMBDA_METRIC.Throttles,
       dimensions: aliasDimensions,
       statistic: 'Sum',
       period: p.periodSeconds,
@@ -338,8 +316,8 @@ export class Alarms extends Construct {
 
     add('durationP99', {
       alarmDescription: `p99 Duration of ${aliasLabel} above ${th.durationP99Ms} ms.`,
-      namespace: 'AWS/Lambda',
-      metricName: 'Duration',
+      namespace: LAMBDA_NAMESPACE,
+      metricName: LAMBDA_METRIC.Duration,
       dimensions: aliasDimensions,
       extendedStatistic: 'p99',
       unit: 'Milliseconds',
@@ -357,11 +335,11 @@ export class Alarms extends Construct {
         'Alarms: modelVersion is not set, so the InferenceLatency p99 and low-confidence alarms are not created; pass "<manifest name>@<manifest version>" of the deployed model',
       );
     } else {
-      const modelDimensions = { FunctionName: p.functionName, ModelVersion: p.modelVersion };
+      const modelDimensions = { [DIMENSION.FunctionName]: p.functionName, [DIMENSION.ModelVersion]: p.modelVersion };
       add('inferenceLatencyP99', {
         alarmDescription: `p99 InferenceLatency of model ${p.modelVersion} on ${p.functionName} above ${th.inferenceLatencyP99Ms} ms.`,
         namespace: p.metricsNamespace,
-        metricName: 'InferenceLatency',
+        metricName: METRIC.InferenceLatency,
         dimensions: modelDimensions,
         extendedStatistic: 'p99',
         unit: 'Milliseconds',
@@ -380,7 +358,7 @@ export class Alarms extends Construct {
       add('lowConfidence', {
         alarmDescription: `More than ${th.lowConfidencePercent}% of rows classified by model ${p.modelVersion} had confidence at or below ${p.confidenceThreshold}.`,
         namespace: p.metricsNamespace,
-        metricName: 'PredictionConfidence',
+        metricName: METRIC.PredictionConfidence,
         dimensions: modelDimensions,
         extendedStatistic: `PR(:${p.confidenceThreshold})`,
         period: p.periodSeconds,
@@ -402,7 +380,7 @@ export class Alarms extends Construct {
           returnData: true,
           period: p.periodSeconds,
           label: 'Invalid requests',
-          expression: `SELECT SUM(InvalidRequest) FROM SCHEMA("${namespace}", FunctionName, ModelVersion) WHERE FunctionName = '${p.functionName}'`,
+          expression: `SELECT SUM(${METRIC.InvalidRequest}) FROM SCHEMA("${namespace}", ${DIMENSION.FunctionName}, ${DIMENSION.ModelVersion}) WHERE ${DIMENSION.FunctionName} = '${p.functionName}'`,
         },
       ],
     });

@@ -4,7 +4,7 @@
  *
  * AWS/Lambda metrics are read per alias, under FunctionName + Resource = `<function>:<alias>` (aws/aws-cdk#3728).
  * The EMF metrics exist only under their full dimension sets, [FunctionName, FunctionVersion] and
- * [FunctionName, ModelVersion] (functions/predict/metrics.ts), and the versions are not known at synth time, so
+ * [FunctionName, ModelVersion] (functions/contract/metrics.ts), and the versions are not known at synth time, so
  * those graphs are SEARCH expressions over each set: a version published by a later deploy, or a model it serves,
  * appears without redeploying the dashboard. SEARCH('{"<ns>",FunctionName,ModelVersion} ...') matches only metrics
  * with exactly that dimension set, and `FunctionName="<name>"` is an exact match (CloudWatch User Guide, "CloudWatch
@@ -15,7 +15,10 @@
 import { Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { CloudwatchDashboard } from '@cdktf/provider-aws/lib/cloudwatch-dashboard/index.js';
-import { fail, type Where } from '../validators.js';
+import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
+import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE } from '../../functions/contract/env.js';
+import { DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC, aliasResource, type MetricName } from '../../functions/contract/metrics.js';
+import { fail, matchingLiteral, periodSeconds } from '../validators.js';
 
 export interface DashboardProps {
   /**
@@ -35,12 +38,12 @@ export interface DashboardProps {
   readonly functionName: string;
   /**
    * Alias that receives the traffic.
-   * @default "live"
+   * @default LIVE_ALIAS ("live")
    */
   readonly aliasName?: string | undefined;
   /**
    * Namespace of the function's EMF metrics (its `METRICS_NAMESPACE`).
-   * @default "OnnxLambda"
+   * @default DEFAULT_METRICS_NAMESPACE, the function's own default
    */
   readonly metricsNamespace?: string | undefined;
   /**
@@ -60,20 +63,12 @@ export function dashboardConsoleUrl(region: string, name: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${name}`;
 }
 
-const DEFAULTS = { aliasName: 'live', metricsNamespace: 'OnnxLambda', period: 60 } as const;
+const DEFAULT_PERIOD_SECONDS = 60;
 /** An alarm status widget lists at most 100 alarms. */
 const MAX_ALARMS = 100;
 const NAME = /^[A-Za-z0-9_-]{1,255}$/;
 const REGION = /^[a-z]{2}(-[a-z]+)+-\d+$/;
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
-const ALIAS_NAME = /^(?!\d+$)[A-Za-z0-9_-]{1,128}$/;
-/** No quotes or spaces, so the namespace is safe inside a SEARCH string; not an AWS/ namespace. */
-const NAMESPACE = /^(?!AWS\/)[A-Za-z0-9._#/-]{1,255}$/;
 const ALARM_ARN = /^arn:[a-z-]+:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/;
-
-function checkPattern(where: Where, setting: string, value: string, pattern: RegExp, allowed: string): void {
-  if (!Token.isUnresolved(value) && !pattern.test(value)) fail(where, setting, value, allowed);
-}
 
 /** Grid geometry: CloudWatch dashboards are 24 units wide. */
 const GRID_WIDTH = 24;
@@ -98,66 +93,68 @@ export class Dashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
-    const aliasName = props.aliasName ?? DEFAULTS.aliasName;
-    const namespace = props.metricsNamespace ?? DEFAULTS.metricsNamespace;
-    const period = props.period ?? DEFAULTS.period;
+    const aliasName = props.aliasName ?? LIVE_ALIAS;
+    const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
+    const period = props.period ?? DEFAULT_PERIOD_SECONDS;
     const alarmArns = props.alarmArns ?? [];
     const { name, region, functionName } = props;
 
-    checkPattern(this, 'name', name, NAME, 'a dashboard name: 1 to 255 letters, digits, "-" or "_"');
-    checkPattern(this, 'region', region, REGION, 'an AWS region code such as "eu-west-1"');
-    checkPattern(this, 'functionName', functionName, FUNCTION_NAME, 'a Lambda function name: 1 to 64 letters, digits, "-" or "_"');
-    checkPattern(this, 'aliasName', aliasName, ALIAS_NAME, 'a Lambda alias name: 1 to 128 letters, digits, "-" or "_", not only digits');
-    checkPattern(this, 'metricsNamespace', namespace, NAMESPACE, 'a custom CloudWatch namespace: 1 to 255 letters, digits, ".", "_", "#", "/" or "-", not starting with "AWS/"');
-    if (!Number.isInteger(period) || period <= 0 || period % 60 !== 0 || period > 86_400) {
-      fail(this, 'period', period, 'a positive multiple of 60 up to 86400');
-    }
+    matchingLiteral(this, 'name', name, NAME, 'a dashboard name: 1 to 255 letters, digits, "-" or "_"');
+    matchingLiteral(this, 'region', region, REGION, 'an AWS region code such as "eu-west-1"');
+    matchingLiteral(this, 'functionName', functionName, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE);
+    matchingLiteral(this, 'aliasName', aliasName, ALIAS_NAME_PATTERN, ALIAS_NAME_RULE);
+    matchingLiteral(this, 'metricsNamespace', namespace, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE);
+    periodSeconds(this, 'period', period);
     if (alarmArns.length > MAX_ALARMS) {
       fail(this, 'alarmArns', `${alarmArns.length} ARNs`, `at most ${MAX_ALARMS} alarms in one alarm status widget`);
     }
-    alarmArns.forEach((arn, i) => checkPattern(this, `alarmArns[${i}]`, arn, ALARM_ARN, 'a CloudWatch alarm ARN, arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>'));
+    alarmArns.forEach((arn, i) => matchingLiteral(this, `alarmArns[${i}]`, arn, ALARM_ARN, 'a CloudWatch alarm ARN, arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>'));
 
-    const alias = ['FunctionName', functionName, 'Resource', `${functionName}:${aliasName}`] as const;
-    const lambda = (metric: string, options: Record<string, unknown>): MetricRow => ['AWS/Lambda', metric, ...alias, options];
+    const alias = [LAMBDA_DIMENSION.FunctionName, functionName, LAMBDA_DIMENSION.Resource, aliasResource(functionName, aliasName)] as const;
+    const lambda = (metric: string, options: Record<string, unknown>): MetricRow => [LAMBDA_NAMESPACE, metric, ...alias, options];
     let expressionCount = 0;
-    const search = (set: 'FunctionVersion' | 'ModelVersion', metric: string, stat: string, label: string): MetricRow => [
+    type VersionDimension = typeof DIMENSION.FunctionVersion | typeof DIMENSION.ModelVersion;
+    const search = (set: VersionDimension, metric: MetricName, stat: string, label: string): MetricRow => [
       {
-        expression: `SEARCH('{"${namespace}",FunctionName,${set}} MetricName="${metric}" FunctionName="${functionName}"', '${stat}', ${period})`,
+        expression: `SEARCH('{"${namespace}",${DIMENSION.FunctionName},${set}} MetricName="${metric}" ${DIMENSION.FunctionName}="${functionName}"', '${stat}', ${period})`,
         id: `e${++expressionCount}`,
         label,
         period,
       },
     ];
-    const perVersion = (title: string, metric: string, stats: readonly (readonly [string, string])[]): Graph[] =>
-      (['ModelVersion', 'FunctionVersion'] as const).map((set) => ({
-        title: `${title} per ${set === 'ModelVersion' ? 'model version' : 'Lambda version'}`,
+    const perVersion = (title: string, metric: MetricName, stats: readonly (readonly [string, string])[]): Graph[] =>
+      ([DIMENSION.ModelVersion, DIMENSION.FunctionVersion] as const).map((set) => ({
+        title: `${title} per ${set === DIMENSION.ModelVersion ? 'model version' : 'Lambda version'}`,
         metrics: stats.map(([stat, label]) => search(set, metric, stat, label)),
       }));
 
     const graphs: Graph[] = [
-      { title: `Invocations (${aliasName})`, stat: 'Sum', metrics: [lambda('Invocations', { label: 'Invocations' })] },
-      { title: `Errors (${aliasName})`, stat: 'Sum', metrics: [lambda('Errors', { label: 'Errors' })] },
-      { title: `Throttles (${aliasName})`, stat: 'Sum', metrics: [lambda('Throttles', { label: 'Throttles' })] },
+      { title: `Invocations (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Invocations, { label: 'Invocations' })] },
+      { title: `Errors (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Errors, { label: 'Errors' })] },
+      { title: `Throttles (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Throttles, { label: 'Throttles' })] },
       {
         title: `Duration p50 / p90 / p99 (${aliasName})`,
-        metrics: ['p50', 'p90', 'p99'].map((stat) => lambda('Duration', { stat, label: stat })),
+        metrics: ['p50', 'p90', 'p99'].map((stat) => lambda(LAMBDA_METRIC.Duration, { stat, label: stat })),
       },
       {
         title: `Concurrency (${aliasName})`,
         stat: 'Maximum',
         metrics: [
-          lambda('ConcurrentExecutions', { label: 'Concurrent executions' }),
-          lambda('ProvisionedConcurrencyUtilization', { label: 'Provisioned concurrency utilization', yAxis: 'right' }),
+          lambda(LAMBDA_METRIC.ConcurrentExecutions, { label: 'Concurrent executions' }),
+          lambda(LAMBDA_METRIC.ProvisionedConcurrencyUtilization, { label: 'Provisioned concurrency utilization', yAxis: 'right' }),
         ],
       },
-      { title: 'Cold starts per Lambda version', metrics: [search('FunctionVersion', 'ColdStart', 'Sum', 'Cold starts')] },
-      ...perVersion('Request latency p50 / p99', 'RequestLatency', [['p50', 'p50'], ['p99', 'p99']]),
-      ...perVersion('Inference latency p50 / p99', 'InferenceLatency', [['p50', 'p50'], ['p99', 'p99']]),
-      ...perVersion('Prediction confidence average / p10', 'PredictionConfidence', [['Average', 'average'], ['p10', 'p10']]),
-      { title: 'Invalid requests per Lambda version', metrics: [search('FunctionVersion', 'InvalidRequest', 'Sum', 'Invalid requests')] },
+      { title: 'Cold starts per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.ColdStart, 'Sum', 'Cold starts')] },
+      ...perVersion('Request latency p50 / p99', METRIC.RequestLatency, [['p50', 'p50'], ['p99', 'p99']]),
+      ...perVersion('Inference latency p50 / p99', METRIC.InferenceLatency, [['p50', 'p50'], ['p99', 'p99']]),
+      ...perVersion('Prediction confidence average / p10', METRIC.PredictionConfidence, [['Average', 'average'], ['p10', 'p10']]),
+      { title: 'Invalid requests per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.InvalidRequest, 'Sum', 'Invalid requests')] },
       {
         title: 'Server errors (500, 503) per Lambda version',
-        metrics: [search('FunctionVersion', 'InternalError', 'Sum', 'Internal errors'), search('FunctionVersion', 'ModelUnavailable', 'Sum', 'Model unavailable')],
+        metrics: [
+          search(DIMENSION.FunctionVersion, METRIC.InternalError, 'Sum', 'Internal errors'),
+          search(DIMENSION.FunctionVersion, METRIC.ModelUnavailable, 'Sum', 'Model unavailable'),
+        ],
       },
     ];
 

@@ -6,6 +6,7 @@ import { Apigatewayv2Stage } from '@cdktf/provider-aws/lib/apigatewayv2-stage/in
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
 import { Construct } from 'constructs';
+import { apiLogGroup } from '../../functions/contract/aws-names.js';
 import { skipCheck } from '../checkov.js';
 import { fail, KMS_KEY_ARN, logRetention, matching, numberInRange, ONE_YEAR_DAYS, oneOf, wholeNumber, type Where } from '../validators.js';
 import type { LiveAlias } from './live-alias.js';
@@ -169,7 +170,7 @@ export class HttpEndpoint extends Construct {
         ? undefined
         : matching(this, 'accessLogsKmsKeyArn', props.accessLogsKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
     this.accessLogs = new CloudwatchLogGroup(this, 'access-logs', {
-      name: `/aws/apigateway/${apiName}`,
+      name: apiLogGroup(apiName),
       retentionInDays: retention,
       ...(logsKey === undefined ? {} : { kmsKeyId: logsKey }),
     });

@@ -5,9 +5,21 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { LOG_LEVELS, type LogLevel } from '../../functions/predict/config.js';
-import { LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../commands/build/limits.js';
-import { base64Sha256, type BuildManifest, type ModelArtifact } from '../build-record.js';
+import { FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, lambdaLogGroup } from '../../functions/contract/aws-names.js';
+import {
+  DEFAULT_INTRA_OP_THREADS,
+  DEFAULT_LOG_LEVEL,
+  DEFAULT_METRICS_NAMESPACE,
+  ENV,
+  LAMBDA_ENV,
+  LOG_LEVELS,
+  MAX_INTRA_OP_THREADS,
+  METRICS_NAMESPACE_PATTERN,
+  METRICS_NAMESPACE_RULE,
+  type LogLevel,
+} from '../../functions/contract/env.js';
+import { LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../functions/contract/lambda-limits.js';
+import { base64Sha256, type DeployableBuild, type ModelArtifact } from '../build-record.js';
 import { skipCheck } from '../checkov.js';
 import { fail, KMS_KEY_ARN, logRetention, matching, ONE_YEAR_DAYS, oneOf, wholeNumber } from '../validators.js';
 import type { StoredModel } from './model-store.js';
@@ -17,7 +29,7 @@ export interface InferenceFunctionProps {
    * The build to deploy: its function zip, handler, runtime (npm run build's default is nodejs24.x; nodejs22.x with
    * `--runtime`), architecture and model.
    */
-  readonly manifest: BuildManifest;
+  readonly build: DeployableBuild;
   /** The function's name; its log group is `/aws/lambda/<functionName>`. */
   readonly functionName: string;
   /**
@@ -62,12 +74,12 @@ export interface InferenceFunctionProps {
   readonly logsKmsKeyArn?: string | undefined;
   /**
    * The function's LOG_LEVEL.
-   * @default "info"
+   * @default DEFAULT_LOG_LEVEL ("info")
    */
   readonly logLevel?: LogLevel;
   /**
    * CloudWatch namespace of the function's EMF metrics (METRICS_NAMESPACE); alarms and dashboards read it.
-   * @default "OnnxLambda"
+   * @default DEFAULT_METRICS_NAMESPACE, the function's own default
    */
   readonly metricsNamespace?: string;
   /**
@@ -87,18 +99,18 @@ export interface InferenceFunctionProps {
   readonly environment?: Readonly<Record<string, string>>;
 }
 
-const FUNCTION_NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const ROLE_NAME = /^[\w+=,.@-]{1,64}$/;
 const ENV_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
-const METRICS_NAMESPACE = /^(?!AWS\/)[A-Za-z0-9 ._/#:-]{1,255}$/;
 
-/** Variables this construct owns (functions/predict/config.ts reads them), and those Lambda reserves. */
-const OWN_VARIABLES = ['MODEL_DIR', 'MODEL_BUCKET', 'MODEL_KEY', 'MODEL_VERSION_ID', 'MODEL_SHA256', 'MODEL_DOWNLOAD_DIR', 'METRICS_NAMESPACE', 'LOG_LEVEL', 'ORT_INTRA_OP_THREADS', 'NODE_OPTIONS'];
-const LAMBDA_RESERVED = [
-  '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV', 'AWS_LAMBDA_FUNCTION_NAME',
-  'AWS_LAMBDA_FUNCTION_MEMORY_SIZE', 'AWS_LAMBDA_FUNCTION_VERSION', 'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME',
-  'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN',
-  'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_TASK_ROOT', 'LAMBDA_RUNTIME_DIR',
+/** Variables this construct owns (the function reads them; NODE_OPTIONS is Node's), and those Lambda reserves. */
+const OWN_VARIABLES: readonly string[] = [
+  ENV.MODEL_DIR, ENV.MODEL_BUCKET, ENV.MODEL_KEY, ENV.MODEL_VERSION_ID, ENV.MODEL_SHA256, ENV.MODEL_DOWNLOAD_DIR,
+  ENV.METRICS_NAMESPACE, ENV.LOG_LEVEL, ENV.ORT_INTRA_OP_THREADS, 'NODE_OPTIONS',
+];
+const LAMBDA_RESERVED: readonly string[] = [
+  ...Object.values(LAMBDA_ENV), '_HANDLER', '_X_AMZN_TRACE_ID', 'AWS_DEFAULT_REGION', 'AWS_REGION', 'AWS_EXECUTION_ENV',
+  'AWS_LAMBDA_INITIALIZATION_TYPE', 'AWS_LAMBDA_LOG_GROUP_NAME', 'AWS_LAMBDA_LOG_STREAM_NAME', 'AWS_ACCESS_KEY', 'AWS_ACCESS_KEY_ID',
+  'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_LAMBDA_RUNTIME_API', 'LAMBDA_RUNTIME_DIR',
 ];
 
 /**
@@ -129,29 +141,29 @@ export class InferenceFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: InferenceFunctionProps) {
     super(scope, id);
-    const { manifest } = props;
-    this.functionName = matching(this, 'functionName', props.functionName, FUNCTION_NAME, '1 to 64 letters, digits, "-" and "_"');
+    const { build } = props;
+    this.functionName = matching(this, 'functionName', props.functionName, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE);
     const roleName = matching(this, 'roleName', props.roleName ?? props.functionName, ROLE_NAME, '1 to 64 letters, digits and +=,.@_-');
-    const memorySize = wholeNumber(this, 'memorySizeMb', props.memorySizeMb ?? 1024, 128, 10_240, 'MB');
-    this.timeoutSeconds = wholeNumber(this, 'timeoutSeconds', props.timeoutSeconds ?? 30, 1, 900, 'seconds');
-    const ephemeralStorage = this.ephemeralStorage(manifest.model, props.ephemeralStorageMb);
+    const memorySize = wholeNumber(this, 'memorySizeMb', props.memorySizeMb ?? 1024, LAMBDA_LIMITS.minMemoryMb, LAMBDA_LIMITS.maxMemoryMb, 'MB');
+    this.timeoutSeconds = wholeNumber(this, 'timeoutSeconds', props.timeoutSeconds ?? 30, LAMBDA_LIMITS.minTimeoutSeconds, LAMBDA_LIMITS.maxTimeoutSeconds, 'seconds');
+    const ephemeralStorage = this.ephemeralStorage(build.model, props.ephemeralStorageMb);
     const retention = logRetention(this, 'logRetentionDays', props.logRetentionDays ?? 30);
-    const logLevel = oneOf(this, 'logLevel', props.logLevel ?? 'info', LOG_LEVELS);
-    this.metricsNamespace = matching(this, 'metricsNamespace', props.metricsNamespace ?? 'OnnxLambda', METRICS_NAMESPACE, '1 to 255 letters, digits, spaces and ._/#:-, not starting with "AWS/"');
-    const threads = wholeNumber(this, 'intraOpThreads', props.intraOpThreads ?? 1, 1, 64, 'threads');
+    const logLevel = oneOf(this, 'logLevel', props.logLevel ?? DEFAULT_LOG_LEVEL, LOG_LEVELS);
+    this.metricsNamespace = matching(this, 'metricsNamespace', props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE);
+    const threads = wholeNumber(this, 'intraOpThreads', props.intraOpThreads ?? DEFAULT_INTRA_OP_THREADS, 1, MAX_INTRA_OP_THREADS, 'threads');
     this.reservedConcurrency =
       props.reservedConcurrency === undefined ? undefined : wholeNumber(this, 'reservedConcurrency', props.reservedConcurrency, 0, 10_000, 'concurrent executions');
-    const model = this.checkModel(manifest.model, props.model);
+    const model = this.checkModel(build.model, props.model);
 
     this.variables = {
       NODE_OPTIONS: '--enable-source-maps',
-      METRICS_NAMESPACE: this.metricsNamespace,
-      LOG_LEVEL: logLevel,
-      ORT_INTRA_OP_THREADS: String(threads),
+      [ENV.METRICS_NAMESPACE]: this.metricsNamespace,
+      [ENV.LOG_LEVEL]: logLevel,
+      [ENV.ORT_INTRA_OP_THREADS]: String(threads),
       // A zipped model is covered by the zip's own hash; checking it again would load node:crypto at every cold start.
       ...(model === undefined
         ? {}
-        : { MODEL_BUCKET: model.bucketName, MODEL_KEY: model.key, MODEL_VERSION_ID: model.versionId, MODEL_SHA256: model.sha256 }),
+        : { [ENV.MODEL_BUCKET]: model.bucketName, [ENV.MODEL_KEY]: model.key, [ENV.MODEL_VERSION_ID]: model.versionId, [ENV.MODEL_SHA256]: model.sha256 }),
     };
     for (const [name, value] of Object.entries(props.environment ?? {})) this.checkVariable(name, value);
     Object.assign(this.variables, props.environment ?? {});
@@ -160,7 +172,7 @@ export class InferenceFunction extends Construct {
     const logsKey =
       props.logsKmsKeyArn === undefined ? undefined : matching(this, 'logsKmsKeyArn', props.logsKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
     this.logGroup = new CloudwatchLogGroup(this, 'logs', {
-      name: `/aws/lambda/${this.functionName}`,
+      name: lambdaLogGroup(this.functionName),
       retentionInDays: retention,
       ...(logsKey === undefined ? {} : { kmsKeyId: logsKey }),
     });
@@ -182,15 +194,15 @@ export class InferenceFunction extends Construct {
     const permissions = new DataAwsIamPolicyDocument(this, 'permissions', { statement: this.statements(model) });
     const policy = new IamRolePolicy(this, 'policy', { name: 'inference', role: this.role.id, policy: permissions.json });
 
-    const zip = manifest.functionZip;
+    const zip = build.functionZip;
     const asset = new TerraformAsset(this, 'zip', { path: zip.path, type: AssetType.FILE, assetHash: zip.sha256 });
     this.function = new LambdaFunction(this, 'function', {
       functionName: this.functionName,
-      description: `${manifest.model.name}@${manifest.model.version} on onnxruntime-node (${manifest.arch})`,
+      description: `${build.model.name}@${build.model.version} on onnxruntime-node (${build.arch})`,
       role: this.role.arn,
-      handler: manifest.handler,
-      runtime: manifest.runtime,
-      architectures: [manifest.arch],
+      handler: build.handler,
+      runtime: build.runtime,
+      architectures: [build.arch],
       filename: asset.path,
       sourceCodeHash: base64Sha256(zip.sha256),
       memorySize,
@@ -248,7 +260,7 @@ export class InferenceFunction extends Construct {
   private ephemeralStorage(model: ModelArtifact, requested: number | undefined): number {
     const required = requiredEphemeralStorageMb(model);
     if (required > LAMBDA_LIMITS.maxEphemeralMb) {
-      fail(this, 'model.bytes', model.bytes, `at most ${Math.floor(LAMBDA_LIMITS.maxEphemeralMb * MB * MODEL_TMP_SHARE)} bytes (80% of the largest /tmp, ${LAMBDA_LIMITS.maxEphemeralMb} MB)`, 'Quantize or shrink the model');
+      fail(this, 'model.bytes', model.bytes, `at most ${Math.floor(LAMBDA_LIMITS.maxEphemeralMb * MB * MODEL_TMP_SHARE)} bytes (${MODEL_TMP_SHARE * 100}% of the largest /tmp, ${LAMBDA_LIMITS.maxEphemeralMb} MB)`, 'Quantize or shrink the model');
     }
     if (requested === undefined) return required;
     const reason =

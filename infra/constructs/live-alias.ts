@@ -1,6 +1,7 @@
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
 import { Construct } from 'constructs';
+import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
 import { fail, matching, numberInRange, wholeNumber } from '../validators.js';
 import type { InferenceFunction } from './inference-function.js';
 
@@ -17,7 +18,7 @@ export interface LiveAliasProps {
   readonly fn: InferenceFunction;
   /**
    * The alias's name.
-   * @default "live"
+   * @default LIVE_ALIAS ("live")
    */
   readonly aliasName?: string;
   /**
@@ -35,8 +36,6 @@ export interface LiveAliasProps {
   readonly provisionedConcurrency?: number | undefined;
 }
 
-const ALIAS_NAME = /^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$/;
-
 /**
  * The `live` alias every caller invokes. Terraform creates it on the version this deployment published; from then
  * on the rollout tool owns which version it points at, its weights and its description (where it records its last
@@ -53,7 +52,7 @@ export class LiveAlias extends Construct {
   constructor(scope: Construct, id: string, props: LiveAliasProps) {
     super(scope, id);
     this.fn = props.fn;
-    const name = matching(this, 'aliasName', props.aliasName ?? 'live', ALIAS_NAME, '1 to 128 letters, digits, "-" and "_", not only digits');
+    const name = matching(this, 'aliasName', props.aliasName ?? LIVE_ALIAS, ALIAS_NAME_PATTERN, ALIAS_NAME_RULE);
     this.aliasName = name;
     const routing = props.initialRouting ?? [];
     if (routing.length > 1) fail(this, 'initialRouting', routing, 'at most one additional version (Lambda splits an alias between two versions)');

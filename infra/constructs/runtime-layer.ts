@@ -1,12 +1,13 @@
 import { LambdaLayerVersion } from '@cdktf/provider-aws/lib/lambda-layer-version/index.js';
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
-import { RUNTIMES, base64Sha256, type BuildManifest, type Runtime } from '../build-record.js';
+import { RUNTIMES, type Arch, type Runtime } from '../../functions/contract/build-record.js';
+import { base64Sha256, type DeployableBuild } from '../build-record.js';
 import { fail, matching, oneOf } from '../validators.js';
 
 export interface RuntimeLayerProps {
   /** The build whose runtime layer zip (`artifacts[name=runtime-layer]`) is published. */
-  readonly manifest: BuildManifest;
+  readonly build: DeployableBuild;
   /**
    * The layer's name; each publish adds a version under it.
    * @default "onnxruntime-node-<arch>"
@@ -14,8 +15,8 @@ export interface RuntimeLayerProps {
   readonly layerName?: string;
   /**
    * Runtimes allowed to attach the layer; must include the build's runtime.
-   * @default every runtime the build supports (nodejs24.x, nodejs22.x): onnxruntime-node is a Node-API addon, so
-   * one binary serves both
+   * @default RUNTIMES, every runtime the build targets: onnxruntime-node is a Node-API addon, so one binary serves
+   * them all
    */
   readonly compatibleRuntimes?: readonly Runtime[];
 }
@@ -28,29 +29,29 @@ const LAYER_NAME = /^[A-Za-z0-9_-]{1,64}$/;
  */
 export class RuntimeLayer extends Construct {
   readonly layer: LambdaLayerVersion;
-  readonly arch: BuildManifest['arch'];
+  readonly arch: Arch;
 
   constructor(scope: Construct, id: string, props: RuntimeLayerProps) {
     super(scope, id);
-    const { manifest } = props;
-    const layerName = matching(this, 'layerName', props.layerName ?? `onnxruntime-node-${manifest.arch}`, LAYER_NAME, '1 to 64 letters, digits, "-" and "_"');
+    const { build } = props;
+    const layerName = matching(this, 'layerName', props.layerName ?? `onnxruntime-node-${build.arch}`, LAYER_NAME, '1 to 64 letters, digits, "-" and "_"');
     const runtimes = props.compatibleRuntimes ?? RUNTIMES;
     if (runtimes.length === 0) fail(this, 'compatibleRuntimes', runtimes, `one or more of ${RUNTIMES.join(', ')}`);
     runtimes.forEach((runtime, i) => oneOf(this, `compatibleRuntimes[${i}]`, runtime, RUNTIMES));
-    if (!runtimes.includes(manifest.runtime)) {
-      fail(this, 'compatibleRuntimes', runtimes, `a list that includes "${manifest.runtime}", the runtime the function is built for`);
+    if (!runtimes.includes(build.runtime)) {
+      fail(this, 'compatibleRuntimes', runtimes, `a list that includes "${build.runtime}", the runtime the function is built for`);
     }
-    this.arch = manifest.arch;
+    this.arch = build.arch;
 
-    const zip = manifest.layerZip;
+    const zip = build.layerZip;
     const asset = new TerraformAsset(this, 'zip', { path: zip.path, type: AssetType.FILE, assetHash: zip.sha256 });
     this.layer = new LambdaLayerVersion(this, 'layer', {
       layerName,
-      description: `onnxruntime-node for linux/${manifest.arch} (npm run build)`,
+      description: `onnxruntime-node for linux/${build.arch} (npm run build)`,
       filename: asset.path,
       sourceCodeHash: base64Sha256(zip.sha256),
       compatibleRuntimes: [...runtimes],
-      compatibleArchitectures: [manifest.arch],
+      compatibleArchitectures: [build.arch],
     });
   }
 

@@ -8,10 +8,10 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
+import { DEPLOY_ROLE_SUFFIX, projectPatterns } from '../../functions/contract/aws-names.js';
 import { skipCheck } from '../checkov.js';
 import type { AppConfig, GitHubConfig } from '../config.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
-import { DEPLOY_ROLE_SUFFIX, projectPatterns } from '../names.js';
 
 export interface BootstrapStackProps {
   /** Prefix of every resource name; the deploy role may manage only resources under it. */

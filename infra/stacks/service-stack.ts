@@ -1,7 +1,8 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { readBuildManifest } from '../build-record.js';
+import { LIVE_ALIAS, serviceNames } from '../../functions/contract/aws-names.js';
+import { readBuildRecord } from '../build-record.js';
 import { validateEnvironment, type AppConfig, type EnvironmentConfig } from '../config.js';
 import { Alarms } from '../constructs/alarms.js';
 import { Dashboard } from '../constructs/dashboard.js';
@@ -11,10 +12,6 @@ import { InferenceFunction } from '../constructs/inference-function.js';
 import { LiveAlias } from '../constructs/live-alias.js';
 import { ModelStore } from '../constructs/model-store.js';
 import { RuntimeLayer } from '../constructs/runtime-layer.js';
-import { serviceNames } from '../names.js';
-
-/** The alias the endpoint, alarms and dashboard use; the rollout shifts its weights. */
-const ALIAS_NAME = 'live';
 
 /** The ARN partition of a region. */
 function partition(region: string): string {
@@ -50,13 +47,13 @@ export class ServiceStack extends TerraformStack {
     // S3-native state locking (Terraform 1.10+); cdktf 0.21's S3BackendConfig predates the option.
     backend.addOverride('use_lockfile', true);
 
-    const manifest = readBuildManifest(env.distDir, { arch: env.arch, runtime: env.runtime, where: `environments[${env.name}]`, allowMissingGolden: env.allowMissingGolden === true });
+    const build = readBuildRecord(env.distDir, { arch: env.arch, runtime: env.runtime, where: `environments[${env.name}]`, allowMissingGolden: env.allowMissingGolden === true });
 
     const store = new ModelStore(this, 'model-store', { bucketPrefix: names.modelBucketPrefix });
-    const model = manifest.model.packaging === 's3' ? store.addModel(manifest.model) : undefined;
-    const layer = new RuntimeLayer(this, 'runtime-layer', { manifest, layerName: names.layerName });
+    const model = build.model.packaging === 's3' ? store.addModel(build.model) : undefined;
+    const layer = new RuntimeLayer(this, 'runtime-layer', { build, layerName: names.layerName });
     const fn = new InferenceFunction(this, 'function', {
-      manifest,
+      build,
       functionName: names.functionName,
       roleName: names.functionRoleName,
       layers: [layer.arn],
@@ -70,7 +67,8 @@ export class ServiceStack extends TerraformStack {
       metricsNamespace: env.metricsNamespace,
       reservedConcurrency: env.reservedConcurrency,
     });
-    const alias = new LiveAlias(this, 'live-alias', { fn, aliasName: ALIAS_NAME, provisionedConcurrency: env.provisionedConcurrency });
+    // The endpoint, alarms and dashboard use the live alias; the rollout shifts its weights.
+    const alias = new LiveAlias(this, 'live-alias', { fn, aliasName: LIVE_ALIAS, provisionedConcurrency: env.provisionedConcurrency });
     const endpoint =
       env.endpoint.kind === 'http-api'
         ? new HttpEndpoint(this, 'endpoint', {
@@ -88,16 +86,16 @@ export class ServiceStack extends TerraformStack {
     const alarms = new Alarms(this, 'alarms', {
       prefix: names.alarmPrefix,
       functionName: names.functionName,
-      aliasName: ALIAS_NAME,
+      aliasName: LIVE_ALIAS,
       metricsNamespace: env.metricsNamespace,
-      modelVersion: `${manifest.model.name}@${manifest.model.version}`,
+      modelVersion: `${build.model.name}@${build.model.version}`,
       thresholds: env.alarms,
     });
     const dashboard = new Dashboard(this, 'dashboard', {
       name: names.dashboardName,
       region: env.region,
       functionName: names.functionName,
-      aliasName: ALIAS_NAME,
+      aliasName: LIVE_ALIAS,
       metricsNamespace: env.metricsNamespace,
       // Written out rather than referenced: the body then holds no Terraform references, which cdktf's HCL output
       // would mangle inside a JSON string.

@@ -25,7 +25,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { CHECKOV_BIN } from '../../tools/testbed/install.js';
+import { CHECKOV_BIN } from '../../tools/testbed/paths.js';
 
 export interface CheckovFailure {
   /** e.g. `CKV_AWS_21`. */
@@ -62,7 +62,7 @@ export interface CheckovOptions {
   readonly skipChecks?: readonly string[];
   /** `terraform_json` for cdktf's `cdk.tf.json`, `terraform` for HCL (`cdk.tf`). @default 'terraform_json' */
   readonly framework?: 'terraform_json' | 'terraform';
-  /** @default 120000 (a scan of a small stack takes about 4 s) */
+  /** @default 120000, far more than a scan of one stack needs */
   readonly timeoutMs?: number;
 }
 

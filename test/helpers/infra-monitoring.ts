@@ -2,20 +2,15 @@
  * A tiny stack with an AWS provider for the monitoring constructs' tests, and readers for its synthesized JSON.
  * Synthesis runs the constructs' validations (`Testing.synth(stack, true)`): plain synth skips them.
  */
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Testing, TerraformStack } from 'cdktf';
+import { TerraformStack } from 'cdktf';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { testApp, type Json } from './infra-synth.js';
 
 export type { Json } from './infra-synth.js';
-import type { Json } from './infra-synth.js';
-
-/** Apps are only synthesized through Testing.synth, which writes nothing; one outdir spares a temp dir per test. */
-const OUTDIR = join(tmpdir(), 'cdktf-infra-monitoring-tests');
 
 /** A fresh app (stubbed cdktf version) holding one stack with an AWS provider in eu-west-1. */
 export function testStack(): TerraformStack {
-  const stack = new TerraformStack(Testing.app({ outdir: OUTDIR }), 'monitoring');
+  const stack = new TerraformStack(testApp(), 'monitoring');
   new AwsProvider(stack, 'aws', { region: 'eu-west-1' });
   return stack;
 }

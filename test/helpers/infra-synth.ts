@@ -1,17 +1,19 @@
 /**
- * Synthesis helpers for the infra tests: real builds to deploy (npm run build into temp folders), stacks to put
- * constructs in, and readers for the synthesized Terraform JSON. Synthesis always runs the validations
+ * Synthesis helpers for the infra tests: real builds to deploy (npm run build, shared by the test files of one run),
+ * stacks to put constructs in, and readers for the synthesized Terraform JSON. Synthesis always runs the validations
  * (`Testing.synth(stack, true)`); plain synth skips them.
  */
+import { execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { mkdir, mkdtemp, open, readFile, writeFile } from 'node:fs/promises';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { link, mkdtemp, open, readFile, unlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout } from 'node:timers/promises';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { TerraformStack, Testing, type App } from 'cdktf';
-import { readBuildManifest, type BuildManifest } from '../../infra/build-record.js';
+import { BUILD_RECORD_FILE, DEFAULT_ARCH, DEFAULT_RUNTIME } from '../../functions/contract/build-record.js';
+import { readBuildRecord, type DeployableBuild } from '../../infra/build-record.js';
 import { DEFAULT_CONFIG, type EnvironmentConfig } from '../../infra/config.js';
 import { InferenceFunction, type InferenceFunctionProps } from '../../infra/constructs/inference-function.js';
 import { ServiceStack } from '../../infra/stacks/service-stack.js';
@@ -21,47 +23,128 @@ import { runBuild } from './build.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
-/** Testing.synth writes nothing; one outdir spares a temp dir per app. */
-const OUTDIR = path.join(tmpdir(), 'cdktf-infra-tests');
-
-export function testApp(): App {
-  return Testing.app({ outdir: OUTDIR });
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
+
+/** When a process started (clock ticks since boot on Linux), so that a reused pid does not pass for the same process. */
+function startOf(pid: number): string {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[19] ?? '';
+  } catch {
+    try {
+      return execFileSync('ps', ['-o', 'lstart=', '-p', String(pid)], { encoding: 'utf8' }).replace(/\W+/g, '');
+    } catch {
+      return '';
+    }
+  }
+}
+
+const RUN_PREFIX = 'onnx-infra-tests-';
+/** ava's process is the parent of every test file's worker process: one run. */
+const RUN = `${process.ppid}-${startOf(process.ppid)}`;
+
+/** Deletes `dir` once process `pid` has ended, from a process of its own that outlives this worker. */
+const REAPER = `
+const [pid, dir] = process.argv.slice(1);
+const alive = () => { try { process.kill(Number(pid), 0); return true; } catch (error) { return error.code === 'EPERM'; } };
+const timer = setInterval(() => { if (!alive()) { clearInterval(timer); require('node:fs').rmSync(dir, { recursive: true, force: true }); } }, 500);
+`;
+
+let runRoot: string | undefined;
 
 /**
- * Builds shared by the test files of one ava run (ava's process is every test file's parent): each set of build
- * arguments is built once, by whichever file asks first, and the others wait for its build.json, which the build
- * writes last. Tests never modify a shared build; they copy what they change.
+ * The folder of this ava run, holding everything the infra tests write: builds, edited copies, synth outputs. The
+ * test file that creates it starts a reaper that deletes it when ava exits, however ava ends, and removes what runs
+ * whose ava is gone left behind. A run never sees another run's files, so no later run reuses a stale build.
  */
-const SHARED_BUILDS = path.join(tmpdir(), `onnx-infra-test-builds-${process.ppid}`);
-
-/** `npm run build -- <args>` into a folder shared with the run's other test files; throws with stderr on failure. */
-export async function buildDist(args: readonly string[] = []): Promise<string> {
-  const dir = path.join(SHARED_BUILDS, createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 16));
-  const done = path.join(dir, 'build.json');
-  const failed = `${dir}.failed`;
-  await mkdir(SHARED_BUILDS, { recursive: true });
+export function runFolder(): string {
+  if (runRoot !== undefined) return runRoot;
+  const root = path.join(tmpdir(), `${RUN_PREFIX}${RUN}`);
   try {
-    await mkdir(`${dir}.lock`);
-  } catch {
-    for (let waited = 0; waited < 120_000; waited += 200) {
-      if (existsSync(done)) return dir;
-      if (existsSync(failed)) throw new Error(await readFile(failed, 'utf8'));
-      await setTimeout(200);
+    mkdirSync(root);
+    spawn(process.execPath, ['-e', REAPER, String(process.ppid), root], { detached: true, stdio: 'ignore' }).unref();
+    for (const name of readdirSync(tmpdir())) {
+      const [, pid, start] = name.startsWith(RUN_PREFIX) ? (/^(\d+)-(.*)$/.exec(name.slice(RUN_PREFIX.length)) ?? []) : [];
+      if (pid !== undefined && (!alive(Number(pid)) || startOf(Number(pid)) !== start)) rmSync(path.join(tmpdir(), name), { recursive: true, force: true });
     }
-    throw new Error(`gave up after 2 minutes waiting for another test file's build into ${dir}`);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
   }
-  const run = await runBuild(args, dir);
-  if (run.code !== 0) {
-    const message = `npm run build -- ${args.join(' ')} failed:\n${run.stderr}`;
-    await writeFile(failed, message);
-    throw new Error(message);
-  }
-  return dir;
+  return (runRoot = root);
 }
 
-export function manifestOf(distDir: string): BuildManifest {
-  return readBuildManifest(distDir, { arch: 'arm64', runtime: 'nodejs24.x', where: 'test' });
+/** A new empty folder in the run's folder. */
+export function runTempDir(prefix: string): Promise<string> {
+  return mkdtemp(path.join(runFolder(), prefix));
+}
+
+export function testApp(): App {
+  return Testing.app({ outdir: path.join(runFolder(), 'cdktf.out') });
+}
+
+/** Creates `file` holding `text` only if it does not exist yet, atomically: readers never see it half-written. */
+async function createOnce(file: string, text: string): Promise<boolean> {
+  const draft = `${file}.${process.pid}`;
+  await writeFile(draft, text);
+  try {
+    await link(draft, file);
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw error;
+  } finally {
+    await unlink(draft);
+  }
+}
+
+const builds = new Map<string, Promise<string>>();
+
+/**
+ * `npm run build -- <args>` into the run's folder, built once per run for each set of arguments: the first test file
+ * to ask takes `<key>.lock` (holding its pid) and builds, the others wait for `<key>.ready` (naming the finished
+ * build folder). A waiter whose lock holder died builds itself instead of waiting on it. Throws with the build's
+ * stderr when it fails. Tests never modify a shared build; they copy what they change.
+ */
+export function buildDist(args: readonly string[] = []): Promise<string> {
+  const key = createHash('sha256').update(JSON.stringify(args)).digest('hex').slice(0, 16);
+  let build = builds.get(key);
+  if (build === undefined) builds.set(key, (build = sharedBuild(args, path.join(runFolder(), `build-${key}`))));
+  return build;
+}
+
+async function sharedBuild(args: readonly string[], base: string): Promise<string> {
+  const ready = `${base}.ready`;
+  const failed = `${base}.failed`;
+  const build = async (): Promise<string> => {
+    const run = await runBuild(args, `${base}.${process.pid}`);
+    if (run.code !== 0) {
+      const message = `npm run build -- ${args.join(' ')} failed:\n${run.stderr}`;
+      await createOnce(failed, message);
+      throw new Error(message);
+    }
+    await createOnce(ready, run.outDir);
+    return readFile(ready, 'utf8');
+  };
+  if (await createOnce(`${base}.lock`, String(process.pid))) return build();
+  const holder = Number(await readFile(`${base}.lock`, 'utf8'));
+  for (;;) {
+    if (existsSync(ready)) return readFile(ready, 'utf8');
+    if (existsSync(failed)) throw new Error(await readFile(failed, 'utf8'));
+    if (!alive(holder)) return build();
+    await setTimeout(200);
+  }
+}
+
+/** The build in `distDir`, read as the service stack reads it. */
+export function deployableBuild(distDir: string): DeployableBuild {
+  return readBuildRecord(distDir, { arch: DEFAULT_ARCH, runtime: DEFAULT_RUNTIME, where: 'test' });
 }
 
 /**
@@ -70,29 +153,29 @@ export function manifestOf(distDir: string): BuildManifest {
  * the build's own (build.json in a temp folder lists them by absolute path).
  */
 export async function withModelOfSize(s3Dist: string, bytes: number): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'dist-big-model-'));
-  const json = JSON.parse(await readFile(path.join(s3Dist, 'build.json'), 'utf8')) as Json;
+  const dir = await runTempDir('dist-big-model-');
+  const json = JSON.parse(await readFile(path.join(s3Dist, BUILD_RECORD_FILE), 'utf8')) as Json;
   const model = path.join(dir, 'model-sparse.onnx');
   const handle = await open(model, 'w');
   await handle.truncate(bytes);
   await handle.close();
   json['model'] = { ...json['model'], bytes, file: model };
-  await writeFile(path.join(dir, 'build.json'), JSON.stringify(json, null, 2));
+  await writeFile(path.join(dir, BUILD_RECORD_FILE), JSON.stringify(json, null, 2));
   return dir;
 }
 
 /** A copy of a build's build.json in a new folder, changed by `edit` (the zips stay where they are). */
 export async function editedDist(distDir: string, edit: (json: Json) => void): Promise<string> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'dist-edited-'));
-  const json = JSON.parse(await readFile(path.join(distDir, 'build.json'), 'utf8')) as Json;
+  const dir = await runTempDir('dist-edited-');
+  const json = JSON.parse(await readFile(path.join(distDir, BUILD_RECORD_FILE), 'utf8')) as Json;
   edit(json);
-  await writeFile(path.join(dir, 'build.json'), JSON.stringify(json, null, 2));
+  await writeFile(path.join(dir, BUILD_RECORD_FILE), JSON.stringify(json, null, 2));
   return dir;
 }
 
 /** An empty folder: no build.json. */
-export async function emptyDist(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'dist-empty-'));
+export function emptyDist(): Promise<string> {
+  return runTempDir('dist-empty-');
 }
 
 /** A stack with an AWS provider, for one construct. */
@@ -105,7 +188,7 @@ export function constructStack(): TerraformStack {
 /** A stack holding an InferenceFunction for the build in `distDir` (for the constructs that take one). */
 export function stackWithFunction(distDir: string, props: Partial<InferenceFunctionProps> = {}): { stack: TerraformStack; fn: InferenceFunction } {
   const stack = constructStack();
-  const fn = new InferenceFunction(stack, 'function', { manifest: manifestOf(distDir), functionName: 'onnx-test-predict', ...props });
+  const fn = new InferenceFunction(stack, 'function', { build: deployableBuild(distDir), functionName: 'onnx-test-predict', ...props });
   return { stack, fn };
 }
 

@@ -1,4 +1,4 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { Lazy, TerraformOutput, Testing, type TerraformStack } from 'cdktf';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { SettingError } from '../../../infra/errors.js';
@@ -223,33 +223,35 @@ test('synthesizes the same Terraform as the snapshot', (t) => {
   t.snapshot(JSON.parse(Testing.synth(build({ notificationEmail: 'oncall@example.com' }).stack, true)));
 });
 
-const rejects = test.macro({
-  exec(t: ExecutionContext, props: Partial<AlarmsProps>, message: RegExp) {
+/** Props the construct rejects, each with the start of its message. */
+const REJECTED: readonly { title: string; props: Partial<AlarmsProps>; message: RegExp }[] = [
+  { title: 'rejects a prefix without a trailing separator', props: { prefix: 'onnx-predict-dev' }, message: /^monitoring\/alarms: prefix is "onnx-predict-dev"; allowed: .*ending in "-" or "_"/ },
+  { title: 'rejects a prefix with characters alarm and topic names do not allow', props: { prefix: 'onnx predict/dev-' }, message: /^monitoring\/alarms: prefix is "onnx predict\/dev-"; allowed: letters, digits, "-" and "_"/ },
+  { title: 'rejects a prefix that is not a literal', props: { prefix: Lazy.stringValue({ produce: () => PREFIX }) }, message: /^monitoring\/alarms: prefix is .*; allowed: a literal string/ },
+  { title: 'rejects a function name Lambda does not allow', props: { functionName: 'onnx:predict' }, message: /^monitoring\/alarms: functionName is "onnx:predict"; allowed: a Lambda function name/ },
+  { title: 'rejects an alias name made only of digits', props: { aliasName: '12' }, message: /^monitoring\/alarms: aliasName is "12"; allowed: a Lambda alias name.*not only digits/ },
+  { title: 'rejects a namespace reserved for AWS', props: { metricsNamespace: 'AWS/Lambda' }, message: /^monitoring\/alarms: metricsNamespace is "AWS\/Lambda"; allowed: .*not starting with "AWS\/"/ },
+  { title: 'rejects a model version with a quote', props: { modelVersion: "iris'1" }, message: /^monitoring\/alarms: modelVersion is "iris'1"; allowed: the ModelVersion dimension value/ },
+  { title: 'rejects a malformed notification email', props: { notificationEmail: 'oncall' }, message: /^monitoring\/alarms: notificationEmail is "oncall"; allowed: an email address/ },
+  { title: 'rejects the AWS-managed SNS key, which CloudWatch alarms cannot use', props: { topicKmsKeyId: 'alias/aws/sns' }, message: /^monitoring\/alarms: topicKmsKeyId is "alias\/aws\/sns"; allowed: a customer-managed key/ },
+  { title: 'rejects a confidence threshold of 1', props: { confidenceThreshold: 1 }, message: /^monitoring\/alarms: confidenceThreshold is 1; allowed: greater than 0 and less than 1/ },
+  { title: 'rejects a confidence threshold of 0', props: { confidenceThreshold: 0 }, message: /^monitoring\/alarms: confidenceThreshold is 0; allowed: greater than 0 and less than 1/ },
+  { title: 'rejects a period of 0 seconds', props: { periodSeconds: 0 }, message: /^monitoring\/alarms: periodSeconds is 0; allowed: a positive multiple of 60 up to 86400$/ },
+  { title: 'rejects a negative period', props: { periodSeconds: -60 }, message: /^monitoring\/alarms: periodSeconds is -60; allowed: a positive multiple of 60/ },
+  { title: 'rejects a period that is not a multiple of 60 seconds', props: { periodSeconds: 90 }, message: /^monitoring\/alarms: periodSeconds is 90; allowed: a positive multiple of 60/ },
+  { title: 'rejects an error-rate threshold of 100 percent or more', props: { thresholds: { errorRatePercent: 150 } }, message: /^monitoring\/alarms: thresholds\.errorRatePercent is 150; allowed: 0 up to \(not including\) 100/ },
+  { title: 'rejects a negative low-confidence percentage', props: { thresholds: { lowConfidencePercent: -1 } }, message: /^monitoring\/alarms: thresholds\.lowConfidencePercent is -1; allowed: 0 up to \(not including\) 100/ },
+  { title: 'rejects a fractional throttle count', props: { thresholds: { throttles: 0.5 } }, message: /^monitoring\/alarms: thresholds\.throttles is 0\.5; allowed: a whole number/ },
+  { title: 'rejects a negative invalid-request count', props: { thresholds: { invalidRequests: -5 } }, message: /^monitoring\/alarms: thresholds\.invalidRequests is -5; allowed: a whole number/ },
+  { title: 'rejects a p99 duration of 0 ms', props: { thresholds: { durationP99Ms: 0 } }, message: /^monitoring\/alarms: thresholds\.durationP99Ms is 0; allowed: greater than 0 up to 900000 ms/ },
+  { title: 'rejects a p99 inference latency longer than any Lambda invocation', props: { thresholds: { inferenceLatencyP99Ms: 1_000_000 } }, message: /^monitoring\/alarms: thresholds\.inferenceLatencyP99Ms is 1000000; allowed: greater than 0 up to 900000 ms/ },
+  { title: 'rejects an evaluation window longer than a day', props: { periodSeconds: 3600, thresholds: { evaluationPeriods: 25 } }, message: /^monitoring\/alarms: thresholds\.evaluationPeriods is 25; allowed: a whole number from 1 to 24/ },
+  { title: 'rejects more datapoints to alarm than evaluation periods', props: { thresholds: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, message: /^monitoring\/alarms: thresholds\.datapointsToAlarm is 4; allowed: a whole number from 1 to thresholds\.evaluationPeriods \(3\)/ },
+];
+
+for (const { title, props, message } of REJECTED) {
+  test(title, (t) => {
     const error = t.throws(() => new Alarms(testStack(), 'alarms', { ...BASE, ...props }), { instanceOf: SettingError });
     t.regex(error?.message ?? '', message);
-  },
-  title: (providedTitle = '') => providedTitle,
-});
-
-test('rejects a prefix without a trailing separator', rejects, { prefix: 'onnx-predict-dev' }, /^monitoring\/alarms: prefix is "onnx-predict-dev"; allowed: .*ending in "-" or "_"/);
-test('rejects a prefix with characters alarm and topic names do not allow', rejects, { prefix: 'onnx predict/dev-' }, /^monitoring\/alarms: prefix is "onnx predict\/dev-"; allowed: letters, digits, "-" and "_"/);
-test('rejects a prefix that is not a literal', rejects, { prefix: Lazy.stringValue({ produce: () => PREFIX }) }, /^monitoring\/alarms: prefix is .*; allowed: a literal string/);
-test('rejects a function name Lambda does not allow', rejects, { functionName: 'onnx:predict' }, /^monitoring\/alarms: functionName is "onnx:predict"; allowed: a Lambda function name/);
-test('rejects an alias name made only of digits', rejects, { aliasName: '12' }, /^monitoring\/alarms: aliasName is "12"; allowed: a Lambda alias name.*not only digits/);
-test('rejects a namespace reserved for AWS', rejects, { metricsNamespace: 'AWS/Lambda' }, /^monitoring\/alarms: metricsNamespace is "AWS\/Lambda"; allowed: .*not starting with "AWS\/"/);
-test('rejects a model version with a quote', rejects, { modelVersion: "iris'1" }, /^monitoring\/alarms: modelVersion is "iris'1"; allowed: the ModelVersion dimension value/);
-test('rejects a malformed notification email', rejects, { notificationEmail: 'oncall' }, /^monitoring\/alarms: notificationEmail is "oncall"; allowed: an email address/);
-test('rejects the AWS-managed SNS key, which CloudWatch alarms cannot use', rejects, { topicKmsKeyId: 'alias/aws/sns' }, /^monitoring\/alarms: topicKmsKeyId is "alias\/aws\/sns"; allowed: a customer-managed key/);
-test('rejects a confidence threshold of 1', rejects, { confidenceThreshold: 1 }, /^monitoring\/alarms: confidenceThreshold is 1; allowed: greater than 0 and less than 1/);
-test('rejects a confidence threshold of 0', rejects, { confidenceThreshold: 0 }, /^monitoring\/alarms: confidenceThreshold is 0; allowed: greater than 0 and less than 1/);
-test('rejects a period of 0 seconds', rejects, { periodSeconds: 0 }, /^monitoring\/alarms: periodSeconds is 0; allowed: a positive multiple of 60 up to 86400$/);
-test('rejects a negative period', rejects, { periodSeconds: -60 }, /^monitoring\/alarms: periodSeconds is -60; allowed: a positive multiple of 60/);
-test('rejects a period that is not a multiple of 60 seconds', rejects, { periodSeconds: 90 }, /^monitoring\/alarms: periodSeconds is 90; allowed: a positive multiple of 60/);
-test('rejects an error-rate threshold of 100 percent or more', rejects, { thresholds: { errorRatePercent: 150 } }, /^monitoring\/alarms: thresholds\.errorRatePercent is 150; allowed: 0 up to \(not including\) 100/);
-test('rejects a negative low-confidence percentage', rejects, { thresholds: { lowConfidencePercent: -1 } }, /^monitoring\/alarms: thresholds\.lowConfidencePercent is -1; allowed: 0 up to \(not including\) 100/);
-test('rejects a fractional throttle count', rejects, { thresholds: { throttles: 0.5 } }, /^monitoring\/alarms: thresholds\.throttles is 0\.5; allowed: a whole number/);
-test('rejects a negative invalid-request count', rejects, { thresholds: { invalidRequests: -5 } }, /^monitoring\/alarms: thresholds\.invalidRequests is -5; allowed: a whole number/);
-test('rejects a p99 duration of 0 ms', rejects, { thresholds: { durationP99Ms: 0 } }, /^monitoring\/alarms: thresholds\.durationP99Ms is 0; allowed: greater than 0 up to 900000 ms/);
-test('rejects a p99 inference latency longer than any Lambda invocation', rejects, { thresholds: { inferenceLatencyP99Ms: 1_000_000 } }, /^monitoring\/alarms: thresholds\.inferenceLatencyP99Ms is 1000000; allowed: greater than 0 up to 900000 ms/);
-test('rejects an evaluation window longer than a day', rejects, { periodSeconds: 3600, thresholds: { evaluationPeriods: 25 } }, /^monitoring\/alarms: thresholds\.evaluationPeriods is 25; allowed: a whole number from 1 to 24/);
-test('rejects more datapoints to alarm than evaluation periods', rejects, { thresholds: { evaluationPeriods: 3, datapointsToAlarm: 4 } }, /^monitoring\/alarms: thresholds\.datapointsToAlarm is 4; allowed: a whole number from 1 to thresholds\.evaluationPeriods \(3\)/);
+  });
+}

@@ -1,12 +1,10 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
 import { copyFile, readFile, truncate } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { RUNTIMES as BUILD_RUNTIMES } from '../../../build.js';
-import { RUNTIMES, base64Sha256, readBuildManifest } from '../../../infra/build-record.js';
-import { BuildManifestError } from '../../../infra/errors.js';
-import { buildDist, editedDist, emptyDist, environment, serviceStack, synth } from '../../helpers/infra-synth.js';
+import { base64Sha256, readBuildRecord } from '../../../infra/build-record.js';
+import { BuildRecordError } from '../../../infra/errors.js';
+import { buildDist, editedDist, emptyDist, environment, runTempDir, serviceStack, synth } from '../../helpers/infra-synth.js';
 
 let dist = '';
 test.before(async () => {
@@ -16,17 +14,17 @@ test.before(async () => {
 const EXPECT = { arch: 'arm64', runtime: 'nodejs24.x', where: 'environments[dev]' } as const;
 
 test('reads the arch, runtime, handler and both zips of a real build', (t) => {
-  const manifest = readBuildManifest(dist, EXPECT);
-  t.is(manifest.arch, 'arm64');
-  t.is(manifest.runtime, 'nodejs24.x');
-  t.is(manifest.handler, 'index.handler');
-  t.is(manifest.functionZip.path, path.join(dist, 'function.zip'));
-  t.is(manifest.layerZip.path, path.join(dist, 'layer-arm64.zip'));
-  t.regex(manifest.functionZip.sha256, /^[0-9a-f]{64}$/);
+  const build = readBuildRecord(dist, EXPECT);
+  t.is(build.arch, 'arm64');
+  t.is(build.runtime, 'nodejs24.x');
+  t.is(build.handler, 'index.handler');
+  t.is(build.functionZip.path, path.join(dist, 'function.zip'));
+  t.is(build.layerZip.path, path.join(dist, 'layer-arm64.zip'));
+  t.regex(build.functionZip.sha256, /^[0-9a-f]{64}$/);
 });
 
 test('reads the model of a zip-packaged build without a file to upload', (t) => {
-  const { model } = readBuildManifest(dist, EXPECT);
+  const { model } = readBuildRecord(dist, EXPECT);
   t.is(model.name, 'iris');
   t.is(model.version, '1');
   t.is(model.packaging, 'zip');
@@ -34,18 +32,14 @@ test('reads the model of a zip-packaged build without a file to upload', (t) => 
 });
 
 test('gives the base64 of the raw digest, as Terraform filebase64sha256 does', async (t) => {
-  const manifest = readBuildManifest(dist, EXPECT);
-  const bytes = await readFile(manifest.functionZip.path);
-  t.is(base64Sha256(manifest.functionZip.sha256), createHash('sha256').update(bytes).digest('base64'));
-});
-
-test('accepts the runtimes the build accepts', (t) => {
-  t.deepEqual([...RUNTIMES], [...BUILD_RUNTIMES]);
+  const { functionZip } = readBuildRecord(dist, EXPECT);
+  const bytes = await readFile(functionZip.path);
+  t.is(base64Sha256(functionZip.sha256), createHash('sha256').update(bytes).digest('base64'));
 });
 
 test('fails synth when build.json is missing, naming distDir and the build command', async (t) => {
   const empty = await emptyDist();
-  const error = t.throws(() => synth(serviceStack(environment(empty))), { instanceOf: BuildManifestError });
+  const error = t.throws(() => synth(serviceStack(environment(empty))), { instanceOf: BuildRecordError });
   t.is(error?.setting, 'distDir');
   t.is(error?.value, empty);
   t.true(error?.message.startsWith(`environments[dev]: distDir is "${empty}"; allowed: a folder holding the build.json that npm run build writes;`));
@@ -53,7 +47,7 @@ test('fails synth when build.json is missing, naming distDir and the build comma
 });
 
 test('fails synth when the build is for another arch, naming both and the rebuild', (t) => {
-  const error = t.throws(() => synth(serviceStack(environment(dist, { arch: 'x86_64' }))), { instanceOf: BuildManifestError });
+  const error = t.throws(() => synth(serviceStack(environment(dist, { arch: 'x86_64' }))), { instanceOf: BuildRecordError });
   t.is(
     error?.message,
     `environments[dev]: arch is "x86_64"; allowed: "arm64", the architecture ${path.join(dist, 'build.json')} was built for. ` +
@@ -62,7 +56,7 @@ test('fails synth when the build is for another arch, naming both and the rebuil
 });
 
 test('fails synth when the build is for another runtime, naming both', (t) => {
-  const error = t.throws(() => synth(serviceStack(environment(dist, { runtime: 'nodejs22.x' }))), { instanceOf: BuildManifestError });
+  const error = t.throws(() => synth(serviceStack(environment(dist, { runtime: 'nodejs22.x' }))), { instanceOf: BuildRecordError });
   t.is(error?.setting, 'runtime');
   t.regex(error?.message ?? '', /runtime is "nodejs22\.x"; allowed: "nodejs24\.x", the runtime .* was built for\. Rerun npm run build -- --arch arm64 --runtime nodejs22\.x/);
 });
@@ -71,30 +65,30 @@ test('fails synth for a build without golden outputs unless the environment allo
   const edited = await editedDist(dist, (json) => {
     json['model']['golden'] = 'missing';
   });
-  const error = t.throws(() => readBuildManifest(edited, EXPECT), { instanceOf: BuildManifestError });
+  const error = t.throws(() => readBuildRecord(edited, EXPECT), { instanceOf: BuildRecordError });
   t.is(error?.setting, 'allowMissingGolden');
   t.regex(error?.message ?? '', /model\.golden is "missing" \(built with --allow-missing-golden\).*Add golden\.json to the bundle and rerun npm run build .*or set allowMissingGolden: true/);
-  t.is(readBuildManifest(edited, { ...EXPECT, allowMissingGolden: true }).model.name, 'iris');
-  t.is(readBuildManifest(dist, EXPECT).model.name, 'iris', 'a build with golden outputs needs no setting');
+  t.is(readBuildRecord(edited, { ...EXPECT, allowMissingGolden: true }).model.name, 'iris');
+  t.is(readBuildRecord(dist, EXPECT).model.name, 'iris', 'a build with golden outputs needs no setting');
 });
 
 test('refuses a build.json whose zip is missing', async (t) => {
   const edited = await editedDist(dist, (json) => {
     json['artifacts'][0]['file'] = path.join(dist, 'gone.zip');
   });
-  const error = t.throws(() => readBuildManifest(edited, EXPECT), { instanceOf: BuildManifestError });
+  const error = t.throws(() => readBuildRecord(edited, EXPECT), { instanceOf: BuildRecordError });
   t.is(error?.setting, 'artifacts[name=function].file');
   t.regex(error?.message ?? '', /gone\.zip does not exist/);
 });
 
 test('refuses a build.json whose zip no longer has the recorded size', async (t) => {
+  const zip = path.join(await runTempDir('truncated-'), 'function.zip');
   const edited = await editedDist(dist, (json) => {
-    json['artifacts'][0]['file'] = path.join(tmpdir(), `function-${process.pid}.zip`);
+    json['artifacts'][0]['file'] = zip;
   });
-  const zip = path.join(tmpdir(), `function-${process.pid}.zip`);
   await copyFile(path.join(dist, 'function.zip'), zip);
   await truncate(zip, 10);
-  const error = t.throws(() => readBuildManifest(edited, EXPECT), { instanceOf: BuildManifestError });
+  const error = t.throws(() => readBuildRecord(edited, EXPECT), { instanceOf: BuildRecordError });
   t.regex(error?.message ?? '', /it has 10 bytes, so build\.json is stale/);
 });
 
@@ -102,7 +96,7 @@ test('refuses a build.json without a handler', async (t) => {
   const edited = await editedDist(dist, (json) => {
     delete json['handler'];
   });
-  const error = t.throws(() => readBuildManifest(edited, EXPECT), { instanceOf: BuildManifestError });
+  const error = t.throws(() => readBuildRecord(edited, EXPECT), { instanceOf: BuildRecordError });
   t.is(error?.message, `${path.join(edited, 'build.json')}: handler is unset; allowed: a Lambda handler such as "index.handler". Rerun npm run build -- --arch arm64 --out ${edited}`);
 });
 
@@ -110,6 +104,6 @@ test('refuses an S3-packaged model without the file to upload', async (t) => {
   const edited = await editedDist(dist, (json) => {
     json['model']['packaging'] = 's3';
   });
-  const error = t.throws(() => readBuildManifest(edited, EXPECT), { instanceOf: BuildManifestError });
+  const error = t.throws(() => readBuildRecord(edited, EXPECT), { instanceOf: BuildRecordError });
   t.is(error?.setting, 'model.file');
 });

@@ -1,11 +1,10 @@
 import test from 'ava';
-import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG } from '../../../infra/config.js';
 import { BootstrapStack } from '../../../infra/stacks/bootstrap-stack.js';
 import { runCheckov } from '../../helpers/checkov.js';
-import { buildDist, environment, serviceStack, synthWithComments as synth, testApp, type Json } from '../../helpers/infra-synth.js';
+import { buildDist, environment, runTempDir, serviceStack, synthWithComments as synth, testApp, type Json } from '../../helpers/infra-synth.js';
 
 // checkov over the Terraform that `npm run synth` writes for every stack: no failed check. A check that does not
 // apply is skipped in the construct's code with a written reason (see test/helpers/checkov.ts).
@@ -16,7 +15,7 @@ test.before(async () => {
 });
 
 async function scan(name: string, json: Json) {
-  const dir = await mkdtemp(path.join(tmpdir(), `checkov-${name}-`));
+  const dir = await runTempDir(`checkov-${name}-`);
   await mkdir(path.join(dir, name), { recursive: true });
   await writeFile(path.join(dir, name, 'cdk.tf.json'), JSON.stringify(json, null, 2));
   return runCheckov(dir);

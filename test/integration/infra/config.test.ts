@@ -33,48 +33,49 @@ test('returns the configuration frozen', (t) => {
   t.true(Object.isFrozen(config.environments[0]!.endpoint));
 });
 
-test('refuses a project name that would make resource names too long', (t) => {
-  const error = t.throws(() => validateAppConfig({ ...DEFAULT_CONFIG, project: 'a-very-long-project-name' }), { instanceOf: SettingError });
-  t.is(error?.message, 'config: project is "a-very-long-project-name"; allowed: 2 to 16 lowercase letters, digits and "-", starting with a letter');
-});
+/** Configurations validateAppConfig refuses, each with what its SettingError says (the whole message, or the setting). */
+const REFUSED: readonly { title: string; config: AppConfig; error: { message: string } | { setting: string } }[] = [
+  {
+    title: 'refuses a project name that would make resource names too long',
+    config: { ...DEFAULT_CONFIG, project: 'a-very-long-project-name' },
+    error: { message: 'config: project is "a-very-long-project-name"; allowed: 2 to 16 lowercase letters, digits and "-", starting with a letter' },
+  },
+  { title: 'refuses a state bucket name S3 would reject', config: { ...DEFAULT_CONFIG, state: { ...DEFAULT_CONFIG.state, bucket: 'My_State' } }, error: { setting: 'state.bucket' } },
+  {
+    title: 'refuses a repository that is not owner/name',
+    config: { ...DEFAULT_CONFIG, github: { ...DEFAULT_CONFIG.github, repository: 'onnx-lambda-kit' } },
+    error: { message: 'config: github.repository is "onnx-lambda-kit"; allowed: "owner/name" of a GitHub repository' },
+  },
+  { title: 'refuses a branch wildcard, which would let any branch deploy', config: { ...DEFAULT_CONFIG, github: { ...DEFAULT_CONFIG.github, branch: '*' } }, error: { setting: 'github.branch' } },
+  {
+    title: 'refuses two environments with the same name',
+    config: { ...DEFAULT_CONFIG, environments: [DEFAULT_CONFIG.environments[0]!, DEFAULT_CONFIG.environments[0]!] },
+    error: { message: 'config: environments[].name is "dev"; allowed: a name used by one environment only' },
+  },
+  {
+    title: 'refuses an environment named like the bootstrap stack',
+    config: withEnvironment({ name: 'bootstrap' }),
+    error: { message: 'environments[bootstrap]: name is "bootstrap"; allowed: any name but "bootstrap", which is the bootstrap stack' },
+  },
+  {
+    title: 'refuses a region that is not an AWS region name',
+    config: withEnvironment({ region: 'Frankfurt' }),
+    error: { message: 'environments[dev]: region is "Frankfurt"; allowed: an AWS region such as "us-east-1"' },
+  },
+  {
+    title: 'refuses an architecture Lambda does not have',
+    config: withEnvironment({ arch: 'arm' as 'arm64' }),
+    error: { message: 'environments[dev]: arch is "arm"; allowed: one of "arm64", "x86_64"' },
+  },
+  {
+    title: 'refuses an unknown endpoint kind',
+    config: withEnvironment({ endpoint: { kind: 'alb' } as unknown as EnvironmentConfig['endpoint'] }),
+    error: { setting: 'endpoint.kind' },
+  },
+];
 
-test('refuses a state bucket name S3 would reject', (t) => {
-  const error = t.throws(() => validateAppConfig({ ...DEFAULT_CONFIG, state: { ...DEFAULT_CONFIG.state, bucket: 'My_State' } }), { instanceOf: SettingError });
-  t.is(error?.setting, 'state.bucket');
-});
-
-test('refuses a repository that is not owner/name', (t) => {
-  const error = t.throws(() => validateAppConfig({ ...DEFAULT_CONFIG, github: { ...DEFAULT_CONFIG.github, repository: 'onnx-lambda-kit' } }), { instanceOf: SettingError });
-  t.is(error?.message, 'config: github.repository is "onnx-lambda-kit"; allowed: "owner/name" of a GitHub repository');
-});
-
-test('refuses a branch wildcard, which would let any branch deploy', (t) => {
-  const error = t.throws(() => validateAppConfig({ ...DEFAULT_CONFIG, github: { ...DEFAULT_CONFIG.github, branch: '*' } }), { instanceOf: SettingError });
-  t.is(error?.setting, 'github.branch');
-});
-
-test('refuses two environments with the same name', (t) => {
-  const dev = DEFAULT_CONFIG.environments[0]!;
-  const error = t.throws(() => validateAppConfig({ ...DEFAULT_CONFIG, environments: [dev, dev] }), { instanceOf: SettingError });
-  t.is(error?.message, 'config: environments[].name is "dev"; allowed: a name used by one environment only');
-});
-
-test('refuses an environment named like the bootstrap stack', (t) => {
-  const error = t.throws(() => validateAppConfig(withEnvironment({ name: 'bootstrap' })), { instanceOf: SettingError });
-  t.is(error?.message, 'environments[bootstrap]: name is "bootstrap"; allowed: any name but "bootstrap", which is the bootstrap stack');
-});
-
-test('refuses a region that is not an AWS region name', (t) => {
-  const error = t.throws(() => validateAppConfig(withEnvironment({ region: 'Frankfurt' })), { instanceOf: SettingError });
-  t.is(error?.message, 'environments[dev]: region is "Frankfurt"; allowed: an AWS region such as "us-east-1"');
-});
-
-test('refuses an architecture Lambda does not have', (t) => {
-  const error = t.throws(() => validateAppConfig(withEnvironment({ arch: 'arm' as 'arm64' })), { instanceOf: SettingError });
-  t.is(error?.message, 'environments[dev]: arch is "arm"; allowed: one of "arm64", "x86_64"');
-});
-
-test('refuses an unknown endpoint kind', (t) => {
-  const error = t.throws(() => validateAppConfig(withEnvironment({ endpoint: { kind: 'alb' } as unknown as EnvironmentConfig['endpoint'] })), { instanceOf: SettingError });
-  t.is(error?.setting, 'endpoint.kind');
-});
+for (const { title, config, error } of REFUSED) {
+  test(title, (t) => {
+    t.like(t.throws(() => validateAppConfig(config), { instanceOf: SettingError }), error);
+  });
+}

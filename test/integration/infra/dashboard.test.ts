@@ -1,4 +1,4 @@
-import test, { type ExecutionContext } from 'ava';
+import test from 'ava';
 import { Testing, type TerraformStack } from 'cdktf';
 import { Alarms } from '../../../infra/constructs/alarms.js';
 import { SettingError } from '../../../infra/errors.js';
@@ -71,10 +71,6 @@ test('lists the alarms in an alarm status widget across the top', (t) => {
   t.deepEqual(first?.['properties']?.['alarms'], ALARM_ARNS);
 });
 
-test('lists the alarm ARNs it is given in the alarm status widget', (t) => {
-  t.deepEqual(widgets(build().out)[0]?.['properties']?.['alarms'], ALARM_ARNS);
-});
-
 test('refuses alarm ARNs that are Terraform references, which the HCL output would mangle', (t) => {
   const stack = testStack();
   const alarms = new Alarms(stack, 'alarms', { prefix: 'onnx-predict-dev-', functionName: FUNCTION, modelVersion: 'iris@1' });
@@ -88,23 +84,13 @@ test('has no alarm status widget without alarm ARNs', (t) => {
   t.is(all[0]?.['y'], 0);
 });
 
-test('graphs the invocations of the alias', (t) => {
-  const p = graph(build().out, 'Invocations (live)');
-  t.is(p['stat'], 'Sum');
-  t.deepEqual(p['metrics'], [['AWS/Lambda', 'Invocations', ...ALIAS, { label: 'Invocations' }]]);
-});
-
-test('graphs the errors of the alias', (t) => {
-  const p = graph(build().out, 'Errors (live)');
-  t.is(p['stat'], 'Sum');
-  t.deepEqual(p['metrics'], [['AWS/Lambda', 'Errors', ...ALIAS, { label: 'Errors' }]]);
-});
-
-test('graphs the throttles of the alias', (t) => {
-  const p = graph(build().out, 'Throttles (live)');
-  t.is(p['stat'], 'Sum');
-  t.deepEqual(p['metrics'], [['AWS/Lambda', 'Throttles', ...ALIAS, { label: 'Throttles' }]]);
-});
+for (const metric of ['Invocations', 'Errors', 'Throttles']) {
+  test(`graphs the ${metric.toLowerCase()} of the alias, summed`, (t) => {
+    const p = graph(build().out, `${metric} (live)`);
+    t.is(p['stat'], 'Sum');
+    t.deepEqual(p['metrics'], [['AWS/Lambda', metric, ...ALIAS, { label: metric }]]);
+  });
+}
 
 test('graphs p50, p90 and p99 Duration of the alias', (t) => {
   t.deepEqual(graph(build().out, 'Duration p50 / p90 / p99 (live)')['metrics'], [
@@ -123,51 +109,30 @@ test('graphs concurrent executions and provisioned concurrency utilization of th
   ]);
 });
 
-test('graphs cold starts per Lambda version with a SEARCH over the EMF dimension set', (t) => {
-  const p = graph(build().out, 'Cold starts per Lambda version');
-  t.deepEqual(expressions(p), [search('FunctionVersion', 'ColdStart', 'Sum')]);
-});
+/** The graphs of the function's EMF metrics: each a SEARCH over one of its dimension sets, per version. */
+const SEARCH_GRAPHS: readonly { title: string; expressions: readonly string[] }[] = [
+  { title: 'Cold starts per Lambda version', expressions: [search('FunctionVersion', 'ColdStart', 'Sum')] },
+  { title: 'Request latency p50 / p99 per model version', expressions: [search('ModelVersion', 'RequestLatency', 'p50'), search('ModelVersion', 'RequestLatency', 'p99')] },
+  { title: 'Request latency p50 / p99 per Lambda version', expressions: [search('FunctionVersion', 'RequestLatency', 'p50'), search('FunctionVersion', 'RequestLatency', 'p99')] },
+  { title: 'Inference latency p50 / p99 per model version', expressions: [search('ModelVersion', 'InferenceLatency', 'p50'), search('ModelVersion', 'InferenceLatency', 'p99')] },
+  { title: 'Inference latency p50 / p99 per Lambda version', expressions: [search('FunctionVersion', 'InferenceLatency', 'p50'), search('FunctionVersion', 'InferenceLatency', 'p99')] },
+  {
+    title: 'Prediction confidence average / p10 per model version',
+    expressions: [search('ModelVersion', 'PredictionConfidence', 'Average'), search('ModelVersion', 'PredictionConfidence', 'p10')],
+  },
+  {
+    title: 'Prediction confidence average / p10 per Lambda version',
+    expressions: [search('FunctionVersion', 'PredictionConfidence', 'Average'), search('FunctionVersion', 'PredictionConfidence', 'p10')],
+  },
+  { title: 'Invalid requests per Lambda version', expressions: [search('FunctionVersion', 'InvalidRequest', 'Sum')] },
+  { title: 'Server errors (500, 503) per Lambda version', expressions: [search('FunctionVersion', 'InternalError', 'Sum'), search('FunctionVersion', 'ModelUnavailable', 'Sum')] },
+];
 
-test('graphs request latency p50 and p99 per model version', (t) => {
-  const p = graph(build().out, 'Request latency p50 / p99 per model version');
-  t.deepEqual(expressions(p), [search('ModelVersion', 'RequestLatency', 'p50'), search('ModelVersion', 'RequestLatency', 'p99')]);
-});
-
-test('graphs request latency p50 and p99 per Lambda version', (t) => {
-  const p = graph(build().out, 'Request latency p50 / p99 per Lambda version');
-  t.deepEqual(expressions(p), [search('FunctionVersion', 'RequestLatency', 'p50'), search('FunctionVersion', 'RequestLatency', 'p99')]);
-});
-
-test('graphs inference latency p50 and p99 per model version', (t) => {
-  const p = graph(build().out, 'Inference latency p50 / p99 per model version');
-  t.deepEqual(expressions(p), [search('ModelVersion', 'InferenceLatency', 'p50'), search('ModelVersion', 'InferenceLatency', 'p99')]);
-});
-
-test('graphs inference latency p50 and p99 per Lambda version', (t) => {
-  const p = graph(build().out, 'Inference latency p50 / p99 per Lambda version');
-  t.deepEqual(expressions(p), [search('FunctionVersion', 'InferenceLatency', 'p50'), search('FunctionVersion', 'InferenceLatency', 'p99')]);
-});
-
-test('graphs average and p10 prediction confidence per model version', (t) => {
-  const p = graph(build().out, 'Prediction confidence average / p10 per model version');
-  t.deepEqual(expressions(p), [search('ModelVersion', 'PredictionConfidence', 'Average'), search('ModelVersion', 'PredictionConfidence', 'p10')]);
-});
-
-test('graphs average and p10 prediction confidence per Lambda version', (t) => {
-  const p = graph(build().out, 'Prediction confidence average / p10 per Lambda version');
-  t.deepEqual(expressions(p), [search('FunctionVersion', 'PredictionConfidence', 'Average'), search('FunctionVersion', 'PredictionConfidence', 'p10')]);
-});
-
-test('graphs invalid requests per Lambda version', (t) => {
-  t.deepEqual(expressions(graph(build().out, 'Invalid requests per Lambda version')), [search('FunctionVersion', 'InvalidRequest', 'Sum')]);
-});
-
-test('graphs the 500 and 503 answers per Lambda version', (t) => {
-  t.deepEqual(expressions(graph(build().out, 'Server errors (500, 503) per Lambda version')), [
-    search('FunctionVersion', 'InternalError', 'Sum'),
-    search('FunctionVersion', 'ModelUnavailable', 'Sum'),
-  ]);
-});
+for (const { title, expressions: expected } of SEARCH_GRAPHS) {
+  test(`graphs "${title}" with a SEARCH over the EMF dimension set`, (t) => {
+    t.deepEqual(expressions(graph(build().out, title)), expected);
+  });
+}
 
 test('gives every SEARCH expression a unique id', (t) => {
   const ids = widgets(build().out)
@@ -210,20 +175,30 @@ test('synthesizes the same Terraform as the snapshot', (t) => {
   t.snapshot(JSON.parse(Testing.synth(build().stack, true)));
 });
 
-const rejects = test.macro({
-  exec(t: ExecutionContext, props: Partial<DashboardProps>, message: RegExp) {
+/** Props the construct rejects, each with the start of its message. */
+const REJECTED: readonly { title: string; props: Partial<DashboardProps>; message: RegExp }[] = [
+  { title: 'rejects a dashboard name with a space', props: { name: 'onnx predict' }, message: /^monitoring\/dashboard: name is "onnx predict"; allowed: a dashboard name: 1 to 255 letters, digits, "-" or "_"$/ },
+  { title: 'rejects a region that is not a region code', props: { region: 'Ireland' }, message: /^monitoring\/dashboard: region is "Ireland"; allowed: an AWS region code/ },
+  { title: 'rejects a function name Lambda does not allow', props: { functionName: 'fn.name' }, message: /^monitoring\/dashboard: functionName is "fn.name"; allowed: a Lambda function name/ },
+  { title: 'rejects an alias name made only of digits', props: { aliasName: '7' }, message: /^monitoring\/dashboard: aliasName is "7"; allowed: a Lambda alias name/ },
+  { title: 'rejects a namespace with a quote', props: { metricsNamespace: 'Onnx"Lambda' }, message: /^monitoring\/dashboard: metricsNamespace is "Onnx\\"Lambda"; allowed: a custom CloudWatch namespace/ },
+  { title: 'rejects a period of 0 seconds', props: { period: 0 }, message: /^monitoring\/dashboard: period is 0; allowed: a positive multiple of 60 up to 86400$/ },
+  { title: 'rejects a period that is not a multiple of 60 seconds', props: { period: 45 }, message: /^monitoring\/dashboard: period is 45; allowed: a positive multiple of 60/ },
+  {
+    title: 'rejects more than 100 alarms',
+    props: { alarmArns: Array.from({ length: 101 }, (_, i) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a${i}`) },
+    message: /^monitoring\/dashboard: alarmArns is "101 ARNs"; allowed: at most 100 alarms/,
+  },
+  {
+    title: 'rejects an alarm ARN that is not a CloudWatch alarm ARN',
+    props: { alarmArns: ['arn:aws:sns:eu-west-1:123456789012:topic'] },
+    message: /^monitoring\/dashboard: alarmArns\[0\] is "arn:aws:sns:eu-west-1:123456789012:topic"; allowed: a CloudWatch alarm ARN/,
+  },
+];
+
+for (const { title, props, message } of REJECTED) {
+  test(title, (t) => {
     const error = t.throws(() => new Dashboard(testStack(), 'dashboard', { ...BASE, ...props }), { instanceOf: SettingError });
     t.regex(error?.message ?? '', message);
-  },
-  title: (providedTitle = '') => providedTitle,
-});
-
-test('rejects a dashboard name with a space', rejects, { name: 'onnx predict' }, /^monitoring\/dashboard: name is "onnx predict"; allowed: a dashboard name: 1 to 255 letters, digits, "-" or "_"$/);
-test('rejects a region that is not a region code', rejects, { region: 'Ireland' }, /^monitoring\/dashboard: region is "Ireland"; allowed: an AWS region code/);
-test('rejects a function name Lambda does not allow', rejects, { functionName: 'fn.name' }, /^monitoring\/dashboard: functionName is "fn.name"; allowed: a Lambda function name/);
-test('rejects an alias name made only of digits', rejects, { aliasName: '7' }, /^monitoring\/dashboard: aliasName is "7"; allowed: a Lambda alias name/);
-test('rejects a namespace with a quote', rejects, { metricsNamespace: 'Onnx"Lambda' }, /^monitoring\/dashboard: metricsNamespace is "Onnx\\"Lambda"; allowed: a custom CloudWatch namespace/);
-test('rejects a period of 0 seconds', rejects, { period: 0 }, /^monitoring\/dashboard: period is 0; allowed: a positive multiple of 60 up to 86400$/);
-test('rejects a period that is not a multiple of 60 seconds', rejects, { period: 45 }, /^monitoring\/dashboard: period is 45; allowed: a positive multiple of 60/);
-test('rejects more than 100 alarms', rejects, { alarmArns: Array.from({ length: 101 }, (_, i) => `arn:aws:cloudwatch:eu-west-1:123456789012:alarm:a${i}`) }, /^monitoring\/dashboard: alarmArns is "101 ARNs"; allowed: at most 100 alarms/);
-test('rejects an alarm ARN that is not a CloudWatch alarm ARN', rejects, { alarmArns: ['arn:aws:sns:eu-west-1:123456789012:topic'] }, /^monitoring\/dashboard: alarmArns\[0\] is "arn:aws:sns:eu-west-1:123456789012:topic"; allowed: a CloudWatch alarm ARN/);
+  });
+}

@@ -3,7 +3,7 @@ import { base64Sha256 } from '../../../infra/build-record.js';
 import { InferenceFunction, requiredEphemeralStorageMb, type InferenceFunctionProps } from '../../../infra/constructs/inference-function.js';
 import { ModelStore } from '../../../infra/constructs/model-store.js';
 import { SettingError } from '../../../infra/errors.js';
-import { buildDist, constructStack, manifestOf, one, ref, statementsBySid, synth, synthWithComments, withModelOfSize, type Json } from '../../helpers/infra-synth.js';
+import { buildDist, constructStack, deployableBuild, one, ref, statementsBySid, synth, synthWithComments, withModelOfSize, type Json } from '../../helpers/infra-synth.js';
 
 const MB = 1024 * 1024;
 let zipDist = '';
@@ -16,9 +16,9 @@ test.before(async () => {
 function synthFunction(props: Partial<InferenceFunctionProps> = {}, options: { s3Dist?: string } = {}): Json {
   const stack = constructStack();
   const dist = options.s3Dist ?? zipDist;
-  const manifest = manifestOf(dist);
-  const model = options.s3Dist === undefined ? undefined : new ModelStore(stack, 'store').addModel(manifest.model);
-  new InferenceFunction(stack, 'fn', { manifest, functionName: 'onnx-test-predict', model, ...props });
+  const build = deployableBuild(dist);
+  const model = options.s3Dist === undefined ? undefined : new ModelStore(stack, 'store').addModel(build.model);
+  new InferenceFunction(stack, 'fn', { build, functionName: 'onnx-test-predict', model, ...props });
   return synth(stack);
 }
 
@@ -34,12 +34,12 @@ function permissions(out: Json): Record<string, Json> {
 
 test('deploys the build\'s zip with its handler, runtime and architecture', (t) => {
   const fn = lambda(synthFunction());
-  const manifest = manifestOf(zipDist);
+  const { functionZip } = deployableBuild(zipDist);
   t.is(fn['handler'], 'index.handler');
   t.is(fn['runtime'], 'nodejs24.x');
   t.deepEqual(fn['architectures'], ['arm64']);
-  t.regex(fn['filename'] as string, new RegExp(`^assets/fn_zip_[0-9A-F]{8}/${manifest.functionZip.sha256}/function\\.zip$`));
-  t.is(fn['source_code_hash'], base64Sha256(manifest.functionZip.sha256));
+  t.regex(fn['filename'] as string, new RegExp(`^assets/fn_zip_[0-9A-F]{8}/${functionZip.sha256}/function\\.zip$`));
+  t.is(fn['source_code_hash'], base64Sha256(functionZip.sha256));
 });
 
 test('publishes a version on every change and traces with X-Ray', (t) => {
@@ -77,7 +77,7 @@ test('pins a model from S3 to its bucket, key, object version and sha256', (t) =
   t.is(variables['MODEL_BUCKET'], ref(out, 'aws_s3_bucket', 'bucket'));
   t.is(variables['MODEL_KEY'], 'models/iris/1/model.onnx');
   t.is(variables['MODEL_VERSION_ID'], ref(out, 'aws_s3_object', 'version_id'));
-  t.is(variables['MODEL_SHA256'], manifestOf(s3Dist).model.sha256);
+  t.is(variables['MODEL_SHA256'], deployableBuild(s3Dist).model.sha256);
 });
 
 test('writes to its own log group, kept 30 days by default', (t) => {
@@ -98,7 +98,7 @@ test('sizes /tmp so an S3 model takes at most 80% of it', async (t) => {
 });
 
 test('computes the /tmp a model needs by the build\'s 80% rule', (t) => {
-  const model = manifestOf(s3Dist).model;
+  const model = deployableBuild(s3Dist).model;
   t.is(requiredEphemeralStorageMb({ ...model, bytes: 409 * MB }), 512);
   t.is(requiredEphemeralStorageMb({ ...model, bytes: 410 * MB }), 513);
 });
@@ -135,14 +135,14 @@ test('creates the function only after its permissions', (t) => {
 
 test('attaches layers added later, after those from its props', (t) => {
   const stack = constructStack();
-  const fn = new InferenceFunction(stack, 'fn', { manifest: manifestOf(zipDist), functionName: 'onnx-test-predict', layers: ['arn:layer:a:1'] });
+  const fn = new InferenceFunction(stack, 'fn', { build: deployableBuild(zipDist), functionName: 'onnx-test-predict', layers: ['arn:layer:a:1'] });
   fn.addLayer('arn:layer:b:1');
   t.deepEqual(lambda(synth(stack))['layers'], ['arn:layer:a:1', 'arn:layer:b:1']);
 });
 
 test('fails synth with more than five layers, however they were added', (t) => {
   const stack = constructStack();
-  const fn = new InferenceFunction(stack, 'fn', { manifest: manifestOf(zipDist), functionName: 'onnx-test-predict', layers: ['a', 'b', 'c', 'd', 'e'] });
+  const fn = new InferenceFunction(stack, 'fn', { build: deployableBuild(zipDist), functionName: 'onnx-test-predict', layers: ['a', 'b', 'c', 'd', 'e'] });
   fn.addLayer('f');
   const error = t.throws(() => synth(stack));
   t.regex(error?.message ?? '', /\[test\/fn\] layers has 6 layer versions; allowed: at most 5 \(Lambda's limit\)/);
@@ -150,37 +150,52 @@ test('fails synth with more than five layers, however they were added', (t) => {
 
 test('adds environment variables of its own', (t) => {
   const stack = constructStack();
-  const fn = new InferenceFunction(stack, 'fn', { manifest: manifestOf(zipDist), functionName: 'onnx-test-predict', environment: { TEAM: 'ml' } });
+  const fn = new InferenceFunction(stack, 'fn', { build: deployableBuild(zipDist), functionName: 'onnx-test-predict', environment: { TEAM: 'ml' } });
   fn.addEnvironment('STAGE', 'dev');
   const variables = lambda(synth(stack))['environment']['variables'] as Json;
   t.is(variables['TEAM'], 'ml');
   t.is(variables['STAGE'], 'dev');
 });
 
-test('refuses an environment variable that would override the model it pins', (t) => {
-  const error = t.throws(() => synthFunction({ environment: { MODEL_KEY: 'other.onnx' } }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/fn: environment.MODEL_KEY is "other.onnx"; allowed: a variable other than MODEL_KEY, which this construct sets from its props');
-});
+const KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
 
-test('refuses an environment variable Lambda reserves', (t) => {
-  const error = t.throws(() => synthFunction({ environment: { AWS_REGION: 'eu-west-1' } }), { instanceOf: SettingError });
-  t.regex(error?.message ?? '', /environment\.AWS_REGION is "eu-west-1"; allowed: a variable other than AWS_REGION, which Lambda reserves/);
-});
+/** Props the construct refuses, each with the message it fails with (a string is the whole message). */
+const REFUSED: readonly { title: string; props: Partial<InferenceFunctionProps>; message: string | RegExp }[] = [
+  {
+    title: 'refuses an environment variable that would override the model it pins',
+    props: { environment: { MODEL_KEY: 'other.onnx' } },
+    message: 'test/fn: environment.MODEL_KEY is "other.onnx"; allowed: a variable other than MODEL_KEY, which this construct sets from its props',
+  },
+  {
+    title: 'refuses an environment variable Lambda reserves',
+    props: { environment: { AWS_REGION: 'eu-west-1' } },
+    message: 'test/fn: environment.AWS_REGION is "eu-west-1"; allowed: a variable other than AWS_REGION, which Lambda reserves',
+  },
+  { title: 'fails synth with memory below 128 MB', props: { memorySizeMb: 64 }, message: 'test/fn: memorySizeMb is 64; allowed: a whole number of MB from 128 to 10240' },
+  { title: 'fails synth with memory above 10240 MB', props: { memorySizeMb: 10_241 }, message: 'test/fn: memorySizeMb is 10241; allowed: a whole number of MB from 128 to 10240' },
+  { title: 'fails synth with a timeout over 900 seconds', props: { timeoutSeconds: 901 }, message: 'test/fn: timeoutSeconds is 901; allowed: a whole number of seconds from 1 to 900' },
+  { title: 'fails synth with ephemeral storage below Lambda\'s 512 MB', props: { ephemeralStorageMb: 256 }, message: 'test/fn: ephemeralStorageMb is 256; allowed: a whole number of MB from 512 to 10240' },
+  {
+    title: 'fails synth with a log retention CloudWatch does not offer',
+    props: { logRetentionDays: 10 },
+    message: /^test\/fn: logRetentionDays is 10; allowed: one of CloudWatch's retention periods in days: 1, 3, 5, 7, 14, 30,/,
+  },
+  { title: 'rejects a logsKmsKeyArn that is not a KMS key ARN', props: { logsKmsKeyArn: 'alias/logs' }, message: /^test\/fn: logsKmsKeyArn is "alias\/logs"; allowed: a KMS key ARN/ },
+  {
+    title: 'rejects a metrics namespace with a space, which the alarms\' queries could not quote',
+    props: { metricsNamespace: 'Onnx Lambda' },
+    message: /^test\/fn: metricsNamespace is "Onnx Lambda"; allowed: a custom CloudWatch namespace: 1 to 255 letters, digits/,
+  },
+  { title: 'rejects a function name Lambda does not allow', props: { functionName: 'onnx:predict' }, message: /^test\/fn: functionName is "onnx:predict"; allowed: a Lambda function name/ },
+];
 
-test('fails synth with memory below 128 MB', (t) => {
-  const error = t.throws(() => synthFunction({ memorySizeMb: 64 }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/fn: memorySizeMb is 64; allowed: a whole number of MB from 128 to 10240');
-});
-
-test('fails synth with memory above 10240 MB', (t) => {
-  const error = t.throws(() => synthFunction({ memorySizeMb: 10_241 }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/fn: memorySizeMb is 10241; allowed: a whole number of MB from 128 to 10240');
-});
-
-test('fails synth with a timeout over 900 seconds', (t) => {
-  const error = t.throws(() => synthFunction({ timeoutSeconds: 901 }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/fn: timeoutSeconds is 901; allowed: a whole number of seconds from 1 to 900');
-});
+for (const { title, props, message } of REFUSED) {
+  test(title, (t) => {
+    const error = t.throws(() => synthFunction(props), { instanceOf: SettingError });
+    if (typeof message === 'string') t.is(error?.message, message);
+    else t.regex(error?.message ?? '', message);
+  });
+}
 
 test('fails synth with ephemeral storage smaller than the model needs', async (t) => {
   const big = await withModelOfSize(s3Dist, 1500 * MB);
@@ -191,44 +206,27 @@ test('fails synth with ephemeral storage smaller than the model needs', async (t
   );
 });
 
-test('fails synth with ephemeral storage below Lambda\'s 512 MB', (t) => {
-  const error = t.throws(() => synthFunction({ ephemeralStorageMb: 256 }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/fn: ephemeralStorageMb is 256; allowed: a whole number of MB from 512 to 10240');
-});
-
-test('fails synth with a log retention CloudWatch does not offer', (t) => {
-  const error = t.throws(() => synthFunction({ logRetentionDays: 10 }), { instanceOf: SettingError });
-  t.regex(error?.message ?? '', /^test\/fn: logRetentionDays is 10; allowed: one of CloudWatch's retention periods in days: 1, 3, 5, 7, 14, 30,/);
-});
-
 test('fails synth when an S3-packaged build comes without its stored model', (t) => {
   const stack = constructStack();
-  const error = t.throws(() => new InferenceFunction(stack, 'fn', { manifest: manifestOf(s3Dist), functionName: 'onnx-test-predict' }), { instanceOf: SettingError });
+  const error = t.throws(() => new InferenceFunction(stack, 'fn', { build: deployableBuild(s3Dist), functionName: 'onnx-test-predict' }), { instanceOf: SettingError });
   t.is(error?.message, 'test/fn: model is unset; allowed: the StoredModel from ModelStore.addModel, because build.json packages the model for S3');
 });
 
 /** The checkov checks skipped in code on each resource of a type (infra/checkov.ts), by check id. */
 function checkovSkips(props: Partial<InferenceFunctionProps>, type: string): string[] {
   const stack = constructStack();
-  new InferenceFunction(stack, 'fn', { manifest: manifestOf(zipDist), functionName: 'onnx-test-predict', ...props });
+  new InferenceFunction(stack, 'fn', { build: deployableBuild(zipDist), functionName: 'onnx-test-predict', ...props });
   const resources = Object.values(synthWithComments(stack)['resource'][type] as Record<string, Json>);
   return resources.flatMap((resource) => Object.keys(resource['//']?.['checkov']?.['skip'] ?? {})).sort();
 }
 
 test('encrypts its log group with logsKmsKeyArn', (t) => {
-  const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-  t.is(one(synthFunction({ logsKmsKeyArn: key }), 'aws_cloudwatch_log_group')['kms_key_id'], key);
-});
-
-test('rejects a logsKmsKeyArn that is not a KMS key ARN', (t) => {
-  const error = t.throws(() => synthFunction({ logsKmsKeyArn: 'alias/logs' }), { instanceOf: SettingError });
-  t.regex(error.message, /logsKmsKeyArn/);
+  t.is(one(synthFunction({ logsKmsKeyArn: KEY_ARN }), 'aws_cloudwatch_log_group')['kms_key_id'], KEY_ARN);
 });
 
 test('skips checkov\'s log checks only while the log group has no KMS key and keeps logs under a year', (t) => {
   t.deepEqual(checkovSkips({ logRetentionDays: 30 }, 'aws_cloudwatch_log_group'), ['CKV_AWS_158', 'CKV_AWS_338']);
-  const key = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-  t.deepEqual(checkovSkips({ logRetentionDays: 365, logsKmsKeyArn: key }, 'aws_cloudwatch_log_group'), []);
+  t.deepEqual(checkovSkips({ logRetentionDays: 365, logsKmsKeyArn: KEY_ARN }, 'aws_cloudwatch_log_group'), []);
 });
 
 test('skips checkov\'s reserved-concurrency check only while none is reserved', (t) => {

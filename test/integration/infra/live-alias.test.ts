@@ -48,32 +48,40 @@ test('provisions concurrency on the alias, so on whichever version it points at'
   t.is(config['provisioned_concurrent_executions'], 2);
 });
 
-test('fails synth with a weight above 1', (t) => {
-  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '3', weight: 1.5 }] }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/alias: initialRouting[0].weight is 1.5; allowed: a number from 0 to 1 (the share of traffic on that version)');
-});
+/** Props the alias refuses, each with what its SettingError says (the whole message, or the setting). */
+const REFUSED: readonly { title: string; props: Partial<LiveAliasProps>; fnProps?: Partial<InferenceFunctionProps>; error: { message: string } | { setting: string } }[] = [
+  {
+    title: 'fails synth with a weight above 1',
+    props: { initialRouting: [{ version: '3', weight: 1.5 }] },
+    error: { message: 'test/alias: initialRouting[0].weight is 1.5; allowed: a number from 0 to 1 (the share of traffic on that version)' },
+  },
+  { title: 'fails synth with a negative weight', props: { initialRouting: [{ version: '3', weight: -0.1 }] }, error: { setting: 'initialRouting[0].weight' } },
+  {
+    title: 'fails synth with weights on more than one other version',
+    props: { initialRouting: [{ version: '3', weight: 0.1 }, { version: '4', weight: 0.1 }] },
+    error: { setting: 'initialRouting' },
+  },
+  {
+    title: 'fails synth with a weight on $LATEST',
+    props: { initialRouting: [{ version: '$LATEST', weight: 0.1 }] },
+    error: { message: 'test/alias: initialRouting[0].version is "$LATEST"; allowed: a published version number such as "7" (not $LATEST)' },
+  },
+  {
+    title: 'fails synth with provisioned concurrency on an alias with weights, which Lambda refuses',
+    props: { provisionedConcurrency: 2, initialRouting: [{ version: '3', weight: 0.1 }] },
+    error: { message: 'test/alias: provisionedConcurrency is 2; allowed: unset while initialRouting sets weights: Lambda refuses provisioned concurrency on an alias with weights' },
+  },
+  {
+    title: 'fails synth with more provisioned than reserved concurrency',
+    props: { provisionedConcurrency: 10 },
+    fnProps: { reservedConcurrency: 5 },
+    error: { message: 'test/alias: provisionedConcurrency is 10; allowed: at most the function\'s reservedConcurrency (5); Lambda refuses more' },
+  },
+  { title: 'fails synth with an alias name made only of digits', props: { aliasName: '12' }, error: { message: 'test/alias: aliasName is "12"; allowed: a Lambda alias name: 1 to 128 letters, digits, "-" or "_", not only digits' } },
+];
 
-test('fails synth with a negative weight', (t) => {
-  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '3', weight: -0.1 }] }), { instanceOf: SettingError });
-  t.is(error?.setting, 'initialRouting[0].weight');
-});
-
-test('fails synth with weights on more than one other version', (t) => {
-  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '3', weight: 0.1 }, { version: '4', weight: 0.1 }] }), { instanceOf: SettingError });
-  t.is(error?.setting, 'initialRouting');
-});
-
-test('fails synth with a weight on $LATEST', (t) => {
-  const error = t.throws(() => synthAlias({ initialRouting: [{ version: '$LATEST', weight: 0.1 }] }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/alias: initialRouting[0].version is "$LATEST"; allowed: a published version number such as "7" (not $LATEST)');
-});
-
-test('fails synth with provisioned concurrency on an alias with weights, which Lambda refuses', (t) => {
-  const error = t.throws(() => synthAlias({ provisionedConcurrency: 2, initialRouting: [{ version: '3', weight: 0.1 }] }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/alias: provisionedConcurrency is 2; allowed: unset while initialRouting sets weights: Lambda refuses provisioned concurrency on an alias with weights');
-});
-
-test('fails synth with more provisioned than reserved concurrency', (t) => {
-  const error = t.throws(() => synthAlias({ provisionedConcurrency: 10 }, { reservedConcurrency: 5 }), { instanceOf: SettingError });
-  t.is(error?.message, 'test/alias: provisionedConcurrency is 10; allowed: at most the function\'s reservedConcurrency (5); Lambda refuses more');
-});
+for (const { title, props, fnProps, error } of REFUSED) {
+  test(title, (t) => {
+    t.like(t.throws(() => synthAlias(props, fnProps), { instanceOf: SettingError }), error);
+  });
+}

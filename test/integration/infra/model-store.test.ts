@@ -1,7 +1,7 @@
 import test from 'ava';
 import { ModelStore, type ModelStoreProps } from '../../../infra/constructs/model-store.js';
 import { SettingError } from '../../../infra/errors.js';
-import { all, buildDist, constructStack, manifestOf, one, ref, statementsBySid, synth, synthWithComments, type Json } from '../../helpers/infra-synth.js';
+import { all, buildDist, constructStack, deployableBuild, one, ref, statementsBySid, synth, synthWithComments, type Json } from '../../helpers/infra-synth.js';
 
 let zipDist = '';
 let s3Dist = '';
@@ -12,7 +12,7 @@ test.before(async () => {
 function synthStore(props: ModelStoreProps = {}, upload = true): Json {
   const stack = constructStack();
   const store = new ModelStore(stack, 'store', props);
-  if (upload) store.addModel(manifestOf(s3Dist).model);
+  if (upload) store.addModel(deployableBuild(s3Dist).model);
   return synth(stack);
 }
 
@@ -78,7 +78,7 @@ test('takes the noncurrent retention from its props', (t) => {
 test('uploads the model under its name and version, from the build, with its sha256', (t) => {
   const out = synthStore();
   const object = one(out, 'aws_s3_object');
-  const { model } = manifestOf(s3Dist);
+  const { model } = deployableBuild(s3Dist);
   t.is(object['key'], 'models/iris/1/model.onnx');
   t.regex(object['source'] as string, new RegExp(`^assets/store_iris-1-file_[0-9A-F]{8}/${model.sha256}/model-${model.sha256.slice(0, 16)}\\.onnx$`));
   t.is(object['source_hash'], model.sha256);
@@ -98,7 +98,7 @@ test('creates the bucket without uploading anything until a model is added', (t)
 test('refuses to upload a model that the build packaged in the zip', (t) => {
   const stack = constructStack();
   const store = new ModelStore(stack, 'store');
-  const error = t.throws(() => store.addModel(manifestOf(zipDist).model), { instanceOf: SettingError });
+  const error = t.throws(() => store.addModel(deployableBuild(zipDist).model), { instanceOf: SettingError });
   t.is(error?.message, 'test/store: model.packaging is "zip"; allowed: "s3" (a model packaged in the function zip is not uploaded). Build with --model-packaging s3');
 });
 

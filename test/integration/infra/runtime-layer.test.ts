@@ -2,7 +2,7 @@ import test from 'ava';
 import { base64Sha256 } from '../../../infra/build-record.js';
 import { RuntimeLayer, type RuntimeLayerProps } from '../../../infra/constructs/runtime-layer.js';
 import { SettingError } from '../../../infra/errors.js';
-import { buildDist, constructStack, manifestOf, one, synth, type Json } from '../../helpers/infra-synth.js';
+import { buildDist, constructStack, deployableBuild, one, synth, type Json } from '../../helpers/infra-synth.js';
 
 let dist = '';
 test.before(async () => {
@@ -11,13 +11,13 @@ test.before(async () => {
 
 function synthLayer(props: Partial<RuntimeLayerProps> = {}): Json {
   const stack = constructStack();
-  new RuntimeLayer(stack, 'layer', { manifest: manifestOf(dist), ...props });
+  new RuntimeLayer(stack, 'layer', { build: deployableBuild(dist), ...props });
   return synth(stack);
 }
 
 test('publishes the build\'s layer zip, its hash in Terraform\'s form', (t) => {
   const layer = one(synthLayer(), 'aws_lambda_layer_version');
-  const zip = manifestOf(dist).layerZip;
+  const zip = deployableBuild(dist).layerZip;
   t.regex(layer['filename'] as string, new RegExp(`^assets/layer_zip_[0-9A-F]{8}/${zip.sha256}/layer-arm64\\.zip$`));
   t.is(layer['source_code_hash'], base64Sha256(zip.sha256));
 });

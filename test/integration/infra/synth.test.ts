@@ -1,10 +1,9 @@
 import test from 'ava';
 import { parse } from '@cdktf/hcl2json';
 import { existsSync } from 'node:fs';
-import { mkdtemp, readFile, readdir } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readFile, readdir } from 'node:fs/promises';
 import path from 'node:path';
-import { buildDist, decodeDashboardBody } from '../../helpers/infra-synth.js';
+import { buildDist, decodeDashboardBody, runTempDir } from '../../helpers/infra-synth.js';
 import { runNpm } from '../../helpers/npm.js';
 
 // One end-to-end run of `npm run synth` (cdktf synth --hcl) as a user runs it, pointed at a fresh build through
@@ -21,7 +20,7 @@ interface Synthesized {
 let run: Synthesized;
 test.before(async () => {
   const dist = await buildDist();
-  const out = await mkdtemp(path.join(tmpdir(), 'cdktf-out-'));
+  const out = await runTempDir('cdktf-out-');
   const result = await runNpm('synth', ['--output', out], { INFRA_DIST_DIR: dist });
   run = { ...result, out, dist };
 });
