@@ -3,6 +3,7 @@
  * error names the flag, the value and what is expected (exit 1, nothing touched).
  */
 import { parseArgs } from 'node:util';
+import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
 import type { Thresholds } from './canary-analysis.js';
 import { UsageError } from './errors.js';
 import { isPublishedVersion, PlanError, planSteps } from './plan.js';
@@ -11,7 +12,7 @@ import type { RolloutOptions } from './rollout.js';
 export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias> --to <version> [options]
 
   --function <name>            the Lambda function (name or ARN)
-  --alias <alias>              the alias callers invoke (default: live)
+  --alias <alias>              the alias callers invoke (default: ${LIVE_ALIAS})
   --to <version>               the published version to promote (optional with --resume or --rollback)
   --steps <p,p,...>            percents of traffic on the new version, ending at 100 (default: 10,50,100)
   --interval <s>               seconds each step is observed before the next (default: 300)
@@ -86,8 +87,8 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
   const help = values.help;
   const functionName = values.function;
   if (!help && (functionName === undefined || functionName.trim() === '')) throw new UsageError('function', functionName, 'the Lambda function name or ARN, e.g. --function onnx-lambda-prod-predict');
-  const alias = values.alias ?? 'live';
-  if (!/^(?![0-9]+$)[A-Za-z0-9_-]{1,128}$/.test(alias)) throw new UsageError('alias', alias, 'an alias name: letters, digits, "-" and "_", not only digits');
+  const alias = values.alias ?? LIVE_ALIAS;
+  if (!ALIAS_NAME_PATTERN.test(alias)) throw new UsageError('alias', alias, ALIAS_NAME_RULE);
   const to = values.to;
   if (to !== undefined && !isPublishedVersion(to)) throw new UsageError('to', to, 'a published version number such as 7 (not $LATEST or an alias: weighted aliases route between published versions)');
   if (values.resume && values.rollback) throw new UsageError('rollback', true, 'either --resume or --rollback, not both');

@@ -1,9 +1,9 @@
 /**
  * The canary analysis, pure: the new version's behaviour over a step against the stable version's over the same
  * window. It decides pass, fail (with the metric, both values and the threshold) or wait (too little traffic: the
- * step is extended, never passed). Unit-tested in test/unit-rollout-analysis.test.ts; the figures come from
- * canary-metrics.ts.
+ * step is extended, never passed). The figures come from canary-metrics.ts.
  */
+import { METRIC } from '../../functions/contract/metrics.js';
 
 /** What one version did in the window, summed over it. */
 export interface VersionStats {
@@ -117,9 +117,9 @@ export function analyse(canary: VersionStats, stable: VersionStats, thresholds: 
         failures.push(`mean confidence: version ${canary.version} ${canary.confidence.mean.toFixed(4)} (${canary.confidence.rows} rows) vs version ${stable.version} ${stable.confidence.mean.toFixed(4)} (${stable.confidence.rows} rows); threshold: at least ${limit.toFixed(4)} (-${thresholds.maxConfidenceDrop})`);
       }
     } else if (canary.confidence !== undefined || stable.confidence !== undefined) {
-      notes.push(`only version ${canary.confidence === undefined ? stable.version : canary.version} reported PredictionConfidence: confidence not compared`);
+      notes.push(`only version ${canary.confidence === undefined ? stable.version : canary.version} reported ${METRIC.PredictionConfidence}: confidence not compared`);
     } else {
-      notes.push('no PredictionConfidence from either version (a regressor, or no classified rows): confidence not compared');
+      notes.push(`no ${METRIC.PredictionConfidence} from either version (a regressor, or no classified rows): confidence not compared`);
     }
   }
 

@@ -3,13 +3,14 @@
  * - Lambda's own per-version metrics of alias invocations (namespace AWS/Lambda, dimensions FunctionName,
  *   Resource = "<function>:<alias>", ExecutedVersion): Invocations, Errors, Duration;
  * - the function's EMF metrics (namespace METRICS_NAMESPACE, dimensions FunctionName, FunctionVersion; see
- *   functions/predict/metrics.ts): RequestLatency, InternalError, ModelUnavailable, InvalidRequest,
+ *   functions/contract/metrics.ts): RequestLatency, InternalError, ModelUnavailable, InvalidRequest,
  *   PredictionConfidence.
  * Sums and sample counts are asked for in one call and added up over the window, so averages are exact. The p99s are
  * asked for in a second call that may fail or come back empty (moto, for one, computes no percentiles); the analysis
  * then compares averages and says so.
  */
 import { GetMetricDataCommand, type CloudWatchClient, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { aliasResource, DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC } from '../../functions/contract/metrics.js';
 import type { VersionStats } from './canary-analysis.js';
 
 export interface MetricsTarget {
@@ -29,22 +30,22 @@ interface Wanted {
 }
 
 const TOTALS: readonly Wanted[] = [
-  { key: 'invocations', source: 'lambda', metric: 'Invocations', stat: 'Sum' },
-  { key: 'lambdaErrors', source: 'lambda', metric: 'Errors', stat: 'Sum' },
-  { key: 'durationSum', source: 'lambda', metric: 'Duration', stat: 'Sum' },
-  { key: 'durationCount', source: 'lambda', metric: 'Duration', stat: 'SampleCount' },
-  { key: 'latencySum', source: 'emf', metric: 'RequestLatency', stat: 'Sum' },
-  { key: 'latencyCount', source: 'emf', metric: 'RequestLatency', stat: 'SampleCount' },
-  { key: 'internal', source: 'emf', metric: 'InternalError', stat: 'Sum' },
-  { key: 'unavailable', source: 'emf', metric: 'ModelUnavailable', stat: 'Sum' },
-  { key: 'invalid', source: 'emf', metric: 'InvalidRequest', stat: 'Sum' },
-  { key: 'confidenceSum', source: 'emf', metric: 'PredictionConfidence', stat: 'Sum' },
-  { key: 'confidenceCount', source: 'emf', metric: 'PredictionConfidence', stat: 'SampleCount' },
+  { key: 'invocations', source: 'lambda', metric: LAMBDA_METRIC.Invocations, stat: 'Sum' },
+  { key: 'lambdaErrors', source: 'lambda', metric: LAMBDA_METRIC.Errors, stat: 'Sum' },
+  { key: 'durationSum', source: 'lambda', metric: LAMBDA_METRIC.Duration, stat: 'Sum' },
+  { key: 'durationCount', source: 'lambda', metric: LAMBDA_METRIC.Duration, stat: 'SampleCount' },
+  { key: 'latencySum', source: 'emf', metric: METRIC.RequestLatency, stat: 'Sum' },
+  { key: 'latencyCount', source: 'emf', metric: METRIC.RequestLatency, stat: 'SampleCount' },
+  { key: 'internal', source: 'emf', metric: METRIC.InternalError, stat: 'Sum' },
+  { key: 'unavailable', source: 'emf', metric: METRIC.ModelUnavailable, stat: 'Sum' },
+  { key: 'invalid', source: 'emf', metric: METRIC.InvalidRequest, stat: 'Sum' },
+  { key: 'confidenceSum', source: 'emf', metric: METRIC.PredictionConfidence, stat: 'Sum' },
+  { key: 'confidenceCount', source: 'emf', metric: METRIC.PredictionConfidence, stat: 'SampleCount' },
 ];
 
 const PERCENTILES: readonly Wanted[] = [
-  { key: 'latencyP99', source: 'emf', metric: 'RequestLatency', stat: 'p99' },
-  { key: 'durationP99', source: 'lambda', metric: 'Duration', stat: 'p99' },
+  { key: 'latencyP99', source: 'emf', metric: METRIC.RequestLatency, stat: 'p99' },
+  { key: 'durationP99', source: 'lambda', metric: LAMBDA_METRIC.Duration, stat: 'p99' },
 ];
 
 /** GetMetricData periods are whole minutes from 60 s up; one period spans the window, so p99s cover all of it. */
@@ -58,18 +59,18 @@ function queries(target: MetricsTarget, versions: readonly string[], wanted: rea
       Id: `v${v}_${w.key}`,
       MetricStat: {
         Metric: {
-          Namespace: w.source === 'lambda' ? 'AWS/Lambda' : target.namespace,
+          Namespace: w.source === 'lambda' ? LAMBDA_NAMESPACE : target.namespace,
           MetricName: w.metric,
           Dimensions:
             w.source === 'lambda'
               ? [
-                  { Name: 'FunctionName', Value: target.functionName },
-                  { Name: 'Resource', Value: `${target.functionName}:${target.alias}` },
-                  { Name: 'ExecutedVersion', Value: version },
+                  { Name: LAMBDA_DIMENSION.FunctionName, Value: target.functionName },
+                  { Name: LAMBDA_DIMENSION.Resource, Value: aliasResource(target.functionName, target.alias) },
+                  { Name: LAMBDA_DIMENSION.ExecutedVersion, Value: version },
                 ]
               : [
-                  { Name: 'FunctionName', Value: target.functionName },
-                  { Name: 'FunctionVersion', Value: version },
+                  { Name: DIMENSION.FunctionName, Value: target.functionName },
+                  { Name: DIMENSION.FunctionVersion, Value: version },
                 ],
         },
         Period: period,
@@ -129,8 +130,8 @@ export async function readWindow(client: CloudWatchClient, target: MetricsTarget
       errors: sum(totals, v, 'lambdaErrors') + sum(totals, v, 'internal') + sum(totals, v, 'unavailable'),
       invalid: sum(totals, v, 'invalid'),
       latency: ownLatency
-        ? { metric: 'RequestLatency', average: sum(totals, v, 'latencySum') / latencyCount, p99: max(v, 'latencyP99') }
-        : { metric: 'Duration', average: durationCount > 0 ? sum(totals, v, 'durationSum') / durationCount : undefined, p99: max(v, 'durationP99') },
+        ? { metric: METRIC.RequestLatency, average: sum(totals, v, 'latencySum') / latencyCount, p99: max(v, 'latencyP99') }
+        : { metric: LAMBDA_METRIC.Duration, average: durationCount > 0 ? sum(totals, v, 'durationSum') / durationCount : undefined, p99: max(v, 'durationP99') },
       confidence: confidenceRows > 0 ? { mean: sum(totals, v, 'confidenceSum') / confidenceRows, rows: confidenceRows } : undefined,
     };
   });

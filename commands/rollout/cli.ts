@@ -1,6 +1,6 @@
 /**
  * `npm run rollout -- --function <name> --alias <alias> --to <version> [...]` (see args.ts for every flag and
- * README "Rollout"). Prints one line per event (or one JSON object per event with --json) on stdout, and exits 0
+ * docs/ROLLOUT.md). Prints one line per event (or one JSON object per event with --json) on stdout, and exits 0
  * promoted or nothing to do, 2 rolled back, 1 could not run. Ctrl-C (or SIGTERM, as CI sends on cancel) rolls the
  * alias back; a second one stops at once and prints the commands to finish by hand.
  *

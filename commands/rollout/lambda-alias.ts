@@ -11,6 +11,8 @@ import {
   UpdateAliasCommand,
   type LambdaClient,
 } from '@aws-sdk/client-lambda';
+import { LATEST_VERSION } from '../../functions/contract/aws-names.js';
+import { ENV } from '../../functions/contract/env.js';
 import { PreconditionError } from './errors.js';
 import { sameRouting, type AliasRouting } from './plan.js';
 
@@ -34,7 +36,7 @@ export async function readAlias(client: LambdaClient, ref: AliasRef): Promise<Al
   try {
     const alias = await client.send(new GetAliasCommand({ FunctionName: ref.functionName, Name: ref.alias }));
     return {
-      version: alias.FunctionVersion ?? '$LATEST',
+      version: alias.FunctionVersion ?? LATEST_VERSION,
       weights: { ...(alias.RoutingConfig?.AdditionalVersionWeights ?? {}) },
       revisionId: alias.RevisionId,
       description: alias.Description,
@@ -53,7 +55,7 @@ export async function listVersions(client: LambdaClient, functionName: string): 
   let marker: string | undefined;
   do {
     const page = await client.send(new ListVersionsByFunctionCommand({ FunctionName: functionName, Marker: marker }));
-    for (const fn of page.Versions ?? []) if (fn.Version !== undefined && fn.Version !== '$LATEST') versions.push(fn.Version);
+    for (const fn of page.Versions ?? []) if (fn.Version !== undefined && fn.Version !== LATEST_VERSION) versions.push(fn.Version);
     marker = page.NextMarker;
   } while (marker !== undefined);
   return versions.sort((a, b) => Number(a) - Number(b));
@@ -69,7 +71,7 @@ export interface VersionInfo {
 export async function describeVersion(client: LambdaClient, functionName: string, version: string): Promise<VersionInfo> {
   try {
     const config = await client.send(new GetFunctionConfigurationCommand({ FunctionName: functionName, Qualifier: version }));
-    return { functionName: config.FunctionName ?? functionName, metricsNamespace: config.Environment?.Variables?.['METRICS_NAMESPACE'] };
+    return { functionName: config.FunctionName ?? functionName, metricsNamespace: config.Environment?.Variables?.[ENV.METRICS_NAMESPACE] };
   } catch (error) {
     if (!named(error, 'ResourceNotFoundException')) throw error;
     let known = '';

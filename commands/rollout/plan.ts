@@ -1,6 +1,6 @@
 /**
  * Pure planning: which weights a rollout applies, and where a rollout stands judging by the alias alone. No AWS
- * calls here, so every rule is unit-tested (test/unit-rollout-plan.test.ts).
+ * calls here, so every rule is unit-tested.
  *
  * A step is the percent of the alias's traffic on the new version. Below 100 the alias stays on the stable version
  * and routes `percent / 100` to the new one through `RoutingConfig.AdditionalVersionWeights`; at 100 the alias

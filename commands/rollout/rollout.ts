@@ -8,6 +8,8 @@
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { DEFAULT_METRICS_NAMESPACE } from '../../functions/contract/env.js';
+import { LAMBDA_NAMESPACE } from '../../functions/contract/metrics.js';
 import { firingAlarms, type FiringAlarm } from './alarms.js';
 import { analyse, type Thresholds } from './canary-analysis.js';
 import { readWindow } from './canary-metrics.js';
@@ -159,11 +161,11 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
     report({ event: 'warning', message: `could not read the alias's provisioned concurrency (${pc.reason}); if it has some, Lambda will refuse the first weighted step and the alias stays on version ${stable}` });
   }
 
-  const namespace = options.namespace ?? target.metricsNamespace ?? 'OnnxLambda';
+  const namespace = options.namespace ?? target.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
   const startAt = state.canary === undefined ? 0 : resumeIndex(options.steps, state.canary.weight);
   report({
     event: 'plan',
-    message: `${options.resume ? 'resuming' : 'rolling out'} version ${to} on alias ${options.alias} of ${target.functionName} (stable ${stable}): steps ${options.steps.slice(startAt).map((p) => `${p}%`).join(' → ')}, ${options.intervalS} s each; alarms ${options.alarmPrefix === undefined ? 'not checked (no --alarm-prefix)' : `"${options.alarmPrefix}*"`}; canary analysis ${options.thresholds.minRequests === 0 ? 'off (--min-requests 0)' : `after ${options.thresholds.minRequests} requests, metrics in ${namespace} and AWS/Lambda`}`,
+    message: `${options.resume ? 'resuming' : 'rolling out'} version ${to} on alias ${options.alias} of ${target.functionName} (stable ${stable}): steps ${options.steps.slice(startAt).map((p) => `${p}%`).join(' → ')}, ${options.intervalS} s each; alarms ${options.alarmPrefix === undefined ? 'not checked (no --alarm-prefix)' : `"${options.alarmPrefix}*"`}; canary analysis ${options.thresholds.minRequests === 0 ? 'off (--min-requests 0)' : `after ${options.thresholds.minRequests} requests, metrics in ${namespace} and ${LAMBDA_NAMESPACE}`}`,
     functionName: target.functionName,
     alias: options.alias,
     stable,

@@ -2,11 +2,11 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from '../../tools/free-port.js';
-import { MOTO_SERVER } from '../../tools/testbed/install.js';
+import { MOTO_SERVER } from '../../tools/testbed/paths.js';
 
 export { freePort };
 
-/** A moto server started for one test file, on a free loopback port. */
+/** A moto server started for one test file, on a free loopback port; `stop` ends that process alone. */
 export interface Moto {
   readonly endpoint: string;
   reset(): Promise<void>;
@@ -45,10 +45,17 @@ export async function startMoto(): Promise<Moto> {
       await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     },
     async stop() {
-      if (child.exitCode !== null) return;
+      if (child.exitCode !== null || child.signalCode !== null) return;
       const exited = new Promise((resolve) => child.once('exit', resolve));
       child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000).then(() => child.kill('SIGKILL'))]);
+      const grace = new AbortController();
+      const killLater = sleep(5000, undefined, { signal: grace.signal }).then(
+        () => child.kill('SIGKILL'),
+        () => {},
+      );
+      await exited;
+      grace.abort();
+      await killLater;
     },
   };
 }

@@ -1,16 +1,15 @@
 /**
  * The rollout tests' stand-in for a deployed service, in moto through the real AWS SDK: tools/rollout-demo-bed.ts
- * (the same the README's shell walk-through uses) with a unique function name per test.
+ * (the same docs/ROLLOUT.md's shell walk-through uses) with a unique function name per test.
  */
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { IAMClient } from '@aws-sdk/client-iam';
 import { GetAliasCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { createDemoFunction, DEMO_NAMESPACE, playTraffic, setAlarmState, type DemoFunction, type Traffic } from '../../tools/rollout-demo-bed.js';
+import { createDemoFunction, playTraffic, setAlarmState, type DemoFunction, type DemoTarget, type Traffic } from '../../tools/rollout-demo-bed.js';
 
 export type { Traffic };
 export type Bed = DemoFunction;
-export const REGION = 'us-east-1';
-export const NAMESPACE = DEMO_NAMESPACE;
+const REGION = 'us-east-1';
 
 /** Settings every SDK client (in-process or the CLI's) needs to reach moto. */
 export function motoEnv(endpoint: string): Record<string, string> {
@@ -41,7 +40,8 @@ export async function createBed(endpoint: string, count = 2): Promise<Bed> {
   }
 }
 
-export async function aliasRouting(endpoint: string, bed: Bed): Promise<{ version: string; weights: Record<string, number> }> {
+/** The alias's version and weights, as moto holds them now. */
+export async function aliasRouting(endpoint: string, bed: DemoTarget): Promise<{ version: string; weights: Record<string, number> }> {
   const all = clients(endpoint);
   try {
     const alias = await all.lambda.send(new GetAliasCommand({ FunctionName: bed.functionName, Name: bed.alias }));

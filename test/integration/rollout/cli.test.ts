@@ -65,38 +65,32 @@ function base(bed: Bed): string[] {
   return ['--function', bed.functionName, '--alias', bed.alias];
 }
 
-test('exits 1 naming the flag on a bad --steps, and leaves the alias untouched', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await cli([...base(bed), '--to', '2', '--steps', '50,10,100']);
-  t.is(run.code, 1);
-  t.regex(run.stderr, /--steps is "50,10,100"; expected percents separated by commas, increasing, ending at 100.*step 2 \(10\) is not above step 1 \(50\)/);
-  t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
-});
+const COULD_NOT_RUN: readonly { readonly what: string; readonly args: (bed: Bed) => string[]; readonly stderr: (bed: Bed) => RegExp }[] = [
+  {
+    what: 'on a bad --steps, naming the flag',
+    args: (bed) => [...base(bed), '--to', '2', '--steps', '50,10,100'],
+    stderr: () => /--steps is "50,10,100"; expected percents separated by commas, increasing, ending at 100.*step 2 \(10\) is not above step 1 \(50\)/,
+  },
+  { what: 'on an unknown flag', args: (bed) => [...base(bed), '--to', '2', '--stepz', '10,100'], stderr: () => /--flags is .*; expected known flags only \(.*stepz/ },
+  { what: 'on $LATEST', args: (bed) => [...base(bed), '--to', '$LATEST'], stderr: () => /--to is "\$LATEST"; expected a published version number/ },
+  {
+    what: 'on an unknown version, listing the published ones',
+    args: (bed) => [...base(bed), '--to', '9'],
+    stderr: (bed) => new RegExp(`version 9 of function ${bed.functionName} does not exist; published versions: 1, 2`),
+  },
+  { what: 'on a missing alias', args: (bed) => ['--function', bed.functionName, '--alias', 'nope', '--to', '2'], stderr: (bed) => new RegExp(`alias nope of function ${bed.functionName} does not exist`) },
+  { what: 'on a missing function', args: () => ['--function', 'no-such-function', '--to', '2'], stderr: () => /alias live of function no-such-function does not exist/ },
+];
 
-test('exits 1 on an unknown flag and on $LATEST', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const unknown = await cli([...base(bed), '--to', '2', '--stepz', '10,100']);
-  t.is(unknown.code, 1);
-  t.regex(unknown.stderr, /stepz/);
-  const latest = await cli([...base(bed), '--to', '$LATEST']);
-  t.is(latest.code, 1);
-  t.regex(latest.stderr, /--to is "\$LATEST"; expected a published version number/);
-});
-
-test('exits 1 on an unknown version, listing the published ones, with the alias untouched', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await cli([...base(bed), '--to', '9']);
-  t.is(run.code, 1);
-  t.regex(run.stderr, new RegExp(`version 9 of function ${bed.functionName} does not exist; published versions: 1, 2`));
-  t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
-});
-
-test('exits 1 on a missing function or alias', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await cli(['--function', bed.functionName, '--alias', 'nope', '--to', '2']);
-  t.is(run.code, 1);
-  t.regex(run.stderr, new RegExp(`alias nope of function ${bed.functionName} does not exist`));
-});
+for (const { what, args, stderr } of COULD_NOT_RUN) {
+  test(`exits 1 ${what}, with the alias untouched`, async (t) => {
+    const bed = await createBed(moto.endpoint);
+    const run = await cli(args(bed));
+    t.is(run.code, 1);
+    t.regex(run.stderr, stderr(bed));
+    t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
+  });
+}
 
 test('npm run rollout promotes with --json, one event per line, exit 0', async (t) => {
   const bed = await createBed(moto.endpoint);

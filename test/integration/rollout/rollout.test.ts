@@ -4,6 +4,7 @@
  * functions, so each test plays the traffic itself: the metrics each version would have written go in with
  * PutMetricData while a step waits.
  */
+import { GetAliasCommand, UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import test from 'ava';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseRolloutArgs } from '../../../commands/rollout/args.js';
@@ -114,43 +115,41 @@ test('rolls back with exit 2 and names the alarm when one goes to ALARM mid-cana
   t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
 });
 
-test('rolls back when the canary\'s error rate is worse than the stable version\'s, naming both values and the threshold', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await rollout(bed, ['--alarm-prefix', bed.alarmPrefix], async (step, tick) => {
-    if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0, { errors: 10 }));
-  });
-  t.is(run.result.code, 2);
-  t.regex(run.result.message, /error rate: version 2 10\.00% \(10\/100\) vs version 1 0\.00% \(0\/900\); threshold: at most 1\.00%/);
-  t.deepEqual(run.seen, [{ version: '1', weights: { '2': 0.1 } }], 'never went past the first step');
-  t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
-});
+const WORSE_CANARIES: readonly { readonly what: string; readonly canary: Partial<Traffic>; readonly reason: RegExp }[] = [
+  {
+    what: 'its error rate is worse than the stable version\'s',
+    canary: { errors: 10 },
+    reason: /canary analysis at step 1 \(10%\): error rate: version 2 10\.00% \(10\/100\) vs version 1 0\.00% \(0\/900\); threshold: at most 1\.00%/,
+  },
+  {
+    what: 'it is much slower than the stable version',
+    canary: { latencyMs: 80 },
+    reason: /canary analysis at step 1 \(10%\): average RequestLatency: version 2 80\.0 ms vs version 1 20\.0 ms; threshold: at most 30\.0 ms/,
+  },
+  {
+    what: 'the new model is less confident than the stable one',
+    canary: { confidence: 0.6 },
+    reason: /canary analysis at step 1 \(10%\): mean confidence: version 2 0\.6000 \(100 rows\) vs version 1 0\.9000 \(900 rows\); threshold: at least 0\.8500/,
+  },
+  {
+    what: 'the new model rejects requests the stable one accepts',
+    canary: { invalid: 100 },
+    reason: /canary analysis at step 1 \(10%\): invalid-request rate: version 2 100\.00% \(100\/100\) vs version 1 0\.00% \(0\/900\)/,
+  },
+];
 
-test('rolls back when the canary is much slower than the stable version', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await rollout(bed, [], async (step, tick) => {
-    if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0, { latencyMs: 80 }));
+for (const { what, canary, reason } of WORSE_CANARIES) {
+  test(`rolls back at the first step, naming both values and the threshold, when ${what}`, async (t) => {
+    const bed = await createBed(moto.endpoint);
+    const run = await rollout(bed, ['--alarm-prefix', bed.alarmPrefix], async (step, tick) => {
+      if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0, canary));
+    });
+    t.is(run.result.code, 2);
+    t.regex(run.result.message, reason);
+    t.deepEqual(run.seen, [{ version: '1', weights: { '2': 0.1 } }], 'never went past the first step');
+    t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
   });
-  t.is(run.result.code, 2);
-  t.regex(run.result.message, /average RequestLatency: version 2 80\.0 ms vs version 1 20\.0 ms; threshold: at most 30\.0 ms/);
-});
-
-test('rolls back when the new model is less confident than the stable one', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await rollout(bed, [], async (step, tick) => {
-    if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0, { confidence: 0.6 }));
-  });
-  t.is(run.result.code, 2);
-  t.regex(run.result.message, /mean confidence: version 2 0\.6000 \(100 rows\) vs version 1 0\.9000 \(900 rows\); threshold: at least 0\.8500/);
-});
-
-test('rolls back when the new model rejects requests the stable one accepts', async (t) => {
-  const bed = await createBed(moto.endpoint);
-  const run = await rollout(bed, [], async (step, tick) => {
-    if (tick === 0) await Promise.all(healthy(bed, SHARE[step] ?? 0, { invalid: 100 }));
-  });
-  t.is(run.result.code, 2);
-  t.regex(run.result.message, /invalid-request rate: version 2 100\.00%/);
-});
+}
 
 test('never promotes on too little traffic: the step is extended, then rolled back', async (t) => {
   const bed = await createBed(moto.endpoint);
@@ -159,8 +158,7 @@ test('never promotes on too little traffic: the step is extended, then rolled ba
   });
   t.is(run.result.code, 2);
   t.regex(run.result.message, /too little traffic to judge version 2: version 2 served 5 of the 100 requests/);
-  t.log(run.events.map((e) => e.message).join('\n'));
-  t.is(run.events.filter((e) => e.event === 'extend').length, 2, 'three rounds of 1.2 s in 3.6 s: extended twice, then given up');
+  t.is(run.events.filter((e) => e.event === 'extend').length, 2, `three rounds of 1.2 s in 3.6 s: extended twice, then given up; events:\n${run.events.map((e) => e.message).join('\n')}`);
   t.false(run.events.some((e) => e.event === 'step' && (e['step'] as number) > 1));
   t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
 });
@@ -175,7 +173,6 @@ test('with --min-requests 0 alarms alone decide', async (t) => {
 test('refuses to start while the alias carries weights, and leaves them', async (t) => {
   const bed = await createBed(moto.endpoint, 3);
   const { lambda } = clients(moto.endpoint);
-  const { UpdateAliasCommand } = await import('@aws-sdk/client-lambda');
   await lambda.send(new UpdateAliasCommand({ FunctionName: bed.functionName, Name: bed.alias, FunctionVersion: '1', RoutingConfig: { AdditionalVersionWeights: { '2': 0.1 } } }));
   lambda.destroy();
   const error = await t.throwsAsync(rollout(bed, []), { instanceOf: PreconditionError });
@@ -258,7 +255,6 @@ test('warns when the endpoint cannot say whether the alias has provisioned concu
 test('refuses an alias on $LATEST, which Lambda cannot weight', async (t) => {
   const bed = await createBed(moto.endpoint);
   const { lambda } = clients(moto.endpoint);
-  const { UpdateAliasCommand } = await import('@aws-sdk/client-lambda');
   await lambda.send(new UpdateAliasCommand({ FunctionName: bed.functionName, Name: bed.alias, FunctionVersion: '$LATEST' }));
   lambda.destroy();
   const error = await t.throwsAsync(rollout(bed, []), { instanceOf: PreconditionError });
@@ -272,7 +268,6 @@ test('records a rollback on the alias and refuses that version next time, unless
   });
   t.is(first.result.code, 2);
   const { lambda } = clients(moto.endpoint);
-  const { GetAliasCommand } = await import('@aws-sdk/client-lambda');
   const alias = await lambda.send(new GetAliasCommand({ FunctionName: bed.functionName, Name: bed.alias }));
   lambda.destroy();
   t.regex(alias.Description ?? '', /^rollout: rolled back version 2 at \d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ: canary analysis at step 1 \(10%\): error rate/);

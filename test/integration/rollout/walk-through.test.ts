@@ -1,42 +1,56 @@
 /**
- * docs/ROLLOUT.md's walk-through, run as written against a moto server of its own (only the endpoint differs):
- * promote, roll back on an alarm, refuse and resume after a killed run, roll back on the canary analysis.
+ * docs/ROLLOUT.md's walk-through, run as written against a moto server of the test's own (only the endpoint
+ * differs, and the lines that start and stop moto are left out): promote, roll back on an alarm, refuse and resume
+ * after a killed run, roll back on the canary analysis.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../helpers/function.js';
 import { startMoto } from '../../helpers/moto.js';
 import { aliasRouting, motoEnv } from '../../helpers/rollout-bed.js';
 
-function walkThrough(): string {
+const DOC_ENDPOINT = 'http://127.0.0.1:5000';
+const START_MOTO = /^\.testbed\/venv\/bin\/moto_server .*& moto=\$!/;
+const STOP_MOTO = /^kill \$moto\b/;
+const WALK_THROUGH_DEADLINE_MS = 270_000;
+
+/** The sh block after "**Against moto**" in docs/ROLLOUT.md, its lines. */
+function walkThrough(): string[] {
   const doc = readFileSync(path.join(ROOT, 'docs', 'ROLLOUT.md'), 'utf8');
   const section = doc.slice(doc.indexOf('**Against moto**'));
   const block = /```sh\n([\s\S]*?)```/.exec(section)?.[1];
   if (block === undefined) throw new Error('docs/ROLLOUT.md: no sh block after "**Against moto**"');
-  return block;
+  return block.split('\n');
 }
 
 test('the docs/ROLLOUT.md walk-through promotes, rolls back and resumes as it says', async (t) => {
-  t.timeout(180_000);
+  t.timeout(300_000);
+  const lines = walkThrough();
+  t.true(lines.some((line) => START_MOTO.test(line)) && lines.some((line) => STOP_MOTO.test(line)), 'the walk-through starts moto in the background and stops it by its pid');
+  t.true(lines.some((line) => line.includes(DOC_ENDPOINT)), 'the walk-through exports AWS_ENDPOINT_URL');
+  t.false(lines.some((line) => /\b(sleep|pkill|killall)\b/.test(line)), 'the walk-through waits on states and ends only the processes it started');
+
   const moto = await startMoto();
   try {
-    const script = walkThrough()
-      .split('\n')
-      .filter((line) => !line.includes('moto_server'))
-      .join('\n')
-      .replaceAll('http://127.0.0.1:5000', moto.endpoint);
-    t.true(script.includes(moto.endpoint), 'the walk-through exports AWS_ENDPOINT_URL');
-    // From a file: with `bash -c`, the walk-through's pkill pattern would match the shell's own command line.
-    const file = path.join(mkdtempSync(path.join(tmpdir(), 'rollout-readme-')), 'walk-through.sh');
-    writeFileSync(file, script);
-    const child = spawn('bash', [file], { cwd: ROOT, env: { ...process.env, ...motoEnv(moto.endpoint), NODE_NO_WARNINGS: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    // A process group of its own, so that a walk-through stuck past the deadline ends with everything in that group.
+    // The jobs it starts in groups of their own (set -m) end by themselves once moto is gone.
+    const shell = spawn('bash', ['-c', lines.filter((line) => !START_MOTO.test(line) && !STOP_MOTO.test(line)).join('\n').replaceAll(DOC_ENDPOINT, moto.endpoint)], {
+      cwd: ROOT,
+      env: { ...process.env, ...motoEnv(moto.endpoint), NODE_NO_WARNINGS: '1' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    await new Promise((resolve) => child.once('close', resolve));
+    shell.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    shell.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const deadline = setTimeout(() => {
+      if (shell.pid !== undefined) process.kill(-shell.pid, 'SIGKILL');
+    }, WALK_THROUGH_DEADLINE_MS);
+    const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => shell.once('close', (...end) => resolve(end)));
+    clearTimeout(deadline);
+    t.is(signal, null, `the walk-through did not end within ${WALK_THROUGH_DEADLINE_MS / 1000} s:\n${output}`);
     const expected = [
       /promoted: alias live serves version 2, no weights \(was 1\)/,
       /rolled back: alias live serves version 2 again, no weights\. Reason: alarm in ALARM during step 1 \(10%\): demo-predict-error-rate/,
@@ -52,7 +66,7 @@ test('the docs/ROLLOUT.md walk-through promotes, rolls back and resumes as it sa
       t.truthy(match, `${pattern} not found, in order, in:\n${output}`);
       if (match) from += match.index + match[0].length;
     }
-    t.deepEqual(await aliasRouting(moto.endpoint, { functionName: 'demo-predict', alias: 'live', alarmPrefix: '', alarms: [], versions: [] }), { version: '3', weights: {} });
+    t.deepEqual(await aliasRouting(moto.endpoint, { functionName: 'demo-predict', alias: 'live' }), { version: '3', weights: {} });
   } finally {
     await moto.stop();
   }
