@@ -1,11 +1,10 @@
 // `npm run lint`: eslint's and typescript-eslint's recommended rules over the TypeScript sources (the compiler's
-// strict checks run separately, in `npm run typecheck`). functions/predict/assembly/ is AssemblyScript, checked by its
-// own compiler in `npm run build:wasm` and in the test that rebuilds it.
+// strict checks run separately, in `npm run typecheck`; the layout's import rules in .dependency-cruiser.cjs).
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.testbed/', '.gen/', 'bench/results/', 'functions/predict/assembly/', '**/*.js', '**/*.mjs', '**/*.cjs'] },
+  { ignores: ['node_modules/', 'dist/', 'cdktf.out/', '.testbed/', '.gen/', 'bench/results/', '**/*.js', '**/*.mjs', '**/*.cjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
