@@ -9,9 +9,11 @@
 import { ARCHES, DEFAULT_ARCH, DEFAULT_DIST_DIR, DEFAULT_RUNTIME, RUNTIMES, type Arch, type Runtime } from '../functions/contract/build-record.js';
 import { DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS, type LogLevel } from '../functions/contract/env.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
-import type { AlarmThresholds } from './constructs/alarms.js';
+import type { AlarmSubscriber, AlarmThresholds } from './constructs/alarms.js';
 import type { FunctionUrlAuthorization } from './constructs/function-url.js';
 import type { HttpAuthorization, Throttling } from './constructs/http-endpoint.js';
+import type { AsyncInvokeSettings } from './constructs/live-alias.js';
+import type { ProvisionedConcurrencySettings } from './constructs/provisioned-concurrency.js';
 import { fail, matching, oneOf } from './validators.js';
 
 export type EndpointConfig =
@@ -58,11 +60,23 @@ export interface EnvironmentConfig {
   readonly metricsNamespace: string;
   /** Unset: the function shares the account's unreserved concurrency. */
   readonly reservedConcurrency?: number;
-  /** Unset: none; cold starts are absorbed by the model loading in the init phase. */
-  readonly provisionedConcurrency?: number;
+  /**
+   * Provisioned concurrency on the `live` alias, from `min` to `max`, scaled by target tracking on its utilization
+   * and by optional schedules (the ProvisionedConcurrency construct checks and documents each field). Unset: none;
+   * every cold start loads the model in the init phase.
+   */
+  readonly provisionedConcurrency?: ProvisionedConcurrencySettings;
+  /** Asynchronous invocations of the alias; unset fields take the defaults: no retries, events dropped after 60 s. */
+  readonly asyncInvoke?: AsyncInvokeSettings;
   readonly endpoint: EndpointConfig;
   /** For the Alarms construct, which checks them; unset thresholds take its defaults. */
   readonly alarms: AlarmThresholds;
+  /**
+   * Who the alarm topic notifies: `{ protocol: 'email', endpoint: 'oncall@example.com' }` (confirmed from the mail)
+   * or `{ protocol: 'https', endpoint: 'https://...', autoConfirms?: true }`. Unset: nobody; subscribe to the
+   * `alarm_topic_arn` output by other means.
+   */
+  readonly alarmSubscribers?: readonly AlarmSubscriber[];
 }
 
 export interface GitHubConfig {
@@ -114,6 +128,8 @@ export const DEFAULT_CONFIG: AppConfig = {
       // One full vCPU: onnxruntime and the JSON work of large batches are CPU-bound.
       memorySizeMb: ONE_VCPU_MEMORY_MB,
       logRetentionDays: 90,
+      // Warm capacity for a latency-sensitive endpoint: one instance always, up to ten as traffic grows.
+      provisionedConcurrency: { min: 1, max: 10, targetUtilization: 0.7 },
       endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 200, burstLimit: 400 }, accessLogRetentionDays: 90 },
       alarms: { errorRatePercent: 1, durationP99Ms: 500, throttles: 0 },
     },
@@ -143,6 +159,11 @@ export function validateEnvironment(environment: EnvironmentConfig): Environment
   oneOf(where, 'runtime', environment.runtime, RUNTIMES);
   oneOf(where, 'logLevel', environment.logLevel, LOG_LEVELS);
   oneOf(where, 'endpoint.kind', environment.endpoint.kind, ENDPOINT_KINDS);
+  const provisioned: unknown = environment.provisionedConcurrency;
+  if (provisioned !== undefined && (typeof provisioned !== 'object' || provisioned === null)) {
+    const fixed = typeof provisioned === 'number' ? `{ min: ${provisioned}, max: ${provisioned} }` : '{ min: 1, max: 1 }';
+    fail(where, 'provisionedConcurrency', provisioned, '{ min, max } and optionally targetUtilization, cooldowns and schedules', `For a fixed amount write ${fixed}`);
+  }
   return environment;
 }
 

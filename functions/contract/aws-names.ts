@@ -54,6 +54,55 @@ export function serviceNames(project: string, environment: string): ServiceNames
   });
 }
 
+/**
+ * Application Auto Scaling's names for the provisioned concurrency of a Lambda alias: the service stack registers the
+ * alias as a scalable target under them, and the rollout suspends and resumes that target's scaling.
+ */
+export const LAMBDA_SCALING = Object.freeze({
+  serviceNamespace: 'lambda',
+  scalableDimension: 'lambda:function:ProvisionedConcurrency',
+  /** The predefined metric of target tracking: the alias's provisioned concurrency in use, 0 to 1. */
+  utilizationMetric: 'LambdaProvisionedConcurrencyUtilization',
+});
+
+/** The scalable target's resource id of an alias's provisioned concurrency: `function:<function name>:<alias>`. */
+export function lambdaScalableTargetId(functionName: string, alias: string): string {
+  return `function:${functionName}:${alias}`;
+}
+
+/**
+ * Target tracking creates its own CloudWatch alarms, named `TargetTracking-<resource id>-AlarmHigh-<uuid>` and
+ * `...-AlarmLow-...` in the account of the caller of PutScalingPolicy. They start outside every environment's alarm
+ * prefix, so the rollout's alarm gate never reads them (AlarmLow is in ALARM whenever utilization is low).
+ */
+export const TARGET_TRACKING_ALARM_PREFIX = 'TargetTracking-';
+
+/**
+ * Suffixes of the environment's alarm names, after its alarm prefix (`<project>-<environment>-`). The alias and model
+ * alarms keep one name; the per-version alarms are named after the version the last apply published (see
+ * versionAlarmName), so that each apply replaces them and a new version never inherits an old one's state.
+ */
+export const ALARM_SUFFIX = Object.freeze({
+  errorRate: 'error-rate',
+  throttles: 'throttles',
+  durationP99: 'duration-p99',
+  inferenceLatencyP99: 'inference-latency-p99',
+  lowConfidence: 'low-confidence',
+  invalidRequests: 'invalid-requests',
+});
+
+/** Suffixes of the per-version alarms, after `<alarm prefix>v<version>-`. */
+export const VERSION_ALARM_SUFFIX = Object.freeze({
+  errorRate: 'error-rate',
+  requestLatencyP99: 'request-latency-p99',
+  modelUnavailable: 'model-unavailable',
+});
+
+/** The name of one of a published version's alarms: `<prefix>v<version>-<suffix>`, e.g. `onnx-lambda-dev-v8-error-rate`. */
+export function versionAlarmName(prefix: string, version: string, suffix: (typeof VERSION_ALARM_SUFFIX)[keyof typeof VERSION_ALARM_SUFFIX]): string {
+  return `${prefix}v${version}-${suffix}`;
+}
+
 /** The log group Lambda writes a function's logs to. */
 export function lambdaLogGroup(functionName: string): string {
   return `/aws/lambda/${functionName}`;
@@ -75,6 +124,8 @@ export function projectPatterns(project: string) {
     lambdaLogGroups: lambdaLogGroup(`${project}-*`),
     apiLogGroups: apiLogGroup(`${project}-*`),
     alarms: `${project}-*`,
+    /** The alarms target tracking creates for the functions' aliases (TARGET_TRACKING_ALARM_PREFIX). */
+    targetTrackingAlarms: `${TARGET_TRACKING_ALARM_PREFIX}${lambdaScalableTargetId(`${project}-*-predict`, '*')}`,
     alarmTopics: `${project}-*-alarms`,
     dashboards: `${project}-*`,
     stateKeys: `${project}/*`,

@@ -24,6 +24,20 @@
  *   - InvalidRequest is a count, so a Metrics Insights SUM over SCHEMA(namespace, FunctionName, ModelVersion)
  *     covers every model version of the function in one time series; each request is counted once because only
  *     one dimension set is summed.
+ *
+ * Per-version alarms (`functionVersion`): the alias alarms mix the canary with the stable version, so at 10% weight a
+ * canary failing 9% of its requests shows 0.9% on the alias. Three alarms watch the version each apply publishes
+ * alone, named `<prefix>v<version>-<what>` (functions/contract/aws-names.ts versionAlarmName), so the rollout's gate
+ * reads them with the others; a new version replaces them, so it never inherits an old version's state:
+ *   - error rate: AWS/Lambda Errors / Invocations under FunctionName + Resource = `<function>:<alias>` +
+ *     ExecutedVersion = the version. Lambda publishes ExecutedVersion only together with FunctionName and Resource,
+ *     for invocations of an alias (Lambda Developer Guide, "Types of metrics for Lambda functions": "ExecutedVersion
+ *     ... compare error rates for two versions of a function that are both targets of a weighted alias"; SAM's
+ *     gradual-deployment alarms use the same three dimensions). A direct invocation of the version (the rollout's
+ *     pre-traffic check) counts under Resource = `<function>:<version>` instead, so it is not in this alarm;
+ *   - p99 RequestLatency and the sum of ModelUnavailable from the function's EMF metrics under FunctionName +
+ *     FunctionVersion (the dimension set the function publishes for every record).
+ * All three treat missing data as not breaching: a version that serves no traffic yet must not alarm.
  */
 import { Annotations, Fn, Token } from 'cdktf';
 import { Construct } from 'constructs';
@@ -33,11 +47,21 @@ import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/ind
 import { KmsKey } from '@cdktf/provider-aws/lib/kms-key/index.js';
 import { SnsTopic } from '@cdktf/provider-aws/lib/sns-topic/index.js';
 import { SnsTopicSubscription } from '@cdktf/provider-aws/lib/sns-topic-subscription/index.js';
-import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
+import { createHash } from 'node:crypto';
+import {
+  ALARM_SUFFIX,
+  ALIAS_NAME_PATTERN,
+  ALIAS_NAME_RULE,
+  FUNCTION_NAME_PATTERN,
+  FUNCTION_NAME_RULE,
+  LIVE_ALIAS,
+  VERSION_ALARM_SUFFIX,
+  versionAlarmName,
+} from '../../functions/contract/aws-names.js';
 import { DEFAULT_METRICS_NAMESPACE, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE } from '../../functions/contract/env.js';
 import { LAMBDA_LIMITS } from '../../functions/contract/lambda-limits.js';
 import { DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC, aliasResource } from '../../functions/contract/metrics.js';
-import { fail, matchingLiteral, MAX_PERIOD_SECONDS, periodSeconds, type Where } from '../validators.js';
+import { fail, matchingLiteral, MAX_PERIOD_SECONDS, oneOf, periodSeconds, type Where } from '../validators.js';
 
 /** Where each alarm fires; every alarm fires when its statistic is greater than the threshold. */
 export interface AlarmThresholds {
@@ -73,6 +97,11 @@ export interface AlarmThresholds {
    */
   readonly invalidRequests?: number | undefined;
   /**
+   * ModelUnavailable answers (503: the model could not be loaded) of the published version per period.
+   * @default 0 (any)
+   */
+  readonly modelUnavailable?: number | undefined;
+  /**
    * Periods looked at by each alarm ("N" of "M out of N").
    * @default 3
    */
@@ -84,6 +113,16 @@ export interface AlarmThresholds {
    */
   readonly datapointsToAlarm?: number | undefined;
 }
+
+/**
+ * A subscriber of the alarm topic. `email`: SNS mails a confirmation link, and nothing arrives until someone follows
+ * it. `https`: SNS posts a SubscriptionConfirmation to the URL, which must visit its SubscribeURL; set `autoConfirms`
+ * for endpoints that do (incident tools), and Terraform then waits for the confirmation and fails the apply when it
+ * does not come.
+ */
+export type AlarmSubscriber =
+  | { readonly protocol: 'email'; readonly endpoint: string }
+  | { readonly protocol: 'https'; readonly endpoint: string; readonly autoConfirms?: boolean | undefined };
 
 export interface AlarmsProps {
   /**
@@ -123,10 +162,15 @@ export interface AlarmsProps {
    */
   readonly confidenceThreshold?: number | undefined;
   /**
-   * Email address subscribed to the topic (the subscription must be confirmed from the mail).
+   * The version this apply published (the function's `version` attribute): the per-version alarms watch it.
+   * @default none: no per-version alarms (a synth warning says so)
+   */
+  readonly functionVersion?: string | undefined;
+  /**
+   * Who the topic notifies: email addresses and HTTPS endpoints.
    * @default none: no subscription
    */
-  readonly notificationEmail?: string | undefined;
+  readonly subscribers?: readonly AlarmSubscriber[] | undefined;
   /**
    * Period of every alarm, in seconds: a multiple of 60 (the EMF metrics are standard resolution).
    * @default 60
@@ -151,6 +195,7 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   inferenceLatencyP99Ms: 500,
   lowConfidencePercent: 20,
   invalidRequests: 50,
+  modelUnavailable: 0,
   evaluationPeriods: 3,
   datapointsToAlarm: 2,
 };
@@ -164,7 +209,9 @@ const MAX_DURATION_MS = LAMBDA_LIMITS.maxTimeoutSeconds * 1000;
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,198}[-_]$/;
 /** Printable ASCII without quotes: a valid dimension value that is safe inside a query string. */
 const MODEL_VERSION = /^[\x21\x23-\x26\x28-\x7e]{1,255}$/;
-const EMAIL = /^[^@\s]+@[^@\s]+\.[^@\s]+$/;
+const EMAIL = /^[^@\s"'<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
+const VERSION = /^[1-9][0-9]*$/;
+const PROTOCOLS = ['email', 'https'] as const;
 /** Digits the PR(:n) extended statistic accepts (the provider's pattern allows no exponent). */
 const CONFIDENCE = /^0\.\d{1,6}$/;
 
@@ -209,9 +256,10 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   if (r.modelVersion !== undefined) {
     matchingLiteral(where, 'modelVersion', r.modelVersion, MODEL_VERSION, 'the ModelVersion dimension value, "<name>@<version>" in printable ASCII without quotes or spaces, 1 to 255 characters');
   }
-  if (r.notificationEmail !== undefined) {
-    matchingLiteral(where, 'notificationEmail', r.notificationEmail, EMAIL, 'an email address such as "oncall@example.com"');
+  if (r.functionVersion !== undefined) {
+    matchingLiteral(where, 'functionVersion', r.functionVersion, VERSION, 'a published version number such as "7" (the function\'s version attribute), not $LATEST');
   }
+  checkSubscribers(where, r.subscribers ?? []);
   if (r.topicKmsKeyId !== undefined && !Token.isUnresolved(r.topicKmsKeyId) && /(^|:)alias\/aws\/sns$/.test(r.topicKmsKeyId)) {
     fail(where, 'topicKmsKeyId', r.topicKmsKeyId, 'a customer-managed key whose policy lets cloudwatch.amazonaws.com use it; CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed alias/aws/sns (leave unset to have one created)');
   }
@@ -225,6 +273,7 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   const count = (v: number) => Number.isInteger(v) && v >= 0;
   checkNumber(where, 'thresholds.throttles', th.throttles, count, 'a whole number of throttles per period, 0 or more');
   checkNumber(where, 'thresholds.invalidRequests', th.invalidRequests, count, 'a whole number of invalid requests per period, 0 or more');
+  checkNumber(where, 'thresholds.modelUnavailable', th.modelUnavailable, count, 'a whole number of ModelUnavailable answers per period, 0 or more');
   const ms = (v: number) => v > 0 && v <= MAX_DURATION_MS;
   const msAllowed = `greater than 0 up to ${MAX_DURATION_MS} ms (Lambda's maximum timeout)`;
   checkNumber(where, 'thresholds.durationP99Ms', th.durationP99Ms, ms, msAllowed);
@@ -236,27 +285,55 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   return r;
 }
 
-/** Alarm name suffixes; with the prefix they are the names the rollout tool sees. */
-export const ALARM_SUFFIXES = {
-  errorRate: 'error-rate',
-  throttles: 'throttles',
-  durationP99: 'duration-p99',
-  inferenceLatencyP99: 'inference-latency-p99',
-  lowConfidence: 'low-confidence',
-  invalidRequests: 'invalid-requests',
-} as const;
+/** Email addresses and HTTPS URLs SNS can deliver to, each once. */
+function checkSubscribers(where: Where, subscribers: readonly AlarmSubscriber[]): void {
+  const seen = new Set<string>();
+  subscribers.forEach((subscriber, i) => {
+    const at = `subscribers[${i}]`;
+    oneOf(where, `${at}.protocol`, subscriber.protocol, PROTOCOLS);
+    if (subscriber.protocol === 'email') {
+      matchingLiteral(where, `${at}.endpoint`, subscriber.endpoint, EMAIL, 'an email address such as "oncall@example.com"');
+    } else {
+      checkHttpsUrl(where, `${at}.endpoint`, subscriber.endpoint);
+    }
+    const key = `${subscriber.protocol} ${subscriber.endpoint.toLowerCase()}`;
+    if (seen.has(key)) fail(where, `${at}.endpoint`, subscriber.endpoint, `an endpoint not already subscribed by ${subscriber.protocol}`);
+    seen.add(key);
+  });
+}
+
+function checkHttpsUrl(where: Where, setting: string, value: string): void {
+  if (Token.isUnresolved(value)) return;
+  let url: URL | undefined;
+  try {
+    url = /\s/.test(value) ? undefined : new URL(value);
+  } catch {
+    url = undefined;
+  }
+  if (url === undefined || url.protocol !== 'https:' || url.hostname === '') {
+    fail(where, setting, value, 'an https:// URL such as "https://events.example.com/sns" (SNS posts each notification to it)');
+  }
+  if (url.username !== '' || url.password !== '') {
+    fail(where, setting, value, 'a URL without a user name or password', 'They would be stored in infra/config.ts and in the Terraform state; let the endpoint authenticate SNS by its signed messages instead');
+  }
+}
 
 export class Alarms extends Construct {
   /** The shared start of every alarm name, for `--alarm-prefix` and DescribeAlarms(AlarmNamePrefix). */
   readonly prefix: string;
-  /** Names of the alarms created, in creation order. */
+  /** Names of the alias and model alarms created, in creation order: literal strings (for the dashboard). */
   readonly alarmNames: readonly string[];
-  /** ARNs of the alarms created, in the order of `alarmNames` (for the dashboard's alarm widget). */
+  /** ARNs of the alarms in `alarmNames`, in that order. */
   readonly alarmArns: readonly string[];
+  /** Names of the per-version alarms; each holds the version, a Terraform reference until apply. */
+  readonly versionAlarmNames: readonly string[];
   /** The topic every alarm notifies on ALARM and on OK. */
   readonly topicArn: string;
-  /** The alarm resources by suffix; absent entries were not created (see `modelVersion`). */
-  readonly alarms: Readonly<Partial<Record<keyof typeof ALARM_SUFFIXES, CloudwatchMetricAlarm>>>;
+  /** The alias and model alarm resources by suffix; absent entries were not created (see `modelVersion`). */
+  readonly alarms: Readonly<Partial<Record<keyof typeof ALARM_SUFFIX, CloudwatchMetricAlarm>>>;
+  /** The per-version alarm resources; empty without `functionVersion`. */
+  readonly versionAlarms: Readonly<Partial<Record<keyof typeof VERSION_ALARM_SUFFIX, CloudwatchMetricAlarm>>>;
+  readonly subscriptions: readonly SnsTopicSubscription[];
 
   constructor(scope: Construct, id: string, props: AlarmsProps) {
     super(scope, id);
@@ -269,9 +346,17 @@ export class Alarms extends Construct {
       kmsMasterKeyId: p.topicKmsKeyId ?? this.createTopicKey(p.prefix).arn,
     });
     this.topicArn = topic.arn;
-    if (p.notificationEmail !== undefined) {
-      new SnsTopicSubscription(this, 'email', { topicArn: topic.arn, protocol: 'email', endpoint: p.notificationEmail });
-    }
+    // Each subscription's id comes from its endpoint, so adding or removing one subscriber leaves the others (and
+    // their confirmations) alone.
+    this.subscriptions = (p.subscribers ?? []).map((subscriber) => {
+      const id = `${subscriber.protocol}-${createHash('sha256').update(subscriber.endpoint.toLowerCase()).digest('hex').slice(0, 12)}`;
+      return new SnsTopicSubscription(this, id, {
+        topicArn: topic.arn,
+        protocol: subscriber.protocol,
+        endpoint: subscriber.endpoint,
+        ...(subscriber.protocol === 'https' && subscriber.autoConfirms === true ? { endpointAutoConfirms: true } : {}),
+      });
+    });
 
     const common = {
       evaluationPeriods: th.evaluationPeriods,
@@ -282,11 +367,11 @@ export class Alarms extends Construct {
     } satisfies Partial<CloudwatchMetricAlarmConfig>;
     const aliasLabel = aliasResource(p.functionName, p.aliasName);
     const aliasDimensions = { [LAMBDA_DIMENSION.FunctionName]: p.functionName, [LAMBDA_DIMENSION.Resource]: aliasLabel };
-    const alarms: Partial<Record<keyof typeof ALARM_SUFFIXES, CloudwatchMetricAlarm>> = {};
+    const alarms: Partial<Record<keyof typeof ALARM_SUFFIX, CloudwatchMetricAlarm>> = {};
     const names: string[] = [];
-    const add = (key: keyof typeof ALARM_SUFFIXES, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | keyof typeof common>) => {
-      const alarmName = `${p.prefix}${ALARM_SUFFIXES[key]}`;
-      alarms[key] = new CloudwatchMetricAlarm(this, ALARM_SUFFIXES[key], { alarmName, ...common, ...config });
+    const add = (key: keyof typeof ALARM_SUFFIX, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | keyof typeof common>) => {
+      const alarmName = `${p.prefix}${ALARM_SUFFIX[key]}`;
+      alarms[key] = new CloudwatchMetricAlarm(this, ALARM_SUFFIX[key], { alarmName, ...common, ...config });
       names.push(alarmName);
     };
 
@@ -388,6 +473,58 @@ export class Alarms extends Construct {
     this.alarms = alarms;
     this.alarmNames = names;
     this.alarmArns = Object.values(alarms).map((a) => a.arn);
+
+    const versionAlarms: Partial<Record<keyof typeof VERSION_ALARM_SUFFIX, CloudwatchMetricAlarm>> = {};
+    const versionNames: string[] = [];
+    const version = p.functionVersion;
+    if (version === undefined) {
+      Annotations.of(this).addWarning('Alarms: functionVersion is not set, so no per-version alarms are created; pass the function\'s published version attribute');
+    } else {
+      const addVersion = (key: keyof typeof VERSION_ALARM_SUFFIX, config: Omit<CloudwatchMetricAlarmConfig, 'alarmName' | keyof typeof common>) => {
+        const alarmName = versionAlarmName(p.prefix, version, VERSION_ALARM_SUFFIX[key]);
+        versionNames.push(alarmName);
+        versionAlarms[key] = new CloudwatchMetricAlarm(this, `version-${VERSION_ALARM_SUFFIX[key]}`, {
+          alarmName,
+          ...common,
+          // A version that serves no traffic (yet, or any more) has no datapoints, and must not alarm.
+          treatMissingData: 'notBreaching',
+          ...config,
+        });
+      };
+      const executed = { ...aliasDimensions, [LAMBDA_DIMENSION.ExecutedVersion]: version };
+      addVersion('errorRate', {
+        alarmDescription: `More than ${th.errorRatePercent}% of the invocations of ${aliasLabel} that version ${version} served ended in a function error.`,
+        threshold: th.errorRatePercent,
+        metricQuery: [
+          { id: 'errors', returnData: false, metric: { namespace: LAMBDA_NAMESPACE, metricName: LAMBDA_METRIC.Errors, dimensions: executed, stat: 'Sum', period: p.periodSeconds } },
+          { id: 'invocations', returnData: false, metric: { namespace: LAMBDA_NAMESPACE, metricName: LAMBDA_METRIC.Invocations, dimensions: executed, stat: 'Sum', period: p.periodSeconds } },
+          { id: 'error_rate', returnData: true, expression: '100 * errors / invocations', label: `Error rate of version ${version} (%)` },
+        ],
+      });
+      const versionDimensions = { [DIMENSION.FunctionName]: p.functionName, [DIMENSION.FunctionVersion]: version };
+      addVersion('requestLatencyP99', {
+        alarmDescription: `p99 RequestLatency of version ${version} of ${p.functionName} above ${th.durationP99Ms} ms (the durationP99Ms threshold).`,
+        namespace: p.metricsNamespace,
+        metricName: METRIC.RequestLatency,
+        dimensions: versionDimensions,
+        extendedStatistic: 'p99',
+        unit: 'Milliseconds',
+        period: p.periodSeconds,
+        threshold: th.durationP99Ms,
+        evaluateLowSampleCountPercentiles: 'evaluate',
+      });
+      addVersion('modelUnavailable', {
+        alarmDescription: `Version ${version} of ${p.functionName} answered 503 (model unavailable) more than ${th.modelUnavailable} time(s) per ${p.periodSeconds} s.`,
+        namespace: p.metricsNamespace,
+        metricName: METRIC.ModelUnavailable,
+        dimensions: versionDimensions,
+        statistic: 'Sum',
+        period: p.periodSeconds,
+        threshold: th.modelUnavailable,
+      });
+    }
+    this.versionAlarms = versionAlarms;
+    this.versionAlarmNames = versionNames;
   }
 
   /**

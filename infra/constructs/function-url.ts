@@ -25,6 +25,15 @@ export interface FunctionUrlEndpointProps {
 /**
  * The alternative to the HTTP API: a Lambda Function URL on the `live` alias, for callers that need neither
  * API Gateway's throttling, JWT authorizers nor access logs. Same payload 2.0 events, so the function cannot tell.
+ *
+ * The two public permissions of `mode: 'none'` duplicate nothing. Lambda adds a resource-based statement by itself
+ * only when a URL is created in the console; CreateFunctionUrlConfig, which Terraform's aws_lambda_function_url
+ * calls, adds none, so without these resources the URL would answer 403 to everyone. And since October 2025 a
+ * public URL needs both `lambda:InvokeFunctionUrl` (with `lambda:FunctionUrlAuthType` NONE) and
+ * `lambda:InvokeFunction` for the public principal: each statement grants an action the other does not, so removing
+ * either breaks the URL. The second would ideally be limited to URL calls (AddPermission's `InvokedViaFunctionUrl`,
+ * the `lambda:InvokedViaFunctionUrl` condition), which the AWS provider (6.25) cannot write yet; without it, any AWS principal may also invoke the alias directly, which adds no
+ * audience to a URL that anyone may call already.
  */
 export class FunctionUrlEndpoint extends Construct {
   readonly functionUrl: LambdaFunctionUrl;
@@ -44,8 +53,7 @@ export class FunctionUrlEndpoint extends Construct {
       invokeMode: 'BUFFERED',
     });
     if (mode === 'none') {
-      // A public URL needs both statements. Provider 6.25 cannot yet scope the second one to URL calls
-      // (InvokedViaFunctionUrl), so it also lets any AWS principal invoke the alias directly: the same audience.
+      // Both statements are required (see the class comment); neither exists unless created here.
       new LambdaPermission(this, 'public-url', {
         statementId: 'AllowPublicFunctionUrl',
         action: 'lambda:InvokeFunctionUrl',

@@ -218,7 +218,7 @@ export class InferenceFunction extends Construct {
       // to log. (The one depends_on here: cdktf's HCL writes it quoted, which Terraform accepts with a warning.)
       dependsOn: [policy],
     });
-    skipCheck(this.function, 'CKV_AWS_116', 'Invoked only synchronously (API Gateway or the Function URL, through the live alias); Lambda sends only failed asynchronous invocations to a DLQ, so one would never receive anything');
+    skipCheck(this.function, 'CKV_AWS_116', 'Callers invoke the live alias synchronously (API Gateway or the Function URL) and get the prediction in the answer; the alias\'s event invoke config drops a failed or stale asynchronous event (no retries, at most 60 s old by default, LiveAlias asyncInvoke): nobody waits for the prediction of an asynchronous event, so a DLQ would hold requests no one needs answered');
     skipCheck(this.function, 'CKV_AWS_117', 'The function reaches only S3 (its model), CloudWatch and X-Ray, through public AWS endpoints with IAM; it has no private resources, and a VPC would add ENI setup to cold starts and NAT gateway or VPC endpoint cost');
     if (this.reservedConcurrency === undefined) {
       skipCheck(this.function, 'CKV_AWS_115', 'reservedConcurrency is set per environment and unset here: a reservation takes capacity from the account\'s pool (and fails on accounts with the default low quota), while the API stage\'s throttling already bounds the load');

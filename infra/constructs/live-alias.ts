@@ -1,5 +1,5 @@
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
-import { LambdaProvisionedConcurrencyConfig } from '@cdktf/provider-aws/lib/lambda-provisioned-concurrency-config/index.js';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
 import { Construct } from 'constructs';
 import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
 import { fail, matching, numberInRange, wholeNumber } from '../validators.js';
@@ -12,6 +12,26 @@ export interface VersionWeight {
   /** Share of traffic, 0..1. */
   readonly weight: number;
 }
+
+/**
+ * Lambda's handling of asynchronous invocations (its event invoke config). The endpoint is called synchronously; an
+ * asynchronous call has no caller waiting for the prediction, so by default a failed event is not retried and an
+ * event that waited a minute in Lambda's queue is dropped instead of being run late.
+ */
+export interface AsyncInvokeSettings {
+  /**
+   * Retries after a function error, 0 to 2.
+   * @default 0
+   */
+  readonly maximumRetryAttempts?: number | undefined;
+  /**
+   * Seconds an event may wait in Lambda's queue before it is dropped, 60 to 21600.
+   * @default 60, Lambda's minimum
+   */
+  readonly maximumEventAgeSeconds?: number | undefined;
+}
+
+export const DEFAULT_ASYNC_INVOKE = Object.freeze({ maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 });
 
 export interface LiveAliasProps {
   /** The function whose versions the alias points at. */
@@ -28,26 +48,28 @@ export interface LiveAliasProps {
    */
   readonly initialRouting?: readonly VersionWeight[];
   /**
-   * Provisioned concurrency on the alias (so on whichever version it points at). Lambda refuses provisioned
-   * concurrency on an alias that has weights, so it cannot be combined with `initialRouting`; while a rollout has
-   * weights set, the rollout tool handles that rule.
-   * @default none
+   * What Lambda does with an asynchronous invocation of the alias (InvocationType Event).
+   * @default { maximumRetryAttempts: 0, maximumEventAgeSeconds: 60 }
    */
-  readonly provisionedConcurrency?: number | undefined;
+  readonly asyncInvoke?: AsyncInvokeSettings | undefined;
 }
 
 /**
  * The `live` alias every caller invokes. Terraform creates it on the version this deployment published; from then
  * on the rollout tool owns which version it points at, its weights and its description (where it records its last
  * outcome), so Terraform ignores changes to `function_version`, `routing_config` and `description` (a deployment
- * publishes a new version and leaves traffic where it is).
+ * publishes a new version and leaves traffic where it is). The alias's asynchronous invoke configuration is set here
+ * (Lambda keeps one per qualifier, and callers only ever invoke the alias); its provisioned concurrency is the
+ * ProvisionedConcurrency construct's.
  */
 export class LiveAlias extends Construct {
   readonly alias: LambdaAlias;
   readonly fn: InferenceFunction;
-  readonly provisioned: LambdaProvisionedConcurrencyConfig | undefined;
+  readonly asyncInvoke: LambdaFunctionEventInvokeConfig;
   /** The alias's name as configured (a plain string; `name` is the Terraform reference). */
   readonly aliasName: string;
+  /** The weights written at creation (empty: none); Lambda refuses provisioned concurrency while there are any. */
+  readonly initialRouting: readonly VersionWeight[];
 
   constructor(scope: Construct, id: string, props: LiveAliasProps) {
     super(scope, id);
@@ -61,18 +83,9 @@ export class LiveAlias extends Construct {
       matching(this, `initialRouting[${i}].version`, entry.version, /^[1-9][0-9]*$/, 'a published version number such as "7" (not $LATEST)');
       weights[entry.version] = numberInRange(this, `initialRouting[${i}].weight`, entry.weight, 0, 1, 'the share of traffic on that version');
     });
-
-    let provisioned: number | undefined;
-    if (props.provisionedConcurrency !== undefined) {
-      provisioned = wholeNumber(this, 'provisionedConcurrency', props.provisionedConcurrency, 1, 10_000, 'concurrent executions');
-      if (routing.length > 0) {
-        fail(this, 'provisionedConcurrency', provisioned, 'unset while initialRouting sets weights: Lambda refuses provisioned concurrency on an alias with weights');
-      }
-      const reserved = props.fn.reservedConcurrency;
-      if (reserved !== undefined && provisioned > reserved) {
-        fail(this, 'provisionedConcurrency', provisioned, `at most the function's reservedConcurrency (${reserved}); Lambda refuses more`);
-      }
-    }
+    this.initialRouting = routing;
+    const retries = wholeNumber(this, 'asyncInvoke.maximumRetryAttempts', props.asyncInvoke?.maximumRetryAttempts ?? DEFAULT_ASYNC_INVOKE.maximumRetryAttempts, 0, 2, 'retries');
+    const eventAge = wholeNumber(this, 'asyncInvoke.maximumEventAgeSeconds', props.asyncInvoke?.maximumEventAgeSeconds ?? DEFAULT_ASYNC_INVOKE.maximumEventAgeSeconds, 60, 21_600, 'seconds');
 
     this.alias = new LambdaAlias(this, 'alias', {
       name,
@@ -83,14 +96,12 @@ export class LiveAlias extends Construct {
       ...(routing.length === 0 ? {} : { routingConfig: { additionalVersionWeights: weights } }),
       lifecycle: { ignoreChanges: ['function_version', 'routing_config', 'description'] },
     });
-    this.provisioned =
-      provisioned === undefined
-        ? undefined
-        : new LambdaProvisionedConcurrencyConfig(this, 'provisioned-concurrency', {
-            functionName: props.fn.name,
-            qualifier: this.alias.name,
-            provisionedConcurrentExecutions: provisioned,
-          });
+    this.asyncInvoke = new LambdaFunctionEventInvokeConfig(this, 'async-invoke', {
+      functionName: props.fn.name,
+      qualifier: this.alias.name,
+      maximumRetryAttempts: retries,
+      maximumEventAgeInSeconds: eventAge,
+    });
   }
 
   get name(): string {

@@ -8,7 +8,7 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DEPLOY_ROLE_SUFFIX, projectPatterns } from '../../functions/contract/aws-names.js';
+import { DEPLOY_ROLE_SUFFIX, LAMBDA_SCALING, projectPatterns } from '../../functions/contract/aws-names.js';
 import { skipCheck } from '../checkov.js';
 import type { AppConfig, GitHubConfig } from '../config.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
@@ -28,8 +28,15 @@ export interface BootstrapStackProps {
   readonly environments?: readonly string[] | undefined;
 }
 
-/** A deploy longer than this needs fresh credentials; a rollout of 3 steps x 5 min x 3 (extensions) fits. */
-const DEPLOY_SESSION_SECONDS = 3 * 3600;
+/**
+ * The deploy role's longest session. The workflows ask for sessions as long as their jobs (role-duration-seconds):
+ * deploy.yml 2 h (apply, then a rollout of 2 observed steps x 900 s plus 30 min around them), promote.yml 3 h (its
+ * budget check refuses steps and intervals whose observation exceeds 140 min); each workflow shows the arithmetic.
+ */
+export const DEPLOY_SESSION_SECONDS = 3 * 3600;
+
+/** The service principal of Application Auto Scaling's service-linked role for Lambda. */
+const LAMBDA_SCALING_SERVICE = 'lambda.application-autoscaling.amazonaws.com';
 
 const GITHUB_OIDC_URL = 'https://token.actions.githubusercontent.com';
 const GITHUB_OIDC_HOST = 'token.actions.githubusercontent.com';
@@ -180,7 +187,45 @@ function deployStatements(
         'cloudwatch:PutMetricAlarm', 'cloudwatch:DeleteAlarms', 'cloudwatch:ListTagsForResource',
         'cloudwatch:TagResource', 'cloudwatch:UntagResource', 'cloudwatch:PutDashboard', 'cloudwatch:GetDashboard', 'cloudwatch:DeleteDashboards',
       ],
-      resources: [arn('cloudwatch', '*', `alarm:${names.alarms}`), `arn:${partition}:cloudwatch::${account}:dashboard/${names.dashboards}`],
+      resources: [
+        arn('cloudwatch', '*', `alarm:${names.alarms}`),
+        // Target tracking creates and deletes its alarms with the caller's permissions (PutScalingPolicy).
+        arn('cloudwatch', '*', `alarm:${names.targetTrackingAlarms}`),
+        `arn:${partition}:cloudwatch::${account}:dashboard/${names.dashboards}`,
+      ],
+    },
+    {
+      // Provisioned-concurrency scaling: the apply registers the alias's scalable target, its policy and schedules;
+      // the rollout suspends and resumes it. Scalable-target ARNs carry a generated id, not the function's name, so
+      // the conditions limit these calls to Lambda provisioned concurrency (the service's own condition keys).
+      sid: 'ProvisionedConcurrencyScaling',
+      effect: 'Allow',
+      actions: [
+        'application-autoscaling:RegisterScalableTarget', 'application-autoscaling:DeregisterScalableTarget',
+        'application-autoscaling:PutScalingPolicy', 'application-autoscaling:DeleteScalingPolicy',
+        'application-autoscaling:PutScheduledAction', 'application-autoscaling:DeleteScheduledAction',
+      ],
+      resources: [arn('application-autoscaling', '*', 'scalable-target/*')],
+      condition: [
+        { test: 'StringEquals', variable: 'application-autoscaling:service-namespace', values: [LAMBDA_SCALING.serviceNamespace] },
+        { test: 'StringEquals', variable: 'application-autoscaling:scalable-dimension', values: [LAMBDA_SCALING.scalableDimension] },
+      ],
+    },
+    {
+      // The provider's default tags on the scalable target; tags grant nothing here (no policy reads them).
+      sid: 'ScalableTargetTags',
+      effect: 'Allow',
+      actions: ['application-autoscaling:TagResource', 'application-autoscaling:UntagResource', 'application-autoscaling:ListTagsForResource'],
+      resources: [arn('application-autoscaling', '*', 'scalable-target/*')],
+    },
+    {
+      // The first Lambda scalable target of an account creates Application Auto Scaling's service-linked role for
+      // Lambda; nothing else may be created this way.
+      sid: 'ScalingServiceLinkedRole',
+      effect: 'Allow',
+      actions: ['iam:CreateServiceLinkedRole'],
+      resources: [`arn:${partition}:iam::${account}:role/aws-service-role/${LAMBDA_SCALING_SERVICE}/AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency`],
+      condition: [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: [LAMBDA_SCALING_SERVICE] }],
     },
     {
       sid: 'AlarmTopics',
@@ -221,6 +266,8 @@ function deployStatements(
       effect: 'Allow',
       actions: [
         'cloudwatch:GetMetricData', 'logs:DescribeLogGroups', 'lambda:GetAccountSettings', 'lambda:ListLayers',
+        'application-autoscaling:DescribeScalableTargets', 'application-autoscaling:DescribeScalingPolicies',
+        'application-autoscaling:DescribeScheduledActions', 'application-autoscaling:DescribeScalingActivities',
         'lambda:ListLayerVersions', 'logs:CreateLogDelivery', 'logs:GetLogDelivery', 'logs:UpdateLogDelivery', 'logs:DeleteLogDelivery',
         'logs:ListLogDeliveries', 'logs:PutResourcePolicy', 'logs:DescribeResourcePolicies',
       ],

@@ -11,6 +11,7 @@ import { HttpEndpoint } from '../constructs/http-endpoint.js';
 import { InferenceFunction } from '../constructs/inference-function.js';
 import { LiveAlias } from '../constructs/live-alias.js';
 import { ModelStore } from '../constructs/model-store.js';
+import { ProvisionedConcurrency } from '../constructs/provisioned-concurrency.js';
 import { RuntimeLayer } from '../constructs/runtime-layer.js';
 
 /** The ARN partition of a region. */
@@ -68,7 +69,8 @@ export class ServiceStack extends TerraformStack {
       reservedConcurrency: env.reservedConcurrency,
     });
     // The endpoint, alarms and dashboard use the live alias; the rollout shifts its weights.
-    const alias = new LiveAlias(this, 'live-alias', { fn, aliasName: LIVE_ALIAS, provisionedConcurrency: env.provisionedConcurrency });
+    const alias = new LiveAlias(this, 'live-alias', { fn, aliasName: LIVE_ALIAS, asyncInvoke: env.asyncInvoke });
+    const provisioned = env.provisionedConcurrency === undefined ? undefined : new ProvisionedConcurrency(this, 'provisioned-concurrency', { alias, ...env.provisionedConcurrency });
     const endpoint =
       env.endpoint.kind === 'http-api'
         ? new HttpEndpoint(this, 'endpoint', {
@@ -82,14 +84,17 @@ export class ServiceStack extends TerraformStack {
         : new FunctionUrlEndpoint(this, 'endpoint', { alias, authorization: env.endpoint.authorization });
 
     // Every alarm name starts with names.alarmPrefix: the rollout finds them by it. The model-aware alarms
-    // (p99 InferenceLatency, low confidence) watch the model this apply deploys, which is what a canary serves.
+    // (p99 InferenceLatency, low confidence) watch the model this apply deploys, and the per-version alarms the
+    // version it publishes: both are what a canary serves.
     const alarms = new Alarms(this, 'alarms', {
       prefix: names.alarmPrefix,
       functionName: names.functionName,
       aliasName: LIVE_ALIAS,
       metricsNamespace: env.metricsNamespace,
       modelVersion: `${build.model.name}@${build.model.version}`,
+      functionVersion: fn.version,
       thresholds: env.alarms,
+      subscribers: env.alarmSubscribers,
     });
     const dashboard = new Dashboard(this, 'dashboard', {
       name: names.dashboardName,
@@ -110,7 +115,10 @@ export class ServiceStack extends TerraformStack {
     output('alarm_prefix', names.alarmPrefix, 'Prefix of this environment\'s alarm names (npm run rollout -- --alarm-prefix)');
     output('metrics_namespace', fn.metricsNamespace, 'CloudWatch namespace of the function\'s EMF metrics');
     output('model_bucket', store.bucket.name, 'Bucket holding model artifacts packaged for S3');
-    output('alarm_topic_arn', alarms.topicArn, 'SNS topic the alarms notify; subscribe to it');
+    output('alarm_topic_arn', alarms.topicArn, 'SNS topic the alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
     output('dashboard_url', dashboard.consoleUrl, 'The CloudWatch dashboard of this environment');
+    if (provisioned !== undefined) {
+      output('scalable_target_resource_id', provisioned.resourceId, 'Application Auto Scaling resource id of the alias\'s provisioned concurrency (service namespace lambda)');
+    }
   }
 }

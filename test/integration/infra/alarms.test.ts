@@ -2,7 +2,7 @@ import test from 'ava';
 import { Lazy, TerraformOutput, Testing, type TerraformStack } from 'cdktf';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { SettingError } from '../../../infra/errors.js';
-import { Alarms, type AlarmsProps } from '../../../infra/constructs/alarms.js';
+import { Alarms, type AlarmSubscriber, type AlarmsProps } from '../../../infra/constructs/alarms.js';
 import { queriesById, resourceWith, resourcesOf, synth, testStack, type Json } from '../../helpers/infra-monitoring.js';
 
 const PREFIX = 'onnx-predict-dev-';
@@ -160,21 +160,87 @@ test('uses the KMS key given instead of creating one', (t) => {
   t.deepEqual(resourcesOf(out, 'aws_kms_key'), []);
 });
 
-test('subscribes the notification email to the topic', (t) => {
-  const { out } = build({ notificationEmail: 'oncall@example.com' });
+test('subscribes every email address and HTTPS endpoint to the topic', (t) => {
+  const { out } = build({
+    subscribers: [
+      { protocol: 'email', endpoint: 'oncall@example.com' },
+      { protocol: 'https', endpoint: 'https://events.example.com/sns?team=ml' },
+      { protocol: 'https', endpoint: 'https://hooks.example.net/incidents', autoConfirms: true },
+    ],
+  });
   const subscriptions = resourcesOf(out, 'aws_sns_topic_subscription');
-  t.deepEqual(subscriptions, [{ topic_arn: topicRef(out), protocol: 'email', endpoint: 'oncall@example.com' }]);
+  const byEndpoint = Object.fromEntries(subscriptions.map((s) => [s['endpoint'] as string, s]));
+  t.is(subscriptions.length, 3);
+  t.deepEqual(byEndpoint['oncall@example.com'], { topic_arn: topicRef(out), protocol: 'email', endpoint: 'oncall@example.com' });
+  t.deepEqual(byEndpoint['https://events.example.com/sns?team=ml'], { topic_arn: topicRef(out), protocol: 'https', endpoint: 'https://events.example.com/sns?team=ml' });
+  t.like(byEndpoint['https://hooks.example.net/incidents'], { protocol: 'https', endpoint_auto_confirms: true });
 });
 
-test('subscribes nobody without a notification email', (t) => {
+test('keeps each subscription\'s resource when another subscriber is removed', (t) => {
+  const ids = (subscribers: AlarmsProps['subscribers']) => Object.entries(build({ subscribers }).out['resource']['aws_sns_topic_subscription'] as Json).map(([id, s]) => `${id} ${s['endpoint']}`);
+  const both = ids([{ protocol: 'email', endpoint: 'a@example.com' }, { protocol: 'email', endpoint: 'b@example.com' }]);
+  const second = ids([{ protocol: 'email', endpoint: 'b@example.com' }]);
+  t.is(second.length, 1);
+  t.true(both.includes(second[0]!), `${second[0]} among ${both.join(', ')}`);
+});
+
+test('subscribes nobody without subscribers', (t) => {
   t.deepEqual(resourcesOf(build().out, 'aws_sns_topic_subscription'), []);
+});
+
+test('watches the published version alone: its error rate among the alias invocations it served', (t) => {
+  const a = alarm(build({ functionVersion: '8' }).out, 'v8-error-rate');
+  const q = queriesById(a);
+  const dimensions = { ...ALIAS_DIMENSIONS, ExecutedVersion: '8' };
+  t.deepEqual(q['errors']?.['metric'], { namespace: 'AWS/Lambda', metric_name: 'Errors', dimensions, stat: 'Sum', period: 60 });
+  t.deepEqual(q['invocations']?.['metric'], { namespace: 'AWS/Lambda', metric_name: 'Invocations', dimensions, stat: 'Sum', period: 60 });
+  t.is(q['error_rate']?.['expression'], '100 * errors / invocations');
+  t.like(a, { threshold: 1, treat_missing_data: 'notBreaching', comparison_operator: 'GreaterThanThreshold' });
+});
+
+test('watches the p99 RequestLatency of the published version against the duration threshold', (t) => {
+  const a = alarm(build({ functionVersion: '8', thresholds: { durationP99Ms: 750 } }).out, 'v8-request-latency-p99');
+  t.like(a, { namespace: 'OnnxLambda', metric_name: 'RequestLatency', extended_statistic: 'p99', unit: 'Milliseconds', threshold: 750, treat_missing_data: 'notBreaching', evaluate_low_sample_count_percentiles: 'evaluate' });
+  t.deepEqual(a['dimensions'], { FunctionName: FUNCTION, FunctionVersion: '8' });
+});
+
+test('watches the ModelUnavailable answers of the published version, any of them by default', (t) => {
+  const a = alarm(build({ functionVersion: '8' }).out, 'v8-model-unavailable');
+  t.like(a, { namespace: 'OnnxLambda', metric_name: 'ModelUnavailable', statistic: 'Sum', period: 60, threshold: 0, treat_missing_data: 'notBreaching' });
+  t.deepEqual(a['dimensions'], { FunctionName: FUNCTION, FunctionVersion: '8' });
+  t.is(alarm(build({ functionVersion: '8', thresholds: { modelUnavailable: 3 } }).out, 'v8-model-unavailable')['threshold'], 3);
+});
+
+test('names the per-version alarms after the version the function resource publishes, under the prefix', (t) => {
+  const stack = testStack();
+  const fn = new LambdaFunction(stack, 'fn', { functionName: FUNCTION, role: 'arn:aws:iam::123456789012:role/r', handler: 'index.handler', runtime: 'nodejs22.x', filename: 'f.zip', publish: true });
+  const alarms = new Alarms(stack, 'alarms', { ...BASE, functionVersion: fn.version });
+  const out = synth(stack);
+  const version = '${aws_lambda_function.fn.version}';
+  const expected = ['error-rate', 'request-latency-p99', 'model-unavailable'].map((what) => `${PREFIX}v${version}-${what}`);
+  t.deepEqual(resourcesOf(out, 'aws_cloudwatch_metric_alarm').map((a) => a['alarm_name'] as string).filter((name) => name.includes(version)).sort(), [...expected].sort());
+  t.is(alarms.versionAlarmNames.length, 3);
+  t.deepEqual(alarm(out, `v${version}-request-latency-p99`)['dimensions'], { FunctionName: FUNCTION, FunctionVersion: version });
+});
+
+test('keeps the per-version alarms out of the literal alarm names the dashboard lists', (t) => {
+  const { alarms } = build({ functionVersion: '8' });
+  t.is(alarms.alarmNames.length, 6);
+  t.deepEqual(alarms.versionAlarmNames, [`${PREFIX}v8-error-rate`, `${PREFIX}v8-request-latency-p99`, `${PREFIX}v8-model-unavailable`]);
+});
+
+test('creates no per-version alarm and warns at synth without a function version', (t) => {
+  const { alarms, out } = build();
+  t.false(resourcesOf(out, 'aws_cloudwatch_metric_alarm').some((a) => /-v\d+-/.test(a['alarm_name'] as string)));
+  t.deepEqual(alarms.versionAlarmNames, []);
+  t.true(alarms.node.metadata.some((m) => m.type === '@cdktf/warn' && /functionVersion is not set/.test(String(m.data))));
 });
 
 test('leaves out the model alarms and warns at synth when no model version is given', (t) => {
   const { alarms, out } = build({ modelVersion: undefined });
   t.deepEqual(alarms.alarmNames, [`${PREFIX}error-rate`, `${PREFIX}throttles`, `${PREFIX}duration-p99`, `${PREFIX}invalid-requests`]);
   t.is(resourcesOf(out, 'aws_cloudwatch_metric_alarm').length, 4);
-  const warnings = alarms.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+  const warnings = alarms.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data)).filter((w) => w.includes('modelVersion'));
   t.is(warnings.length, 1);
   t.regex(warnings[0]!, /modelVersion is not set/);
 });
@@ -220,7 +286,8 @@ test('accepts the function name as a reference to the function resource', (t) =>
 });
 
 test('synthesizes the same Terraform as the snapshot', (t) => {
-  t.snapshot(JSON.parse(Testing.synth(build({ notificationEmail: 'oncall@example.com' }).stack, true)));
+  const subscribers = [{ protocol: 'email', endpoint: 'oncall@example.com' }, { protocol: 'https', endpoint: 'https://events.example.com/sns' }] as const;
+  t.snapshot(JSON.parse(Testing.synth(build({ functionVersion: '8', subscribers }).stack, true)));
 });
 
 /** Props the construct rejects, each with the start of its message. */
@@ -232,7 +299,15 @@ const REJECTED: readonly { title: string; props: Partial<AlarmsProps>; message: 
   { title: 'rejects an alias name made only of digits', props: { aliasName: '12' }, message: /^monitoring\/alarms: aliasName is "12"; allowed: a Lambda alias name.*not only digits/ },
   { title: 'rejects a namespace reserved for AWS', props: { metricsNamespace: 'AWS/Lambda' }, message: /^monitoring\/alarms: metricsNamespace is "AWS\/Lambda"; allowed: .*not starting with "AWS\/"/ },
   { title: 'rejects a model version with a quote', props: { modelVersion: "iris'1" }, message: /^monitoring\/alarms: modelVersion is "iris'1"; allowed: the ModelVersion dimension value/ },
-  { title: 'rejects a malformed notification email', props: { notificationEmail: 'oncall' }, message: /^monitoring\/alarms: notificationEmail is "oncall"; allowed: an email address/ },
+  { title: 'rejects a malformed email subscriber', props: { subscribers: [{ protocol: 'email', endpoint: 'oncall' }] }, message: /^monitoring\/alarms: subscribers\[0\]\.endpoint is "oncall"; allowed: an email address such as "oncall@example\.com"$/ },
+  { title: 'rejects an email subscriber with a display name', props: { subscribers: [{ protocol: 'email', endpoint: 'On Call <oncall@example.com>' }] }, message: /^monitoring\/alarms: subscribers\[0\]\.endpoint is "On Call <oncall@example\.com>"; allowed: an email address/ },
+  { title: 'rejects a plain-HTTP subscriber', props: { subscribers: [{ protocol: 'https', endpoint: 'http://events.example.com/sns' }] }, message: /^monitoring\/alarms: subscribers\[0\]\.endpoint is "http:\/\/events\.example\.com\/sns"; allowed: an https:\/\/ URL/ },
+  { title: 'rejects an HTTPS subscriber that is not a URL', props: { subscribers: [{ protocol: 'https', endpoint: 'events.example.com/sns' }] }, message: /^monitoring\/alarms: subscribers\[0\]\.endpoint is "events\.example\.com\/sns"; allowed: an https:\/\/ URL/ },
+  { title: 'rejects an HTTPS subscriber with a password in the URL', props: { subscribers: [{ protocol: 'https', endpoint: 'https://sns:secret@events.example.com/' }] }, message: /^monitoring\/alarms: subscribers\[0\]\.endpoint is .*; allowed: a URL without a user name or password\. They would be stored/ },
+  { title: 'rejects a protocol other than email and https', props: { subscribers: [{ protocol: 'sms', endpoint: '+15555550100' } as unknown as AlarmSubscriber] }, message: /^monitoring\/alarms: subscribers\[0\]\.protocol is "sms"; allowed: one of "email", "https"$/ },
+  { title: 'rejects the same subscriber twice', props: { subscribers: [{ protocol: 'email', endpoint: 'oncall@example.com' }, { protocol: 'email', endpoint: 'OnCall@example.com' }] }, message: /^monitoring\/alarms: subscribers\[1\]\.endpoint is "OnCall@example\.com"; allowed: an endpoint not already subscribed by email$/ },
+  { title: 'rejects $LATEST as the version to watch', props: { functionVersion: '$LATEST' }, message: /^monitoring\/alarms: functionVersion is "\$LATEST"; allowed: a published version number/ },
+  { title: 'rejects a negative ModelUnavailable count', props: { thresholds: { modelUnavailable: -1 } }, message: /^monitoring\/alarms: thresholds\.modelUnavailable is -1; allowed: a whole number/ },
   { title: 'rejects the AWS-managed SNS key, which CloudWatch alarms cannot use', props: { topicKmsKeyId: 'alias/aws/sns' }, message: /^monitoring\/alarms: topicKmsKeyId is "alias\/aws\/sns"; allowed: a customer-managed key/ },
   { title: 'rejects a confidence threshold of 1', props: { confidenceThreshold: 1 }, message: /^monitoring\/alarms: confidenceThreshold is 1; allowed: greater than 0 and less than 1/ },
   { title: 'rejects a confidence threshold of 0', props: { confidenceThreshold: 0 }, message: /^monitoring\/alarms: confidenceThreshold is 0; allowed: greater than 0 and less than 1/ },

@@ -1,6 +1,6 @@
 import test from 'ava';
 import { DEFAULT_CONFIG, type GitHubConfig } from '../../../infra/config.js';
-import { BootstrapStack } from '../../../infra/stacks/bootstrap-stack.js';
+import { BootstrapStack, DEPLOY_SESSION_SECONDS } from '../../../infra/stacks/bootstrap-stack.js';
 import { all, one, ref, statementsBySid, synth, testApp, type Json } from '../../helpers/infra-synth.js';
 
 function synthBootstrap(github: Partial<GitHubConfig> = {}): Json {
@@ -61,7 +61,8 @@ test('lets only workflows of the repository on the branch, or in its environment
     },
   ]);
   t.is(one(out, 'aws_iam_role')['name'], 'onnx-lambda-github-deploy');
-  t.is(one(out, 'aws_iam_role')['max_session_duration'], 10800, 'a deploy plus a full rollout fits in one session');
+  t.is(one(out, 'aws_iam_role')['max_session_duration'], DEPLOY_SESSION_SECONDS);
+  t.is(DEPLOY_SESSION_SECONDS, 10800, 'the longest session a workflow asks for (promote.yml, 3 h)');
 });
 
 test('lets the deploy role read and write only this project\'s state objects', (t) => {
@@ -110,4 +111,28 @@ test('lets the deploy role manage only this project\'s alarm topics and the keys
   t.deepEqual(statements['AlarmTopicKeyCreate']!['condition'], [{ test: 'StringEquals', variable: 'aws:RequestTag/Project', values: ['onnx-lambda'] }]);
   t.deepEqual(statements['AlarmTopicKeys']!['condition'], [{ test: 'StringEquals', variable: 'aws:ResourceTag/Project', values: ['onnx-lambda'] }]);
   t.false((statements['AlarmTopicKeys']!['actions'] as string[]).some((action) => action === 'kms:*' || action.startsWith('kms:Decrypt')), 'manages the key, never uses it');
+});
+
+test('lets the deploy role change scaling only of Lambda provisioned concurrency', (t) => {
+  const statements = statementsBySid(document(synthBootstrap(), 'deploy-permissions'));
+  const scaling = statements['ProvisionedConcurrencyScaling']!;
+  t.true((scaling['actions'] as string[]).every((action) => action.startsWith('application-autoscaling:')));
+  t.true((scaling['actions'] as string[]).includes('application-autoscaling:RegisterScalableTarget'), 'the apply registers the target; the rollout suspends and resumes it');
+  t.deepEqual(scaling['condition'], [
+    { test: 'StringEquals', variable: 'application-autoscaling:service-namespace', values: ['lambda'] },
+    { test: 'StringEquals', variable: 'application-autoscaling:scalable-dimension', values: ['lambda:function:ProvisionedConcurrency'] },
+  ]);
+  t.true((statements['Unscoped']!['actions'] as string[]).includes('application-autoscaling:DescribeScalableTargets'));
+});
+
+test('lets the deploy role create only the service-linked role of Lambda scaling', (t) => {
+  const linked = statementsBySid(document(synthBootstrap(), 'deploy-permissions'))['ScalingServiceLinkedRole']!;
+  t.deepEqual(linked['actions'], ['iam:CreateServiceLinkedRole']);
+  t.regex((linked['resources'] as string[])[0]!, /:role\/aws-service-role\/lambda\.application-autoscaling\.amazonaws\.com\/AWSServiceRoleForApplicationAutoScaling_LambdaConcurrency$/);
+  t.deepEqual(linked['condition'], [{ test: 'StringEquals', variable: 'iam:AWSServiceName', values: ['lambda.application-autoscaling.amazonaws.com'] }]);
+});
+
+test('lets the deploy role write the alarms target tracking creates for this project\'s aliases', (t) => {
+  const resources = statementsBySid(document(synthBootstrap(), 'deploy-permissions'))['AlarmsAndDashboards']!['resources'] as string[];
+  t.true(resources.some((arn) => arn.endsWith(':alarm:TargetTracking-function:onnx-lambda-*-predict:*')), resources.join(', '));
 });

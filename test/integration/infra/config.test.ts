@@ -1,5 +1,6 @@
 import test from 'ava';
 import { DEFAULT_CONFIG, loadAppConfig, validateAppConfig, type AppConfig, type EnvironmentConfig } from '../../../infra/config.js';
+import type { ProvisionedConcurrencySettings } from '../../../infra/constructs/provisioned-concurrency.js';
 import { SettingError } from '../../../infra/errors.js';
 
 function withEnvironment(overrides: Partial<EnvironmentConfig>): AppConfig {
@@ -20,6 +21,12 @@ test('deploys the build in dist/ by default', (t) => {
 
 test('deploys the build in INFRA_DIST_DIR to every environment when it is set', (t) => {
   t.true(loadAppConfig({ INFRA_DIST_DIR: '/tmp/other-build' }).environments.every((e) => e.distDir === '/tmp/other-build'));
+});
+
+test('keeps warm capacity in prod only: provisioned concurrency from 1 to 10 on a 0.7 target', (t) => {
+  const [dev, prod] = loadAppConfig({}).environments;
+  t.is(dev?.provisionedConcurrency, undefined);
+  t.deepEqual(prod?.provisionedConcurrency, { min: 1, max: 10, targetUtilization: 0.7 });
 });
 
 test('authorizes with IAM in every default environment', (t) => {
@@ -66,6 +73,11 @@ const REFUSED: readonly { title: string; config: AppConfig; error: { message: st
     title: 'refuses an architecture Lambda does not have',
     config: withEnvironment({ arch: 'arm' as 'arm64' }),
     error: { message: 'environments[dev]: arch is "arm"; allowed: one of "arm64", "x86_64"' },
+  },
+  {
+    title: 'refuses provisioned concurrency given as a bare number, and says how to write a fixed amount',
+    config: withEnvironment({ provisionedConcurrency: 2 as unknown as ProvisionedConcurrencySettings }),
+    error: { message: 'environments[dev]: provisionedConcurrency is 2; allowed: { min, max } and optionally targetUtilization, cooldowns and schedules. For a fixed amount write { min: 2, max: 2 }' },
   },
   {
     title: 'refuses an unknown endpoint kind',

@@ -36,16 +36,21 @@ test('writes the initial weights it is given', (t) => {
   t.deepEqual(alias['routing_config'], { additional_version_weights: { '3': 0.1 } });
 });
 
-test('has no provisioned concurrency by default', (t) => {
+test('leaves provisioned concurrency to its own construct', (t) => {
   t.deepEqual(all(synthAlias(), 'aws_lambda_provisioned_concurrency_config'), []);
 });
 
-test('provisions concurrency on the alias, so on whichever version it points at', (t) => {
-  const out = synthAlias({ provisionedConcurrency: 2 });
-  const config = one(out, 'aws_lambda_provisioned_concurrency_config');
-  t.is(config['qualifier'], ref(out, 'aws_lambda_alias', 'name'));
+test('drops failed and stale asynchronous invocations of the alias by default: no retries, at most 60 s old', (t) => {
+  const out = synthAlias();
+  const config = one(out, 'aws_lambda_function_event_invoke_config');
   t.is(config['function_name'], ref(out, 'aws_lambda_function', 'function_name'));
-  t.is(config['provisioned_concurrent_executions'], 2);
+  t.is(config['qualifier'], ref(out, 'aws_lambda_alias', 'name'));
+  t.like(config, { maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 });
+});
+
+test('applies the asynchronous invoke settings it is given', (t) => {
+  const config = one(synthAlias({ asyncInvoke: { maximumRetryAttempts: 2, maximumEventAgeSeconds: 3600 } }), 'aws_lambda_function_event_invoke_config');
+  t.like(config, { maximum_retry_attempts: 2, maximum_event_age_in_seconds: 3600 });
 });
 
 /** Props the alias refuses, each with what its SettingError says (the whole message, or the setting). */
@@ -67,16 +72,16 @@ const REFUSED: readonly { title: string; props: Partial<LiveAliasProps>; fnProps
     error: { message: 'test/alias: initialRouting[0].version is "$LATEST"; allowed: a published version number such as "7" (not $LATEST)' },
   },
   {
-    title: 'fails synth with provisioned concurrency on an alias with weights, which Lambda refuses',
-    props: { provisionedConcurrency: 2, initialRouting: [{ version: '3', weight: 0.1 }] },
-    error: { message: 'test/alias: provisionedConcurrency is 2; allowed: unset while initialRouting sets weights: Lambda refuses provisioned concurrency on an alias with weights' },
+    title: 'fails synth with more than two retries of an asynchronous invocation',
+    props: { asyncInvoke: { maximumRetryAttempts: 3 } },
+    error: { message: 'test/alias: asyncInvoke.maximumRetryAttempts is 3; allowed: a whole number of retries from 0 to 2' },
   },
   {
-    title: 'fails synth with more provisioned than reserved concurrency',
-    props: { provisionedConcurrency: 10 },
-    fnProps: { reservedConcurrency: 5 },
-    error: { message: 'test/alias: provisionedConcurrency is 10; allowed: at most the function\'s reservedConcurrency (5); Lambda refuses more' },
+    title: 'fails synth with a maximum event age under Lambda\'s minimum of 60 seconds',
+    props: { asyncInvoke: { maximumEventAgeSeconds: 30 } },
+    error: { message: 'test/alias: asyncInvoke.maximumEventAgeSeconds is 30; allowed: a whole number of seconds from 60 to 21600' },
   },
+  { title: 'fails synth with a maximum event age over six hours', props: { asyncInvoke: { maximumEventAgeSeconds: 21_601 } }, error: { setting: 'asyncInvoke.maximumEventAgeSeconds' } },
   { title: 'fails synth with an alias name made only of digits', props: { aliasName: '12' }, error: { message: 'test/alias: aliasName is "12"; allowed: a Lambda alias name: 1 to 128 letters, digits, "-" or "_", not only digits' } },
 ];
 

@@ -78,9 +78,57 @@ test('serves through a Function URL when the environment asks for one', (t) => {
   t.is(out['output']['endpoint_url']['value'], ref(out, 'aws_lambda_function_url', 'function_url'));
 });
 
-test('provisions concurrency on the alias when the environment asks for it', (t) => {
-  const out = synth(serviceStack(environment(zipDist, { provisionedConcurrency: 1 })));
+test('scales prod\'s provisioned concurrency from 1 to 10 on a 0.7 utilization target, and outputs the scalable target', (t) => {
+  const out = synthEnvironment('prod');
   t.is(one(out, 'aws_lambda_provisioned_concurrency_config')['provisioned_concurrent_executions'], 1);
+  t.like(one(out, 'aws_appautoscaling_target'), { service_namespace: 'lambda', scalable_dimension: 'lambda:function:ProvisionedConcurrency', min_capacity: 1, max_capacity: 10 });
+  t.is(one(out, 'aws_appautoscaling_policy')['target_tracking_scaling_policy_configuration']['target_value'], 0.7);
+  t.is(out['output']['scalable_target_resource_id']['value'], ref(out, 'aws_appautoscaling_target', 'resource_id'));
+});
+
+test('keeps dev without provisioned concurrency or scaling', (t) => {
+  const out = synthEnvironment('dev');
+  for (const type of ['aws_lambda_provisioned_concurrency_config', 'aws_appautoscaling_target', 'aws_appautoscaling_policy', 'aws_appautoscaling_scheduled_action']) t.deepEqual(all(out, type), [], type);
+  t.false('scalable_target_resource_id' in out['output']);
+});
+
+test('schedules the provisioned-concurrency range when the environment asks for it', (t) => {
+  const schedules = [{ name: 'business-hours', schedule: 'cron(0 7 ? * MON-FRI *)', min: 2, timezone: 'Europe/Berlin' }];
+  const out = synth(serviceStack(environment(zipDist, { provisionedConcurrency: { min: 1, max: 4, schedules } })));
+  t.like(one(out, 'aws_appautoscaling_scheduled_action'), { name: 'business-hours', schedule: 'cron(0 7 ? * MON-FRI *)', timezone: 'Europe/Berlin' });
+});
+
+test('alarms on the version each apply publishes, under the environment\'s alarm prefix', (t) => {
+  const out = synthEnvironment('prod');
+  const version = ref(out, 'aws_lambda_function', 'version');
+  const names = all(out, 'aws_cloudwatch_metric_alarm').map((a) => a['alarm_name'] as string);
+  for (const what of ['error-rate', 'request-latency-p99', 'model-unavailable']) t.true(names.includes(`onnx-lambda-prod-v${version}-${what}`), what);
+  t.true(names.every((name) => name.startsWith(out['output']['alarm_prefix']['value'] as string)));
+});
+
+test('takes the per-version thresholds from the environment\'s alarm thresholds', (t) => {
+  const out = synthEnvironment('prod');
+  const byName = (suffix: string) => all(out, 'aws_cloudwatch_metric_alarm').find((a) => (a['alarm_name'] as string).endsWith(suffix))!;
+  t.is(byName('}-error-rate')['threshold'], 1);
+  t.is(byName('}-request-latency-p99')['threshold'], 500);
+});
+
+test('subscribes the environment\'s alarm subscribers and outputs the topic', (t) => {
+  const alarmSubscribers = [{ protocol: 'email', endpoint: 'ml-oncall@example.com' }, { protocol: 'https', endpoint: 'https://events.example.com/sns' }] as const;
+  const out = synth(serviceStack(environment(zipDist, { alarmSubscribers })));
+  t.deepEqual(all(out, 'aws_sns_topic_subscription').map((s) => `${s['protocol']} ${s['endpoint']}`).sort(), ['email ml-oncall@example.com', 'https https://events.example.com/sns']);
+  t.is(out['output']['alarm_topic_arn']['value'], ref(out, 'aws_sns_topic', 'arn'));
+});
+
+test('configures asynchronous invocations of the alias: no retries, 60 s by default, the environment\'s when set', (t) => {
+  t.like(one(synthEnvironment('dev'), 'aws_lambda_function_event_invoke_config'), { maximum_retry_attempts: 0, maximum_event_age_in_seconds: 60 });
+  const out = synth(serviceStack(environment(zipDist, { asyncInvoke: { maximumEventAgeSeconds: 300 } })));
+  t.like(one(out, 'aws_lambda_function_event_invoke_config'), { maximum_retry_attempts: 0, maximum_event_age_in_seconds: 300 });
+});
+
+test('fails synth with a provisioned-concurrency range upside down, naming the environment\'s setting', (t) => {
+  const error = t.throws(() => synth(serviceStack(environment(zipDist, { provisionedConcurrency: { min: 8, max: 4 } }))), { instanceOf: SettingError });
+  t.is(error?.message, 'dev/provisioned-concurrency: min is 8; allowed: at most max (4)');
 });
 
 test('fails synth with an environment\'s memory out of range, naming the environment\'s function', (t) => {
