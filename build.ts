@@ -14,6 +14,8 @@
  * 3. The runtime layer holds onnxruntime-node for linux/<arch> only.
  * 4. The model goes into the function zip up to --zip-model-limit-mb, otherwise into a separate artifact for S3.
  * 5. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.
+ * 6. golden.json is copied beside build.json (model.golden's file and sha256), so the rollout can send a new version
+ *    the bundle's golden rows before any traffic moves.
  * A failed build removes dist/build.json, so nothing claims a success that did not happen.
  */
 import { createHash } from 'node:crypto';
@@ -32,6 +34,7 @@ import {
   BUILD_RECORD_FILE,
   DEFAULT_ARCH,
   DEFAULT_RUNTIME,
+  GOLDEN_FILE,
   HANDLER,
   MODEL_PACKAGINGS,
   RUNTIMES,
@@ -220,6 +223,7 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   const layerZip = deterministicZip(runtimeLayerEntries(path.join(root, 'node_modules'), options.arch));
 
   const files = {
+    golden: path.join(options.outDir, GOLDEN_FILE),
     function: path.join(options.outDir, 'function.zip'),
     layer: path.join(options.outDir, `layer-${options.arch}.zip`),
     model: path.join(options.outDir, `model-${modelSha.slice(0, 16)}.onnx`),
@@ -242,6 +246,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   writeFileSync(files.function, functionZip.bytes);
   writeFileSync(files.layer, layerZip.bytes);
   if (packaging === 's3') writeFileSync(files.model, model);
+  // The golden rows travel with the build; a build without them leaves no stale copy from an earlier one.
+  if (verified.goldenFile === undefined) rmSync(files.golden, { force: true });
+  else writeFileSync(files.golden, verified.goldenFile);
 
   const artifact = (name: string, file: string, zip: ZipResult): BuildRecordArtifact => ({
     name,
@@ -262,8 +269,9 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
       bytes: model.length,
       packaging,
       task: manifest.task,
+      maxBatch: manifest.maxBatch,
       ...(packaging === 's3' ? { file: relative(files.model) } : {}),
-      golden: golden === undefined ? 'missing' : golden,
+      golden: golden === undefined || verified.goldenFile === undefined ? 'missing' : { ...golden, file: relative(files.golden), sha256: sha256(verified.goldenFile) },
     },
   };
   writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`);

@@ -1,15 +1,18 @@
 /**
  * A stand-in for a deployed service on a local AWS emulator (moto server), to try the rollout from a shell and to
  * test it: a function with published versions, its `live` alias and two alarms, plus the metrics a version's traffic
- * would produce (moto cannot run functions, so traffic is played as PutMetricData). Refuses to run without
+ * would produce (moto cannot run functions, so traffic is played as PutMetricData), and the alias's provisioned
+ * concurrency registered with Application Auto Scaling as the service stack registers it. Refuses to run without
  * AWS_ENDPOINT_URL, so it never creates anything in a real account.
  *
  *   npx tsx tools/rollout-demo-bed.ts create  [--function demo-predict] [--versions 2]
+ *   npx tsx tools/rollout-demo-bed.ts scaling --function demo-predict [--min 1] [--max 10] [--suspended]
  *   npx tsx tools/rollout-demo-bed.ts traffic --function demo-predict --version 2 --requests 200 [--errors 20]
  *                                               [--invalid 0] [--latency 20] [--confidence 0.9]
  *   npx tsx tools/rollout-demo-bed.ts alarm   --name demo-predict-error-rate --state ALARM|OK
  *   npx tsx tools/rollout-demo-bed.ts wait    --function demo-predict --version 3 [--timeout 60]
  */
+import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
@@ -18,7 +21,7 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { LIVE_ALIAS } from '../functions/contract/aws-names.js';
+import { LAMBDA_SCALING, lambdaScalableTargetId, LIVE_ALIAS } from '../functions/contract/aws-names.js';
 import { DEFAULT_RUNTIME, HANDLER } from '../functions/contract/build-record.js';
 import { ENV } from '../functions/contract/env.js';
 import { aliasResource, DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC, METRIC_UNIT } from '../functions/contract/metrics.js';
@@ -162,6 +165,42 @@ export async function setAlarmState(cloudwatch: CloudWatchClient, name: string, 
   await cloudwatch.send(new SetAlarmStateCommand({ AlarmName: name, StateValue: state, StateReason: `set by hand: ${state}` }));
 }
 
+/** Which scaling activities of a scalable target are suspended. */
+export interface Suspended {
+  readonly dynamicIn: boolean;
+  readonly dynamicOut: boolean;
+  readonly scheduled: boolean;
+}
+
+/**
+ * Registers the alias's provisioned concurrency as a scalable target, as the service stack does (min and max PC), with
+ * `suspended` scaling: what someone who paused scaling by hand leaves.
+ */
+export async function registerScaling(scaling: ApplicationAutoScalingClient, fn: DemoTarget, min = 1, max = 10, suspended?: Suspended): Promise<void> {
+  await scaling.send(
+    new RegisterScalableTargetCommand({
+      ServiceNamespace: LAMBDA_SCALING.serviceNamespace,
+      ScalableDimension: LAMBDA_SCALING.scalableDimension,
+      ResourceId: lambdaScalableTargetId(fn.functionName, fn.alias),
+      MinCapacity: min,
+      MaxCapacity: max,
+      ...(suspended === undefined
+        ? {}
+        : { SuspendedState: { DynamicScalingInSuspended: suspended.dynamicIn, DynamicScalingOutSuspended: suspended.dynamicOut, ScheduledScalingSuspended: suspended.scheduled } }),
+    }),
+  );
+}
+
+/** The alias's scalable target's suspended scaling, or undefined when it has none. */
+export async function readSuspended(scaling: ApplicationAutoScalingClient, fn: DemoTarget): Promise<Suspended | undefined> {
+  const resourceId = lambdaScalableTargetId(fn.functionName, fn.alias);
+  const page = await scaling.send(new DescribeScalableTargetsCommand({ ServiceNamespace: LAMBDA_SCALING.serviceNamespace, ScalableDimension: LAMBDA_SCALING.scalableDimension, ResourceIds: [resourceId] }));
+  const target = page.ScalableTargets?.find((t) => t.ResourceId === resourceId);
+  if (target === undefined) return undefined;
+  const state = target.SuspendedState;
+  return { dynamicIn: state?.DynamicScalingInSuspended === true, dynamicOut: state?.DynamicScalingOutSuspended === true, scheduled: state?.ScheduledScalingSuspended === true };
+}
+
 const POLL_MS = 200;
 
 /**
@@ -212,16 +251,24 @@ async function main(argv: string[]): Promise<void> {
       name: { type: 'string' },
       state: { type: 'string' },
       timeout: { type: 'string', default: '60' },
+      min: { type: 'string', default: '1' },
+      max: { type: 'string', default: '10' },
+      suspended: { type: 'boolean', default: false },
     },
   });
   const num = (raw: string | undefined): number | undefined => (raw === undefined ? undefined : Number(raw));
   const target: DemoTarget = { functionName: values.function, alias: LIVE_ALIAS };
   const clients: DemoClients = { lambda: new LambdaClient({}), cloudwatch: new CloudWatchClient({}), iam: new IAMClient({}) };
+  const scaling = new ApplicationAutoScalingClient({});
   try {
     if (command === 'create') {
       await waitForEndpoint(endpoint, 30_000);
       const fn = await createDemoFunction(clients, values.function, Number(values.versions));
       process.stdout.write(`created ${fn.functionName}: versions ${fn.versions.join(', ')}, alias ${fn.alias} on ${fn.versions[0]}, alarms ${fn.alarms.join(', ')}\n`);
+    } else if (command === 'scaling') {
+      const all = values.suspended;
+      await registerScaling(scaling, target, Number(values.min), Number(values.max), all ? { dynamicIn: true, dynamicOut: true, scheduled: true } : undefined);
+      process.stdout.write(`registered ${lambdaScalableTargetId(target.functionName, target.alias)}: provisioned concurrency ${values.min} to ${values.max}${all ? ', scaling suspended' : ''}\n`);
     } else if (command === 'traffic') {
       if (values.version === undefined) throw new Error('traffic needs --version <n>');
       await playTraffic(clients.cloudwatch, target, { version: values.version, requests: Number(values.requests), errors: num(values.errors), invalid: num(values.invalid), latencyMs: num(values.latency), confidence: num(values.confidence) });
@@ -236,12 +283,13 @@ async function main(argv: string[]): Promise<void> {
       const weight = await waitForWeight(clients.lambda, target, values.version, timeoutS * 1000);
       process.stdout.write(`alias ${target.alias} routes ${(weight * 100).toFixed(1)}% to version ${values.version}\n`);
     } else {
-      throw new Error(`unknown command ${JSON.stringify(command)}; use create, traffic, alarm or wait`);
+      throw new Error(`unknown command ${JSON.stringify(command)}; use create, scaling, traffic, alarm or wait`);
     }
   } finally {
     clients.lambda.destroy();
     clients.cloudwatch.destroy();
     clients.iam.destroy();
+    scaling.destroy();
   }
 }
 

@@ -4,8 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
+import { DEFAULT_DIST_DIR } from '../../functions/contract/build-record.js';
 import type { Thresholds } from './canary-analysis.js';
 import { UsageError } from './errors.js';
+import { MAX_CANARY_REQUESTS } from './traffic-check-canary.js';
 import { isPublishedVersion, PlanError, planSteps } from './plan.js';
 import type { RolloutOptions } from './rollout.js';
 
@@ -23,6 +25,20 @@ export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias
                                observed this long, then rolled back (default: 3 x --interval)
   --poll <s>                   how often alarms are read while a step waits (default: min(15, --interval))
   --namespace <ns>             the function's metrics namespace (default: its METRICS_NAMESPACE)
+  --raise-pc <n>               raise the alias's provisioned concurrency to <n> before the first weight, and put it
+                               back at the end (default: left as it is)
+  --pc-timeout <s>             how long a raised provisioned concurrency may take to become READY before the rollout
+                               gives up, exit 2 (default: 600)
+  --settle-timeout <s>         how long the alias may still report the old version's weight after the last step or a
+                               rollback, as Lambda does on an alias with provisioned concurrency (default: 120)
+  --build <dir>                the build of the version rolled out (its folder or build.json): its golden rows are
+                               sent to the new version before any weight moves, and to the alias after the last
+                               step; an answer beyond the bundle's tolerance refuses or rolls back (default: dist)
+  --skip-traffic-check         go on without those checks (the output says so)
+  --canary-requests <n>        send <n> golden-row requests to the alias during each step, so that a quiet
+                               environment still gives the canary analysis traffic to judge (default: 0, none)
+  --progress <s>               how often a progress line (or --json event) is written while the rollout waits, when
+                               stderr is not a terminal; a terminal gets one line updated in place (default: 30; 0: none)
   --max-error-rate-increase <r>     (default: 0.01, one percentage point above the stable version)
   --max-invalid-rate-increase <r>   (default: 0.05)
   --max-latency-ratio <x>           (default: 1.5, on p99 where available, else on the average)
@@ -38,6 +54,8 @@ exit: 0 promoted (or nothing to do), 2 rolled back, 1 could not run`;
 
 export interface CliOptions extends RolloutOptions {
   readonly json: boolean;
+  /** Seconds between progress lines when stderr is not a terminal; 0: none. */
+  readonly progressS: number;
   readonly help: boolean;
 }
 
@@ -68,6 +86,13 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
         'max-wait': { type: 'string' },
         poll: { type: 'string' },
         namespace: { type: 'string' },
+        'raise-pc': { type: 'string' },
+        'pc-timeout': { type: 'string' },
+        'settle-timeout': { type: 'string' },
+        progress: { type: 'string' },
+        build: { type: 'string' },
+        'skip-traffic-check': { type: 'boolean', default: false },
+        'canary-requests': { type: 'string' },
         'max-error-rate-increase': { type: 'string' },
         'max-invalid-rate-increase': { type: 'string' },
         'max-latency-ratio': { type: 'string' },
@@ -108,6 +133,15 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
   const pollS = number('poll', values.poll, Math.min(15, intervalS), 0.05, 3600, false);
   const alarmPrefix = values['alarm-prefix'];
   if (alarmPrefix !== undefined && alarmPrefix.trim() === '') throw new UsageError('alarm-prefix', alarmPrefix, 'a non-empty alarm name prefix (the service stack\'s alarm_prefix output), or leave the flag out');
+  const raisePc = values['raise-pc'] === undefined ? undefined : number('raise-pc', values['raise-pc'], 0, 1, 100_000, true);
+  const pcTimeoutS = number('pc-timeout', values['pc-timeout'], 600, 1, 86_400, false);
+  const settleTimeoutS = number('settle-timeout', values['settle-timeout'], 120, 0, 86_400, false);
+  const progressS = number('progress', values.progress, 30, 0, 86_400, false);
+  const build = values.build ?? DEFAULT_DIST_DIR;
+  if (build.trim() === '') throw new UsageError('build', build, 'the folder npm run build wrote (or its build.json), or leave the flag out for dist');
+  const skipTrafficCheck = values['skip-traffic-check'];
+  const canaryRequests = number('canary-requests', values['canary-requests'], 0, 0, MAX_CANARY_REQUESTS, true);
+  if (skipTrafficCheck && canaryRequests > 0) throw new UsageError('canary-requests', values['canary-requests'], `0 with --skip-traffic-check: canary requests are the build's golden rows`);
   const namespace = values.namespace;
   if (namespace !== undefined && namespace.trim() === '') throw new UsageError('namespace', namespace, 'the function\'s METRICS_NAMESPACE, or leave the flag out');
 
@@ -130,6 +164,13 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
     alarmPrefix,
     namespace,
     thresholds,
+    raisePc,
+    pcTimeoutS,
+    settleTimeoutS,
+    progressS,
+    build,
+    skipTrafficCheck,
+    canaryRequests,
     dryRun: values['dry-run'],
     resume: values.resume,
     rollback: values.rollback,

@@ -1,17 +1,22 @@
 /**
  * `npm run rollout -- --function <name> --alias <alias> --to <version> [...]` (see args.ts for every flag and
  * docs/ROLLOUT.md). Prints one line per event (or one JSON object per event with --json) on stdout, and exits 0
- * promoted or nothing to do, 2 rolled back, 1 could not run. Ctrl-C (or SIGTERM, as CI sends on cancel) rolls the
- * alias back; a second one stops at once and prints the commands to finish by hand.
+ * promoted or nothing to do, 2 rolled back, 1 could not run. While the rollout waits, a terminal shows one progress
+ * line on stderr, updated in place; otherwise a progress line (or --json event) comes every --progress seconds.
+ * Ctrl-C (or SIGTERM, as CI sends on cancel) rolls the alias back and puts back what the rollout held; a second one
+ * stops at once and prints the commands to finish by hand.
  *
- * Every AWS SDK client honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_LAMBDA / _CLOUDWATCH), so the same command
- * runs against moto.
+ * Every AWS SDK client honours AWS_ENDPOINT_URL (and AWS_ENDPOINT_URL_LAMBDA / _CLOUDWATCH /
+ * _APPLICATION_AUTO_SCALING), so the same command runs against moto.
  */
+import { ApplicationAutoScalingClient } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { parseRolloutArgs, USAGE } from './args.js';
 import { RolloutError, UsageError } from './errors.js';
-import { recoveryCommands, runRollout, type RolloutEvent } from './rollout.js';
+import { LiveLine, PeriodicProgress, type Progress } from './progress.js';
+import { stoppedAtOnceMessage } from './recovery.js';
+import { runRollout, type RolloutEvent } from './rollout.js';
 
 function errorLine(json: boolean, message: string): void {
   if (json) process.stdout.write(`${JSON.stringify({ event: 'error', message, at: new Date().toISOString() })}\n`);
@@ -36,22 +41,39 @@ async function main(): Promise<number> {
     return 0;
   }
 
-  const report = (event: RolloutEvent): void => {
+  const live = process.stderr.isTTY ? new LiveLine(process.stderr) : undefined;
+  const write = (event: RolloutEvent): void => {
     const at = new Date().toISOString();
+    live?.clear();
     if (options.json) process.stdout.write(`${JSON.stringify({ ...event, at })}\n`);
     else process.stdout.write(`${at.slice(11, 19)} ${event.message}\n`);
+    live?.redraw();
+  };
+  /** Commands that put back what the rollout holds now, from its events: what a second Ctrl-C prints. */
+  const held = new Map<string, string>();
+  const report = (event: RolloutEvent): void => {
+    if ((event.event === 'scaling-suspended' || event.event === 'pc-raised') && typeof event['restore'] === 'string') held.set(event.event, event['restore']);
+    if (event.event === 'scaling-resumed') held.delete('scaling-suspended');
+    if (event.event === 'pc-restored') held.delete('pc-raised');
+    write(event);
+  };
+  const periodic = (options.json || live === undefined) && options.progressS > 0 ? new PeriodicProgress(options.progressS * 1000, (progress, text) => write({ event: 'progress', message: `progress: ${text}`, ...progress })) : undefined;
+  const progress = (snapshot: Progress): void => {
+    live?.update(snapshot);
+    periodic?.update(snapshot);
   };
   const controller = new AbortController();
   let interrupts = 0;
   const onSignal = (signal: NodeJS.Signals): void => {
     interrupts += 1;
     if (interrupts === 1) {
+      live?.clear();
       process.stderr.write(`rollout: ${signal}: rolling back (press Ctrl-C again to stop at once)\n`);
       controller.abort();
       return;
     }
-    const commands = recoveryCommands(options, options.to ?? '<version>');
-    process.stderr.write(`rollout: stopped at once; the alias may still carry weights. Roll back: ${commands.rollback}  Resume: ${commands.resume}\n`);
+    live?.stop();
+    process.stderr.write(`rollout: ${stoppedAtOnceMessage(options, [...held.values()])}\n`);
     process.exit(1);
   };
   process.on('SIGINT', onSignal);
@@ -59,10 +81,14 @@ async function main(): Promise<number> {
 
   const lambda = new LambdaClient({});
   const cloudwatch = new CloudWatchClient({});
+  const scaling = new ApplicationAutoScalingClient({});
   try {
-    const result = await runRollout(options, { lambda, cloudwatch, report, signal: controller.signal });
+    const result = await runRollout(options, { lambda, cloudwatch, scaling, report, progress, signal: controller.signal });
+    live?.stop();
+    if (result.outcome === 'failed') process.stderr.write(`rollout: ${result.message}\n`);
     return result.code;
   } catch (error) {
+    live?.stop();
     if (error instanceof RolloutError) {
       errorLine(options.json, error.message);
       return 1;
@@ -73,6 +99,7 @@ async function main(): Promise<number> {
   } finally {
     lambda.destroy();
     cloudwatch.destroy();
+    scaling.destroy();
   }
 }
 

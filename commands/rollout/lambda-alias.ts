@@ -1,12 +1,11 @@
 /**
- * The Lambda calls a rollout makes: read the alias, check a version exists, move the alias (one UpdateAlias per
- * step, skipped when the alias is already there, so every call is safe to repeat), and look for provisioned
- * concurrency, which Lambda refuses to combine with weights.
+ * The Lambda calls a rollout makes on the alias and its versions: read the alias, check a version exists, move the
+ * alias (one UpdateAlias per step, skipped when the alias is already there, so every call is safe to repeat), and
+ * set its description alone (where the rollout records its outcome and what it must put back; hold.ts).
  */
 import {
   GetAliasCommand,
   GetFunctionConfigurationCommand,
-  GetProvisionedConcurrencyConfigCommand,
   ListVersionsByFunctionCommand,
   UpdateAliasCommand,
   type LambdaClient,
@@ -105,24 +104,13 @@ export async function applyRouting(client: LambdaClient, ref: AliasRef, routing:
   return true;
 }
 
-export type ProvisionedConcurrency =
-  | { readonly kind: 'none' }
-  | { readonly kind: 'configured'; readonly requested: number; readonly status: string }
-  | { readonly kind: 'unknown'; readonly reason: string };
-
 /**
- * Whether the alias has provisioned concurrency. "unknown" when the endpoint cannot say (no permission, or an
- * emulator without the API): the rollout goes on and warns, because Lambda itself will refuse the first weighted
- * step if there is some.
+ * Sets the alias's description and nothing else (no version, no routing: a weight Lambda still reports on its own is
+ * not written back); skipped when it is already so. Returns whether it called UpdateAlias.
  */
-export async function provisionedConcurrency(client: LambdaClient, ref: AliasRef): Promise<ProvisionedConcurrency> {
-  try {
-    const config = await client.send(new GetProvisionedConcurrencyConfigCommand({ FunctionName: ref.functionName, Qualifier: ref.alias }));
-    return { kind: 'configured', requested: config.RequestedProvisionedConcurrentExecutions ?? 0, status: config.Status ?? 'UNKNOWN' };
-  } catch (error) {
-    if (named(error, 'ProvisionedConcurrencyConfigNotFoundException')) return { kind: 'none' };
-    const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-    if (status === 404) return { kind: 'unknown', reason: 'the endpoint has no GetProvisionedConcurrencyConfig (HTTP 404 without an AWS error)' };
-    return { kind: 'unknown', reason: `${error instanceof Error ? `${error.name}: ${error.message}` : 'error'}${status === undefined ? '' : ` (HTTP ${status})`}` };
-  }
+export async function setDescription(client: LambdaClient, ref: AliasRef, description: string): Promise<boolean> {
+  const current = await readAlias(client, ref);
+  if ((current.description ?? '') === description) return false;
+  await client.send(new UpdateAliasCommand({ FunctionName: ref.functionName, Name: ref.alias, Description: description, RevisionId: current.revisionId }));
+  return true;
 }

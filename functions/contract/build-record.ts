@@ -41,7 +41,11 @@ export interface BuildRecordArtifact {
   readonly sha256: string;
 }
 
-/** `model.golden`: "missing" for a build made with --allow-missing-golden, else what the golden check found. */
+/**
+ * `model.golden`: "missing" for a build made with --allow-missing-golden, else what the golden check found, and the
+ * bundle's golden.json as the build copied it beside build.json, so the rows travel with the build (the rollout's
+ * traffic check sends them to a new version before any traffic moves).
+ */
 export type GoldenRecord =
   | 'missing'
   | {
@@ -50,7 +54,14 @@ export type GoldenRecord =
       readonly maxDiff: number;
       readonly top1Agreement?: number;
       readonly minTop1Agreement?: number;
+      /** The copy of golden.json, in build.json's folder: relative to the project when inside it, absolute otherwise. */
+      readonly file: string;
+      /** Hex sha256 of that file. */
+      readonly sha256: string;
     };
+
+/** A bundle's golden outputs (SPEC "Model bundle"), and the name of the copy the build writes beside build.json. */
+export const GOLDEN_FILE = 'golden.json';
 
 export interface BuildRecordModel {
   readonly name: string;
@@ -62,6 +73,8 @@ export interface BuildRecordModel {
   /** The ONNX file to upload, only for packaging "s3". */
   readonly file?: string;
   readonly task: string;
+  /** The most rows one request may carry (model.json's maxBatch). */
+  readonly maxBatch: number;
   readonly golden: GoldenRecord;
 }
 

@@ -35,6 +35,7 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
     t.is(unzipped, artifact.unzippedBytes);
   }
   const iris = await readFile(path.join(MODELS, 'iris', 'model.onnx'));
+  const golden = await readFile(path.join(MODELS, 'iris', 'golden.json'));
   t.deepEqual(a.model, {
     name: 'iris',
     version: '1',
@@ -42,9 +43,17 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
     bytes: iris.length,
     packaging: 'zip',
     task: 'classification',
-    golden: { rows: 45, tolerance: 1e-4, maxDiff: a.model.golden === 'missing' ? -1 : a.model.golden.maxDiff },
+    maxBatch: 256,
+    golden: {
+      rows: 45,
+      tolerance: 1e-4,
+      maxDiff: a.model.golden === 'missing' ? -1 : a.model.golden.maxDiff,
+      file: path.join(first.outDir, 'golden.json'),
+      sha256: createHash('sha256').update(golden).digest('hex'),
+    },
   });
   t.true(a.model.golden !== 'missing' && a.model.golden.maxDiff < 1e-6);
+  t.deepEqual(await readFile(path.join(first.outDir, 'golden.json')), golden, 'the golden rows travel with the build, byte for byte');
   t.regex(first.stdout, /function \+ layers\s+[\d.]+ MB\s+250\.0 MB unzipped\s+[\d.]+ MB/);
 });
 
@@ -173,9 +182,13 @@ test('a folder holding only model.onnx builds only when told to go on without go
   t.regex(refused.stderr, /--allow-missing-golden/);
   t.false(existsSync(path.join(refused.outDir, 'build.json')));
 
-  const run = await runBuildInTempDir(t, ['--model', dir, '--allow-missing-golden']);
+  // A golden.json left by an earlier build in the same folder must not pass for this build's.
+  const out = await tempDir(t, 'dist-');
+  await writeFile(path.join(out, 'golden.json'), '{"inputs":[[1]],"outputs":[1]}');
+  const run = await runBuild(['--model', dir, '--allow-missing-golden'], out);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /NO golden\.json/);
+  t.false(existsSync(path.join(out, 'golden.json')));
   const built = await readBuildRecord(run.outDir);
   t.is(built.model.name, 'flowers');
   t.is(built.model.version, built.model.sha256.slice(0, 12));

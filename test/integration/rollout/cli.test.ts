@@ -2,13 +2,14 @@
  * `npm run rollout` as a process, against moto server through AWS_ENDPOINT_URL: exit codes, messages, --json, and
  * what a crash or Ctrl-C leaves on the alias. The alias is read back from moto after every run.
  */
+import { GetAliasCommand } from '@aws-sdk/client-lambda';
 import test from 'ava';
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { ROOT } from '../../helpers/function.js';
 import { startMoto, type Moto } from '../../helpers/moto.js';
 import { runNpm } from '../../helpers/npm.js';
-import { aliasRouting, createBed, motoEnv, serveTraffic, type Bed } from '../../helpers/rollout-bed.js';
+import { aliasRouting, clients, createBed, destroy, motoEnv, registerScalingTarget, scalingSuspended, serveTraffic, type Bed } from '../../helpers/rollout-bed.js';
 
 let moto: Moto;
 
@@ -61,8 +62,9 @@ function cli(args: readonly string[], onEvent: (event: Record<string, unknown>, 
   return new Promise((resolve) => child.once('close', (code, signal) => resolve({ code, signal, stdout, stderr, events })));
 }
 
+/** moto cannot invoke functions, so these runs skip the traffic checks (test/emulator/rollout-traffic-check.test.ts runs them). */
 function base(bed: Bed): string[] {
-  return ['--function', bed.functionName, '--alias', bed.alias];
+  return ['--function', bed.functionName, '--alias', bed.alias, '--skip-traffic-check'];
 }
 
 const COULD_NOT_RUN: readonly { readonly what: string; readonly args: (bed: Bed) => string[]; readonly stderr: (bed: Bed) => RegExp }[] = [
@@ -80,6 +82,16 @@ const COULD_NOT_RUN: readonly { readonly what: string; readonly args: (bed: Bed)
   },
   { what: 'on a missing alias', args: (bed) => ['--function', bed.functionName, '--alias', 'nope', '--to', '2'], stderr: (bed) => new RegExp(`alias nope of function ${bed.functionName} does not exist`) },
   { what: 'on a missing function', args: () => ['--function', 'no-such-function', '--to', '2'], stderr: () => /alias live of function no-such-function does not exist/ },
+  {
+    what: 'without a build record to take golden rows from, naming it and how to skip the check',
+    args: (bed) => ['--function', bed.functionName, '--alias', bed.alias, '--to', '2', '--build', 'test/fixtures/no-such-dist'],
+    stderr: () => /the build record test\/fixtures\/no-such-dist cannot be read .*the traffic check takes its golden rows from it; rerun npm run build for the version you roll out, or point to its folder/,
+  },
+  {
+    what: 'on --canary-requests with --skip-traffic-check',
+    args: (bed) => [...base(bed), '--to', '2', '--canary-requests', '5'],
+    stderr: () => /--canary-requests is "5"; expected 0 with --skip-traffic-check: canary requests are the build's golden rows/,
+  },
 ];
 
 for (const { what, args, stderr } of COULD_NOT_RUN) {
@@ -130,25 +142,64 @@ test('a crashed run leaves weights that a plain rerun refuses and --resume finis
   t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '2', weights: {} });
 });
 
-test('Ctrl-C mid-step rolls back and exits 2', async (t) => {
+const NONE = { dynamicIn: false, dynamicOut: false, scheduled: false };
+const ALL = { dynamicIn: true, dynamicOut: true, scheduled: true };
+
+test('Ctrl-C mid-step rolls back, resumes the scaling it suspended, and exits 2', async (t) => {
   const bed = await createBed(moto.endpoint);
+  await registerScalingTarget(moto.endpoint, bed);
   const run = await cli([...base(bed), '--to', '2', '--interval', '60', '--json'], (event, kill) => {
     if (event['event'] === 'step') kill('SIGINT');
   });
   t.is(run.code, 2, run.stderr);
   t.regex(run.stderr, /SIGINT: rolling back/);
-  t.is(run.events.at(-1)?.['event'], 'rolled-back');
+  t.deepEqual(run.events.map((e) => e['event']).filter((e) => e !== 'warning'), ['plan', 'scaling-suspended', 'step', 'scaling-resumed', 'rolled-back']);
   t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
+  t.deepEqual(await scalingSuspended(moto.endpoint, bed), NONE);
 });
 
-test('--rollback puts an interrupted rollout back on the stable version', async (t) => {
+test('--rollback puts a killed rollout back on the stable version, and resumes the scaling the alias records it suspended', async (t) => {
   const bed = await createBed(moto.endpoint);
+  await registerScalingTarget(moto.endpoint, bed);
   const crashed = await cli([...base(bed), '--to', '2', '--interval', '60', '--json'], (event, kill) => {
     if (event['event'] === 'step') kill('SIGKILL');
   });
   t.is(crashed.signal, 'SIGKILL');
+  t.deepEqual(await scalingSuspended(moto.endpoint, bed), ALL, 'the killed run could put nothing back');
+  const { lambda } = clients(moto.endpoint);
+  const alias = await lambda.send(new GetAliasCommand({ FunctionName: bed.functionName, Name: bed.alias }));
+  destroy({ lambda });
+  t.regex(alias.Description ?? '', /^rollout: rolling out version 2 from 1 at \S+Z; on finish: resume scaling \(dynamic in, dynamic out, scheduled\)$/);
+
   const run = await cli([...base(bed), '--rollback']);
-  t.is(run.code, 2);
+  t.is(run.code, 2, run.stderr);
+  t.regex(run.stdout, /resumed scaling of function:\S+:live \(dynamic in, dynamic out, scheduled\)/);
   t.regex(run.stdout, /rolled back by request: alias live serves version 1 again; version 2 had 10\.0%/);
   t.deepEqual(await aliasRouting(moto.endpoint, bed), { version: '1', weights: {} });
+  t.deepEqual(await scalingSuspended(moto.endpoint, bed), NONE);
 });
+
+const PROGRESS: readonly { readonly what: string; readonly json: boolean }[] = [
+  { what: 'a plain line', json: false },
+  { what: 'a progress event with --json', json: true },
+];
+
+for (const { what, json } of PROGRESS) {
+  test(`writes ${what} every --progress seconds while a step waits, when stderr is not a terminal`, async (t) => {
+    const bed = await createBed(moto.endpoint);
+    const run = await cli([...base(bed), '--to', '2', '--steps', '50,100', '--interval', '2', '--poll', '0.2', '--progress', '0.5', '--min-requests', '0', ...(json ? ['--json'] : [])]);
+    t.is(run.code, 0, run.stderr);
+    const line = /^progress: step 1\/2: 50% on version 2, 50% on version 1 \| \d:\d\d left \| requests: not read yet \| alarms not checked$/;
+    if (json) {
+      const progress = run.events.filter((e) => e['event'] === 'progress');
+      t.true(progress.length > 0, run.stdout);
+      t.like(progress[0], { phase: 'step', step: 1, steps: 2, percent: 50, canary: '2', stable: '1', alarms: 'unchecked' });
+      t.true(progress.every((e) => line.test(e['message'] as string)), run.stdout);
+    } else {
+      const lines = run.stdout.split('\n').filter((l) => l.includes(' progress: ')).map((l) => l.slice(9));
+      t.true(lines.length > 0, run.stdout);
+      t.true(lines.every((l) => line.test(l)), run.stdout);
+    }
+    t.false(run.stderr.includes('\u001b[2K'), 'no line rewritten in place: stderr is not a terminal');
+  });
+}

@@ -1,7 +1,7 @@
 /**
  * docs/ROLLOUT.md's walk-through, run as written against a moto server of the test's own (only the endpoint
  * differs, and the lines that start and stop moto are left out): promote, roll back on an alarm, refuse and resume
- * after a killed run, roll back on the canary analysis.
+ * after a killed run, roll back on the canary analysis, each with the alias's scaling suspended and resumed.
  */
 import test from 'ava';
 import { spawn } from 'node:child_process';
@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROOT } from '../../helpers/function.js';
 import { startMoto } from '../../helpers/moto.js';
-import { aliasRouting, motoEnv } from '../../helpers/rollout-bed.js';
+import { aliasRouting, motoEnv, scalingSuspended } from '../../helpers/rollout-bed.js';
 
 const DOC_ENDPOINT = 'http://127.0.0.1:5000';
 const START_MOTO = /^\.testbed\/venv\/bin\/moto_server .*& moto=\$!/;
@@ -51,12 +51,22 @@ test('the docs/ROLLOUT.md walk-through promotes, rolls back and resumes as it sa
     const [, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => shell.once('close', (...end) => resolve(end)));
     clearTimeout(deadline);
     t.is(signal, null, `the walk-through did not end within ${WALK_THROUGH_DEADLINE_MS / 1000} s:\n${output}`);
+    const suspended = /suspended scaling of function:demo-predict:live \(dynamic in, dynamic out, scheduled\) for the rollout/;
+    const resumed = /resumed scaling of function:demo-predict:live \(dynamic in, dynamic out, scheduled\)/;
     const expected = [
+      /registered function:demo-predict:live: provisioned concurrency 1 to 10/,
+      suspended,
+      resumed,
       /promoted: alias live serves version 2, no weights \(was 1\)/,
+      suspended,
+      resumed,
       /rolled back: alias live serves version 2 again, no weights\. Reason: alarm in ALARM during step 1 \(10%\): demo-predict-error-rate/,
       /version 3 was rolled back before \(alias live's description: "rollout: rolled back version 3 at [^"]*demo-predict-error-rate[^"]*"\); publish a fixed version, or roll this one out again with --retry/,
+      suspended,
       /alias live already routes 10\.0% to version 3 \(stable 2\): a rollout is in progress or was interrupted\. Resume it: npm run rollout -- .* --resume/,
+      /scaling of function:demo-predict:live: suspended by an earlier run, resumed after this one \(dynamic in, dynamic out, scheduled\)/,
       /step 1\/3: 10% of alias live on version 3 \(stable 2\), already set/,
+      resumed,
       /promoted: alias live serves version 3, no weights \(was 2\)/,
       /rolled back: alias live serves version 3 again, no weights\. Reason: canary analysis at step 1 \(10%\): error rate: version 4 20\.00% \(20\/100\) vs version 3 0\.00% \(0\/900\); threshold: at most 1\.00% \(\+1\.00%\)/,
     ];
@@ -67,6 +77,7 @@ test('the docs/ROLLOUT.md walk-through promotes, rolls back and resumes as it sa
       if (match) from += match.index + match[0].length;
     }
     t.deepEqual(await aliasRouting(moto.endpoint, { functionName: 'demo-predict', alias: 'live' }), { version: '3', weights: {} });
+    t.deepEqual(await scalingSuspended(moto.endpoint, { functionName: 'demo-predict', alias: 'live' }), { dynamicIn: false, dynamicOut: false, scheduled: false }, 'every rollout resumed the scaling it suspended');
   } finally {
     await moto.stop();
   }

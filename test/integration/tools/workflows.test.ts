@@ -16,6 +16,9 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
+import { spawnSync } from 'node:child_process';
+import { parseRolloutArgs } from '../../../commands/rollout/args.js';
+import { DEPLOY_SESSION_SECONDS } from '../../../infra/stacks/bootstrap-stack.js';
 import { RIC_BUILD_PACKAGES } from '../../../tools/testbed/paths.js';
 import { ROOT } from '../../helpers/function.js';
 import { formatFindings, runActionlint } from '../../helpers/actionlint.js';
@@ -158,10 +161,11 @@ test('deploy applies the synthesized HCL with cdktf deploy and then rolls out th
   for (const flag of ['--skip-synth', '--auto-approve', '--outputs-file']) t.true(deployRun.includes(flag), `cdktf deploy ${flag}`);
   t.true(rollout > deploy, 'npm run rollout after cdktf deploy');
   const rolloutRun = list[rollout]?.run ?? '';
-  for (const flag of ['--function', '--alias', '--to', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--min-requests 100', '--json']) {
+  for (const flag of ['--function', '--alias', '--to', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--max-wait 900', '--min-requests 100', '--build dist', '--canary-requests "$CANARY_REQUESTS"', '--json']) {
     t.true(rolloutRun.includes(flag), `npm run rollout ${flag}`);
   }
   t.regex(String(list[rollout]?.env?.['FUNCTION_VERSION']), /steps\.stack\.outputs\.function_version/, 'the rollout target is the version the apply published');
+  t.is(list[rollout]?.env?.['CANARY_REQUESTS'], "${{ (inputs.environment || 'dev') == 'dev' && '1000' || '0' }}", 'dev, which has no users, gets canary traffic; prod gets none');
   const credentials = list.findIndex((step) => step.uses?.startsWith(AWS_CREDENTIALS));
   t.true(credentials >= 0 && credentials < deploy, 'AWS credentials before cdktf deploy');
 });
@@ -179,11 +183,12 @@ test('promote rolls out, resumes or rolls back the requested version with the re
     STEPS: '${{ inputs.steps }}',
     INTERVAL: '${{ inputs.interval }}',
     MIN_REQUESTS: '${{ inputs.min-requests }}',
+    MAX_WAIT: '${{ steps.budget.outputs.max_wait }}',
   });
   const inputs = (workflow('promote.yml').on['workflow_dispatch'] as { inputs: Record<string, { default?: unknown; required?: boolean }> }).inputs;
   t.is(inputs['version']?.required, false, 'a rollback needs no version; the script requires one to promote');
   t.deepEqual((inputs['action'] as { options?: unknown } | undefined)?.options, ['promote', 'resume', 'rollback']);
-  for (const flag of ['--to "$TO_VERSION"', '--resume', '--rollback']) t.true(rollout?.run?.includes(flag), flag);
+  for (const flag of ['--to "$TO_VERSION"', '--resume', '--rollback', '--max-wait "$MAX_WAIT"']) t.true(rollout?.run?.includes(flag), flag);
   t.is(inputs['steps']?.default, '10,50,100');
   t.is(inputs['interval']?.default, 300);
   t.is(inputs['min-requests']?.default, 100);
@@ -244,3 +249,83 @@ test('every job has a timeout within GitHub\'s six-hour limit', (t) => {
     }
   }
 });
+
+test('every AWS session lasts as long as its job, within the deploy role\'s longest session', (t) => {
+  let sessions = 0;
+  for (const file of ['deploy.yml', 'promote.yml'] as const) {
+    for (const [id, job] of jobs(file)) {
+      for (const step of job.steps.filter((s) => s.uses?.startsWith(AWS_CREDENTIALS) === true)) {
+        const seconds = step.with?.['role-duration-seconds'];
+        t.is(seconds, (job['timeout-minutes'] as number) * 60, `${file}: job ${id}, step "${step.name}": a session as long as the job cannot expire before it`);
+        t.true(typeof seconds === 'number' && seconds <= DEPLOY_SESSION_SECONDS, `${file}: ${String(seconds)} s is more than the deploy role allows (${DEPLOY_SESSION_SECONDS} s)`);
+        sessions += 1;
+      }
+    }
+  }
+  t.is(sessions, 3, 'deploy assumes the role for the apply and again for the rollout; promote once');
+});
+
+/** Minutes the workflows' comments allow for what is not a step's observation. */
+const SETUP_MINUTES = 10;
+const AROUND_STEPS_MINUTES = 30;
+const APPLY_MINUTES = 40;
+
+/** Minutes the rollout's pre- and post-traffic checks and a restore of what it changed may take, beside its timeouts. */
+const CHECKS_MINUTES = 5;
+
+test('the rollout\'s own waits around the steps fit the workflows\' allowance for them', (t) => {
+  // Neither workflow passes --pc-timeout or --settle-timeout: the rollout's defaults apply.
+  const options = parseRolloutArgs(['--function', 'f', '--to', '2']);
+  const aroundSeconds = options.pcTimeoutS + options.settleTimeoutS + CHECKS_MINUTES * 60;
+  t.true(aroundSeconds <= AROUND_STEPS_MINUTES * 60, `${aroundSeconds} s around the steps; the workflows allow ${AROUND_STEPS_MINUTES} min`);
+});
+
+test('deploy\'s rollout, observed steps and everything around them, fits in its job after the apply', (t) => {
+  const [, job] = jobs('deploy.yml')[0]!;
+  const run = job.steps[runIndex(job.steps, /\bnpm run rollout\b/)]?.run ?? '';
+  // The command as the rollout parses it, with the step's variables filled in.
+  const values: Record<string, string> = { FUNCTION_NAME: 'onnx-lambda-dev-predict', ALIAS_NAME: 'live', FUNCTION_VERSION: '7', ALARM_PREFIX: 'onnx-lambda-dev-', CANARY_REQUESTS: '1000' };
+  const argv = run.replace(/^npm run rollout --\s*/, '').replace(/"\$([A-Z_]+)"/g, (_, name: string) => values[name] ?? name).split(/\s+/);
+  const options = parseRolloutArgs(argv);
+  const observedMinutes = (options.steps.filter((percent) => percent < 100).length * options.maxWaitS) / 60;
+  t.is(observedMinutes, 30, 'two observed steps of 900 s, as the comment says');
+  t.true(SETUP_MINUTES + APPLY_MINUTES + observedMinutes + AROUND_STEPS_MINUTES <= (job['timeout-minutes'] as number), `${observedMinutes} min of observation`);
+});
+
+/** The promote job's budget check, run by bash as the runner runs it. */
+function budget(stepsInput: string, interval: string): { code: number | null; output: string; stdout: string } {
+  const script = steps('promote.yml').find((step) => step.name === 'Check the time budget')?.run ?? '';
+  const dir = mkdtempSync(path.join(tmpdir(), 'budget-'));
+  try {
+    const output = path.join(dir, 'output');
+    writeFileSync(output, '');
+    const run = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+      env: { PATH: process.env['PATH'] ?? '', STEPS: stepsInput, INTERVAL: interval, GITHUB_OUTPUT: output },
+      encoding: 'utf8',
+    });
+    return { code: run.status, output: readFileSync(output, 'utf8'), stdout: run.stdout };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Observation seconds the promote job allows: its timeout less setup and what happens around the steps. */
+const promoteLimit = () => (((jobs('promote.yml')[0]![1]['timeout-minutes'] as number) - SETUP_MINUTES - AROUND_STEPS_MINUTES) * 60);
+
+const BUDGETS: readonly { title: string; stepsInput: string; interval: () => string; passes: boolean; message?: RegExp }[] = [
+  { title: 'passes the default steps and interval, with a maximum wait of three intervals', stepsInput: '10,50,100', interval: () => '300', passes: true },
+  { title: 'passes two observed steps that use the whole budget', stepsInput: '10,50,100', interval: () => String(promoteLimit() / 6), passes: true },
+  { title: 'refuses two observed steps one second per interval over the budget', stepsInput: '10,50,100', interval: () => String(promoteLimit() / 6 + 1), passes: false, message: /can observe 2 steps for up to \d+ s each/ },
+  { title: 'refuses six observed steps of 700 s', stepsInput: '1,2,5,10,25,50,100', interval: () => '700', passes: false, message: /can observe 6 steps for up to 2100 s each \(12600 s\)/ },
+  { title: 'passes a promotion straight to 100 whatever the interval', stepsInput: '100', interval: () => '86400', passes: true },
+  { title: 'refuses an interval that is not whole seconds', stepsInput: '10,50,100', interval: () => '12.5', passes: false, message: /interval is 12\.5; give a whole number of seconds/ },
+];
+
+for (const { title, stepsInput, interval, passes, message } of BUDGETS) {
+  test(`promote's time budget check ${title}`, (t) => {
+    const result = budget(stepsInput, interval());
+    t.is(result.code === 0, passes, result.stdout);
+    if (passes) t.is(result.output, `max_wait=${Number(interval()) * 3}\n`);
+    else t.regex(result.stdout, message!);
+  });
+}
