@@ -250,6 +250,11 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
     throw new PreconditionError(`--canary-requests ${options.canaryRequests} sends the build's golden rows, and there are none (${golden.kind === 'skipped' ? golden.reason : ''}); drop --canary-requests or give the build's golden rows`);
   }
   const invoker = deps.invoker ?? lambdaInvoker(deps.lambda);
+  /** Sends the golden rows to `qualifier`: the verdict, and why it refuses (undefined when it passes). */
+  const checkAnswers = async (qualifier: string, set: GoldenSet): Promise<{ readonly verdict: TrafficCheckVerdict; readonly refusal: string | undefined }> => {
+    const verdict = await runTrafficCheck(invoker, { functionName: options.functionName, qualifier, golden: set, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
+    return { verdict, refusal: verdict.outcome === 'passed' ? servesOtherModel(verdict, set) : verdict.message };
+  };
 
   const namespace = options.namespace ?? target.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
   const startAt = state.canary === undefined ? 0 : resumeIndex(options.steps, state.canary.weight);
@@ -284,16 +289,16 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
   // The pre-traffic check, for a new rollout (no weights yet): at 0% and before any capacity is held, so that a
   // refusal leaves nothing to put back.
   if (state.canary === undefined && goldenSet !== undefined) {
-    let verdict: TrafficCheckVerdict;
+    let checked: Awaited<ReturnType<typeof checkAnswers>>;
     try {
-      verdict = await runTrafficCheck(invoker, { functionName: options.functionName, qualifier: to, golden: goldenSet, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
+      checked = await checkAnswers(to, goldenSet);
     } catch (error) {
       if (deps.signal?.aborted !== true) throw error;
       const message = `interrupted during the pre-traffic check; alias ${options.alias} unchanged on version ${stable}`;
       report({ event: 'interrupted', message });
       return { code: 1, outcome: 'interrupted', message };
     }
-    const refusal = verdict.outcome === 'passed' ? servesOtherModel(verdict, goldenSet) : verdict.message;
+    const { verdict, refusal } = checked;
     report({ event: 'pre-traffic-check', message: `pre-traffic check: ${refusal ?? verdict.message}`, outcome: refusal === undefined ? 'passed' : 'refused', verdict });
     if (refusal !== undefined) {
       const message = `refused at 0%: alias ${options.alias} serves version ${stable}, no weight was set. Reason: ${refusal}`;
@@ -356,8 +361,7 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
         await settleOrWarn(capacity, to, stable, options.settleTimeoutS);
         if (goldenSet !== undefined) {
           // The alias serves the new version alone here, and the capacity is still held: rollBack() still works.
-          const verdict = await runTrafficCheck(invoker, { functionName: options.functionName, qualifier: options.alias, golden: goldenSet, ...(deps.signal === undefined ? {} : { signal: deps.signal }) });
-          const refusal = verdict.outcome === 'passed' ? servesOtherModel(verdict, goldenSet) : verdict.message;
+          const { verdict, refusal } = await checkAnswers(options.alias, goldenSet);
           report({ event: 'post-traffic-check', message: `post-traffic check: ${refusal ?? verdict.message}`, outcome: refusal === undefined ? 'passed' : 'failed', verdict });
           if (refusal !== undefined) return await rollBack(`post-traffic check: ${refusal}`, { step: index + 1 });
         }
@@ -393,6 +397,7 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
       for (let round = 1; ; round += 1) {
         const traffic = goldenSet === undefined || options.canaryRequests === 0 ? undefined : startCanaryTraffic(invoker, options, goldenSet, windowEnd - now(), deps.signal);
         // Alarms are read after every poll, and at least once per round (an --interval of 0 waits not at all).
+        let observed = false;
         try {
           do {
             const remaining = windowEnd - now();
@@ -401,8 +406,10 @@ export async function runRollout(options: RolloutOptions, deps: RolloutDeps): Pr
             if (firing.length > 0) return await rollBack(`alarm in ALARM during step ${index + 1} (${percent}%): ${alarmText(firing)}`, { step: index + 1, alarms: firing });
             await progress();
           } while (now() < windowEnd);
+          observed = true;
         } finally {
-          traffic?.stop();
+          // A round cut short (rollback, Ctrl-C) stops the traffic; a finished one lets the requests in flight answer.
+          if (!observed) traffic?.stop();
         }
         if (traffic !== undefined) {
           const counts = await traffic.counts;
@@ -481,7 +488,7 @@ function countsText(counts: CanaryTrafficCounts): string {
   return [...versions, ...(counts.notInvoked > 0 ? [`${counts.notInvoked} not invoked`] : [])].join('; ') || 'none answered';
 }
 
-/** Golden-row requests to the alias over the rest of a round; stop() ends them early (the round ended otherwise). */
+/** Golden-row requests to the alias over the rest of a round; stop() ends them early, when the round is cut short. */
 function startCanaryTraffic(invoker: Invoker, options: RolloutOptions, golden: GoldenSet, spreadMs: number, signal: AbortSignal | undefined): { readonly counts: Promise<CanaryTrafficCounts>; stop(): void } {
   const round = new AbortController();
   const stopping = signal === undefined ? round.signal : AbortSignal.any([signal, round.signal]);

@@ -24,7 +24,6 @@ export const ENV = Object.freeze({
   ORT_INTRA_OP_THREADS: 'ORT_INTRA_OP_THREADS',
   MAX_REQUEST_ELEMENTS: 'MAX_REQUEST_ELEMENTS',
 });
-export type EnvName = (typeof ENV)[keyof typeof ENV];
 
 /** Variables Lambda itself sets; the function reads them and never expects them from the infrastructure. */
 export const LAMBDA_ENV = Object.freeze({

@@ -1,15 +1,11 @@
 import test from 'ava';
-import { mkdtemp, realpath, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseRolloutArgs } from '../../commands/rollout/args.js';
 import { runRollout, type RolloutEvent, type RolloutResult } from '../../commands/rollout/rollout.js';
 import { lambdaAliasRouting, startEmulatedVersions, type EmulatedVersions } from '../../tools/emulator-invoker.js';
-import { stageArtifacts } from '../../tools/stage-artifacts.js';
-import { runBuild } from '../helpers/build.js';
+import { buildAndStage } from '../helpers/build.js';
 import { irisWithChangedIntercept } from '../helpers/changed-model.js';
-import { hostArch } from '../helpers/emulator.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
+import { SuiteCleanup } from '../helpers/temp-dir.js';
 import { aliasRouting, clients, createBed, destroy, type Bed } from '../helpers/rollout-bed.js';
 
 // The rollout's traffic checks end to end: the alias, its versions and alarms live in moto (through the real SDK),
@@ -18,46 +14,32 @@ import { aliasRouting, clients, createBed, destroy, type Bed } from '../helpers/
 // by the weights moto holds). Versions of the function:
 //   1 and 2: iris as built from models/iris (its build, with the golden rows, is the --build of every run);
 //   3: iris built from a copy of the bundle whose model has one intercept changed: same name, version and signature.
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup = new SuiteCleanup();
 let moto: Moto;
 let irisBuild: string;
 let bed: Bed;
 let emulated: EmulatedVersions;
 
-async function tempFolder(prefix: string): Promise<string> {
-  const dir = await realpath(await mkdtemp(path.join(tmpdir(), prefix)));
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function built(args: readonly string[]) {
-  const run = await runBuild(['--arch', hostArch(), ...args], await tempFolder('dist-'));
-  if (run.code !== 0) throw new Error(`npm run build ${args.join(' ')} failed: ${run.stderr}`);
-  const staged = await stageArtifacts(run.outDir);
-  cleanup.push(() => staged.remove());
-  return { outDir: run.outDir, staged };
-}
-
 test.before(async () => {
   moto = await startMoto();
-  cleanup.push(() => moto.stop());
-  const iris = await built([]);
-  const changed = await built(['--model', await irisWithChangedIntercept(await tempFolder('iris-changed-')), '--allow-missing-golden']);
+  cleanup.add(() => moto.stop());
+  const iris = await buildAndStage(cleanup);
+  const changed = await buildAndStage(cleanup, ['--model', await irisWithChangedIntercept(await cleanup.tempDir('iris-changed-')), '--allow-missing-golden']);
   irisBuild = iris.outDir;
   bed = await createBed(moto.endpoint, 3);
   const all = clients(moto.endpoint);
-  cleanup.push(async () => destroy(all));
+  cleanup.add(async () => destroy(all));
   emulated = await startEmulatedVersions({
     functionName: bed.functionName,
     env: { METRICS_NAMESPACE: 'RolloutTrafficCheckTest' },
     versions: { '1': iris.staged, '2': iris.staged, '3': changed.staged },
     aliasRouting: lambdaAliasRouting(all.lambda, bed.functionName),
   });
-  cleanup.push(() => emulated.stop());
+  cleanup.add(() => emulated.stop());
 });
 
 test.after.always(async () => {
-  for (const step of cleanup.reverse()) await step();
+  await cleanup.run();
 });
 
 async function rollout(flags: readonly string[]): Promise<{ readonly result: RolloutResult; readonly events: RolloutEvent[] }> {
@@ -96,7 +78,7 @@ test.serial('a version whose model answers the golden rows differently is refuse
 });
 
 test.serial('without --skip-traffic-check, a build made without golden rows is refused before anything changes', async (t) => {
-  const missing = await built(['--model', await irisWithChangedIntercept(await tempFolder('iris-nogolden-')), '--allow-missing-golden']);
+  const missing = await buildAndStage(cleanup, ['--model', await irisWithChangedIntercept(await cleanup.tempDir('iris-nogolden-')), '--allow-missing-golden']);
   const before = await aliasRouting(moto.endpoint, bed);
   const error = await t.throwsAsync(rollout(['--to', '3', '--build', missing.outDir]));
   t.regex(error?.message ?? '', /says model\.golden is "missing": iris@1 was built with --allow-missing-golden, so there are no golden rows to send, and a version is not given traffic unchecked; .*or pass --skip-traffic-check \(the output records it\)/);

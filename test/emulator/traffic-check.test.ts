@@ -1,16 +1,16 @@
 import test from 'ava';
-import { cp, mkdtemp, readFile, realpath, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { runTrafficCheck } from '../../commands/rollout/traffic-check.js';
 import { sendCanaryTraffic } from '../../commands/rollout/traffic-check-canary.js';
 import { loadGoldenSet, type GoldenSet } from '../../commands/rollout/traffic-check-golden.js';
 import { startEmulatedVersions, type EmulatedVersions, type VersionArtifacts } from '../../tools/emulator-invoker.js';
-import { stageArtifacts, type StagedArtifacts } from '../../tools/stage-artifacts.js';
-import { runBuild } from '../helpers/build.js';
+import type { StagedArtifacts } from '../../tools/stage-artifacts.js';
+import { buildAndStage } from '../helpers/build.js';
 import { irisWithChangedIntercept } from '../helpers/changed-model.js';
-import { hostArch, stageFunction } from '../helpers/emulator.js';
+import { stageFunction } from '../helpers/emulator.js';
 import { FIXTURES, MODELS, readGolden, simulatedHttpApiEvent } from '../helpers/function.js';
+import { SuiteCleanup } from '../helpers/temp-dir.js';
 
 // The pre-traffic check end to end: `npm run build` writes the golden rows beside build.json, the check reads them
 // from there and sends them to versions of one function, each the built artifacts under AWS's Runtime Interface
@@ -22,30 +22,16 @@ import { FIXTURES, MODELS, readGolden, simulatedHttpApiEvent } from '../helpers/
 //   4 the iris build's code with a model.json that does not fit its model: it cannot load and answers 503;
 //   5 a function whose handler throws (test/fixtures/emulator/handler-throws).
 const FUNCTION = 'predict-iris';
-const cleanup: (() => Promise<unknown>)[] = [];
+const cleanup = new SuiteCleanup();
 let bed: { readonly golden: GoldenSet; readonly emulated: EmulatedVersions } | undefined;
 
-async function tempFolder(prefix: string): Promise<string> {
-  const dir = await realpath(await mkdtemp(path.join(tmpdir(), prefix)));
-  cleanup.push(() => rm(dir, { recursive: true, force: true }));
-  return dir;
-}
-
-async function built(args: readonly string[]): Promise<{ readonly outDir: string; readonly staged: StagedArtifacts }> {
-  const run = await runBuild(['--arch', hostArch(), ...args], await tempFolder('dist-'));
-  if (run.code !== 0) throw new Error(`npm run build ${args.join(' ')} failed: ${run.stderr}`);
-  const staged = await stageArtifacts(run.outDir);
-  cleanup.push(() => staged.remove());
-  return { outDir: run.outDir, staged };
-}
-
 async function irisChanged(): Promise<string> {
-  return irisWithChangedIntercept(await tempFolder('iris-changed-'));
+  return irisWithChangedIntercept(await cleanup.tempDir('iris-changed-'));
 }
 
 /** The iris build's code with another model folder, as Lambda would unpack such a zip. */
 async function irisCodeWith(staged: StagedArtifacts, modelDir: string, change?: (manifest: Record<string, unknown>) => void): Promise<VersionArtifacts> {
-  const taskRoot = path.join(await tempFolder('task-'), 'task');
+  const taskRoot = path.join(await cleanup.tempDir('task-'), 'task');
   await cp(staged.taskRoot, taskRoot, { recursive: true });
   await rm(path.join(taskRoot, 'model'), { recursive: true });
   await cp(modelDir, path.join(taskRoot, 'model'), { recursive: true });
@@ -59,11 +45,11 @@ async function irisCodeWith(staged: StagedArtifacts, modelDir: string, change?: 
 }
 
 test.before(async () => {
-  const iris = await built([]);
-  const changed = await built(['--model', await irisChanged(), '--allow-missing-golden']);
+  const iris = await buildAndStage(cleanup);
+  const changed = await buildAndStage(cleanup, ['--model', await irisChanged(), '--allow-missing-golden']);
   // Staged outside the project, whose package.json would make the fixture's .js an ES module.
   const throwing = await stageFunction(path.join(FIXTURES, 'emulator', 'handler-throws'));
-  cleanup.push(() => throwing.remove());
+  cleanup.add(() => throwing.remove());
   const load = loadGoldenSet(iris.outDir);
   if (load.kind !== 'rows') throw new Error(`the iris build has no golden rows: ${load.reason}`);
   const emulated = await startEmulatedVersions({
@@ -85,12 +71,12 @@ test.before(async () => {
       return () => (n++ % 2 === 0 ? 0.75 : 0.25);
     })(),
   });
-  cleanup.push(() => emulated.stop());
+  cleanup.add(() => emulated.stop());
   bed = { golden: load.set, emulated };
 });
 
 test.after.always(async () => {
-  for (const step of cleanup.reverse()) await step();
+  await cleanup.run();
 });
 
 function ready(): NonNullable<typeof bed> {

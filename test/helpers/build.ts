@@ -3,7 +3,9 @@ import path from 'node:path';
 import type { ExecutionContext } from 'ava';
 import { BUILD_RECORD_FILE, type BuildRecord } from '../../functions/contract/build-record.js';
 import { runNpm, type NpmRun } from './npm.js';
-import { tempDir } from './temp-dir.js';
+import { stageArtifacts, type StagedArtifacts } from '../../tools/stage-artifacts.js';
+import { hostArch } from './emulator.js';
+import { tempDir, type SuiteCleanup } from './temp-dir.js';
 
 export interface BuildRun extends NpmRun {
   readonly outDir: string;
@@ -17,6 +19,18 @@ export async function runBuild(args: readonly string[], outDir: string): Promise
 /** Runs `npm run build` as a user does, into a fresh output folder that is removed when the test `t` ends. */
 export async function runBuildInTempDir(t: ExecutionContext, args: readonly string[] = []): Promise<BuildRun> {
   return runBuild(args, await tempDir(t, 'dist-'));
+}
+
+/**
+ * `npm run build` for this machine's architecture into a temp folder, staged as Lambda unpacks it; `cleanup` removes
+ * both. Throws with the build's stderr when it fails.
+ */
+export async function buildAndStage(cleanup: SuiteCleanup, args: readonly string[] = []): Promise<{ readonly outDir: string; readonly staged: StagedArtifacts }> {
+  const run = await runBuild(['--arch', hostArch(), ...args], await cleanup.tempDir('dist-'));
+  if (run.code !== 0) throw new Error(`npm run build ${args.join(' ')} failed: ${run.stderr}`);
+  const staged = await stageArtifacts(run.outDir);
+  cleanup.add(() => staged.remove());
+  return { outDir: run.outDir, staged };
 }
 
 /** The build record (`build.json`) a build wrote into `outDir`. */
