@@ -1,32 +1,10 @@
 /**
- * The bench's charts, as Vega-Lite specifications rendered to SVG by Vega in Node (no browser, no canvas: Vega
- * estimates text widths, so the layout leaves room for labels rather than fitting them to the pixel).
+ * The bench's charts, as Vega-Lite specifications rendered by commands/charts/render-svg.ts.
  */
-import * as vega from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { CHART_CONFIG as config, renderSvg } from '../commands/charts/render-svg.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 import type { CostRow } from './lambda-cost.js';
-
-const FONT = 'Helvetica, Arial, sans-serif';
-
-/** Renders a Vega-Lite specification to an SVG document. */
-export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new vega.View(vega.parse(compile(spec).spec), { renderer: 'none' });
-  try {
-    return `${await view.toSVG()}\n`;
-  } finally {
-    view.finalize();
-  }
-}
-
-const config = {
-  font: FONT,
-  background: '#ffffff',
-  title: { anchor: 'start', fontSize: 15, subtitleFontSize: 11, subtitleColor: '#555555', subtitlePadding: 6, offset: 12 },
-  axis: { labelFontSize: 11, titleFontSize: 12, gridColor: '#e6e6e6' },
-  legend: { labelFontSize: 11, titleFontSize: 12, orient: 'right' },
-  view: { stroke: '#999999' },
-} as const;
 
 /**
  * Lambda's charge per million predictions against memory size: a panel per architecture (columns) and per request

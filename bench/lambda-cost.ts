@@ -10,25 +10,13 @@
  * either architecture; arm64 was not measured.
  */
 import { ARCHES, type Arch } from '../functions/contract/build-record.js';
+import { LAMBDA_PRICES, MB_PER_GB } from '../commands/pricing/prices.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 
-export const PRICING = Object.freeze({
-  /** The date of the prices below, as given to this project; check https://aws.amazon.com/lambda/pricing/. */
-  asOf: '2026-11-27',
-  region: 'us-east-1',
-  /** USD per GB-second of duration (the first pricing tier). */
-  gbSecond: Object.freeze({ arm64: 0.0000133334, x86_64: 0.0000166667 }),
-  /** USD per million requests. */
-  perMillionRequests: 0.2,
-  /** USD per GB of CloudWatch Logs ingested (standard log class), which the EMF lines cost too. */
-  logsPerGb: 0.5,
-  /** Since 1 August 2025 the INIT phase of on-demand functions is billed like the invocation itself. */
-  initBilled: true,
-});
+/** The Lambda prices the table uses (commands/pricing/prices.ts). */
+export const PRICING = LAMBDA_PRICES;
 
 export const MEMORY_SIZES = [512, 1024, 1536, ONE_VCPU_MEMORY_MB, 2048, 3008] as const;
-/** Lambda bills GB-seconds of 1,024 MB. */
-const MB_PER_GB = 1024;
 
 /** One measured workload the table prices. */
 export interface CostInput {
