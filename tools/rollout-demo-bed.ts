@@ -2,11 +2,17 @@
  * A stand-in for a deployed service on a local AWS emulator (moto server), to try the rollout from a shell and to
  * test it: a function with published versions, its `live` alias and two alarms, plus the metrics a version's traffic
  * would produce (moto cannot run functions, so traffic is played as PutMetricData), and the alias's provisioned
- * concurrency registered with Application Auto Scaling as the service stack registers it. Refuses to run without
- * AWS_ENDPOINT_URL, so it never creates anything in a real account.
+ * concurrency registered with Application Auto Scaling as the service stack registers it. `lambda` runs the local
+ * Lambda endpoint (tools/lambda-endpoint.ts) in front of moto, which adds what moto lacks: provisioned concurrency
+ * (simulated) and invocations (each version's build under the runtime emulator); point AWS_ENDPOINT_URL_LAMBDA at it.
+ * `changed-model` writes iris with one intercept changed (tools/changed-model.ts), a model that answers iris's golden
+ * rows differently. Refuses to run without AWS_ENDPOINT_URL, so it never creates anything in a real account.
  *
+ *   npx tsx tools/rollout-demo-bed.ts lambda  --build <dist dir> [--build <version>=<dist dir>] [--port <p>]
+ *                                               [--allocation <s>] [--transient <weight>,<s>]
+ *   npx tsx tools/rollout-demo-bed.ts changed-model --out <dir>
  *   npx tsx tools/rollout-demo-bed.ts create  [--function demo-predict] [--versions 2]
- *   npx tsx tools/rollout-demo-bed.ts scaling --function demo-predict [--min 1] [--max 10] [--suspended]
+ *   npx tsx tools/rollout-demo-bed.ts scaling --function demo-predict [--min 1] [--max 10] [--suspended] [--pc <n>]
  *   npx tsx tools/rollout-demo-bed.ts traffic --function demo-predict --version 2 --requests 200 [--errors 20]
  *                                               [--invalid 0] [--latency 20] [--confidence 0.9]
  *   npx tsx tools/rollout-demo-bed.ts alarm   --name demo-predict-error-rate --state ALARM|OK
@@ -15,7 +21,7 @@
 import { ApplicationAutoScalingClient, DescribeScalableTargetsCommand, RegisterScalableTargetCommand } from '@aws-sdk/client-application-auto-scaling';
 import { CloudWatchClient, PutMetricAlarmCommand, PutMetricDataCommand, SetAlarmStateCommand, type MetricDatum } from '@aws-sdk/client-cloudwatch';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
-import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
+import { CreateAliasCommand, CreateFunctionCommand, GetAliasCommand, LambdaClient, PublishVersionCommand, PutProvisionedConcurrencyConfigCommand, UpdateFunctionCodeCommand } from '@aws-sdk/client-lambda';
 import { zipSync } from 'fflate';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -25,6 +31,8 @@ import { LAMBDA_SCALING, lambdaScalableTargetId, LIVE_ALIAS } from '../functions
 import { DEFAULT_RUNTIME, HANDLER } from '../functions/contract/build-record.js';
 import { ENV } from '../functions/contract/env.js';
 import { aliasResource, DIMENSION, LAMBDA_DIMENSION, LAMBDA_METRIC, LAMBDA_NAMESPACE, METRIC, METRIC_UNIT } from '../functions/contract/metrics.js';
+import { irisWithChangedIntercept } from './changed-model.js';
+import { startLambdaEndpoint, type VersionBuilds } from './lambda-endpoint.js';
 
 /** The demo function's METRICS_NAMESPACE: not the default, so the rollout must read it from the version. */
 export const DEMO_NAMESPACE = 'OnnxLambdaDemo';
@@ -232,6 +240,43 @@ async function waitForEndpoint(endpoint: string, timeoutMs: number): Promise<voi
   }
 }
 
+/** `--build <dir>` (every version) and `--build <version>=<dir>` flags as the endpoint takes them. */
+export function versionBuilds(flags: readonly string[]): VersionBuilds {
+  const byVersion: Record<string, string> = {};
+  let fallback: string | undefined;
+  for (const flag of flags) {
+    const pinned = /^(\d+)=(.+)$/.exec(flag);
+    if (pinned !== null) byVersion[pinned[1] as string] = path.resolve(pinned[2] as string);
+    else if (fallback === undefined) fallback = path.resolve(flag);
+    else throw new Error(`--build ${flag}: every version already runs ${fallback}; pin a build to one version with --build <version>=<dir>`);
+  }
+  return { default: fallback, byVersion };
+}
+
+/** Runs the local Lambda endpoint in front of moto (`upstream`) until SIGINT or SIGTERM. */
+async function serveLambda(upstream: string, port: string | undefined, builds: readonly string[], allocation: string, transient: string | undefined): Promise<void> {
+  if (port === undefined || !/^\d+$/.test(port)) throw new Error('lambda needs a port: --port <p>, or AWS_ENDPOINT_URL_LAMBDA=http://127.0.0.1:<p>');
+  const allocationS = Number(allocation);
+  if (!(allocationS >= 0)) throw new Error(`--allocation ${allocation}: expected the seconds a PC change stays IN_PROGRESS, 0 or more`);
+  const [weight, seconds] = (transient ?? '').split(',').map(Number);
+  if (transient !== undefined && !(weight !== undefined && weight > 0 && weight < 1 && seconds !== undefined && seconds > 0)) {
+    throw new Error(`--transient ${transient}: expected <weight>,<seconds>, such as 0.05,3 (the weight Lambda still reports on the old version, and for how long)`);
+  }
+  const lambda = await startLambdaEndpoint({
+    upstream,
+    port: Number(port),
+    builds: versionBuilds(builds),
+    pc: { allocationMs: allocationS * 1000, ...(transient === undefined ? {} : { transient: { weight: weight as number, ms: (seconds as number) * 1000 } }) },
+    log: (line) => process.stdout.write(`${line}\n`),
+  });
+  process.stdout.write(`local Lambda endpoint on ${lambda.endpoint}: provisioned concurrency (simulated) and invocations (runtime emulator) here, everything else from ${upstream}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await lambda.stop();
+}
+
 async function main(argv: string[]): Promise<void> {
   const endpoint = process.env['AWS_ENDPOINT_URL'];
   if (endpoint === undefined) throw new Error('AWS_ENDPOINT_URL is unset; this script only talks to a local emulator such as moto server (export AWS_ENDPOINT_URL=http://127.0.0.1:5000)');
@@ -254,8 +299,24 @@ async function main(argv: string[]): Promise<void> {
       min: { type: 'string', default: '1' },
       max: { type: 'string', default: '10' },
       suspended: { type: 'boolean', default: false },
+      pc: { type: 'string' },
+      build: { type: 'string', multiple: true, default: [] },
+      port: { type: 'string' },
+      allocation: { type: 'string', default: '0' },
+      transient: { type: 'string' },
+      out: { type: 'string' },
     },
   });
+  const lambdaEndpoint = process.env['AWS_ENDPOINT_URL_LAMBDA'];
+  if (command === 'lambda') {
+    await serveLambda(endpoint, values.port ?? (lambdaEndpoint === undefined ? undefined : new URL(lambdaEndpoint).port), values.build, values.allocation, values.transient);
+    return;
+  }
+  if (command === 'changed-model') {
+    if (values.out === undefined) throw new Error('changed-model needs --out <dir>');
+    process.stdout.write(`wrote ${await irisWithChangedIntercept(path.resolve(values.out))}: iris@1 with one intercept raised by 0.5 (no golden.json; build it with --allow-missing-golden)\n`);
+    return;
+  }
   const num = (raw: string | undefined): number | undefined => (raw === undefined ? undefined : Number(raw));
   const target: DemoTarget = { functionName: values.function, alias: LIVE_ALIAS };
   const clients: DemoClients = { lambda: new LambdaClient({}), cloudwatch: new CloudWatchClient({}), iam: new IAMClient({}) };
@@ -263,11 +324,16 @@ async function main(argv: string[]): Promise<void> {
   try {
     if (command === 'create') {
       await waitForEndpoint(endpoint, 30_000);
+      if (lambdaEndpoint !== undefined) await waitForEndpoint(lambdaEndpoint, 30_000);
       const fn = await createDemoFunction(clients, values.function, Number(values.versions));
       process.stdout.write(`created ${fn.functionName}: versions ${fn.versions.join(', ')}, alias ${fn.alias} on ${fn.versions[0]}, alarms ${fn.alarms.join(', ')}\n`);
     } else if (command === 'scaling') {
       const all = values.suspended;
       await registerScaling(scaling, target, Number(values.min), Number(values.max), all ? { dynamicIn: true, dynamicOut: true, scheduled: true } : undefined);
+      if (values.pc !== undefined) {
+        await clients.lambda.send(new PutProvisionedConcurrencyConfigCommand({ FunctionName: target.functionName, Qualifier: target.alias, ProvisionedConcurrentExecutions: Number(values.pc) }));
+        process.stdout.write(`${target.functionName}:${target.alias} has provisioned concurrency ${values.pc}\n`);
+      }
       process.stdout.write(`registered ${lambdaScalableTargetId(target.functionName, target.alias)}: provisioned concurrency ${values.min} to ${values.max}${all ? ', scaling suspended' : ''}\n`);
     } else if (command === 'traffic') {
       if (values.version === undefined) throw new Error('traffic needs --version <n>');
@@ -283,7 +349,7 @@ async function main(argv: string[]): Promise<void> {
       const weight = await waitForWeight(clients.lambda, target, values.version, timeoutS * 1000);
       process.stdout.write(`alias ${target.alias} routes ${(weight * 100).toFixed(1)}% to version ${values.version}\n`);
     } else {
-      throw new Error(`unknown command ${JSON.stringify(command)}; use create, scaling, traffic, alarm or wait`);
+      throw new Error(`unknown command ${JSON.stringify(command)}; use lambda, changed-model, create, scaling, traffic, alarm or wait`);
     }
   } finally {
     clients.lambda.destroy();

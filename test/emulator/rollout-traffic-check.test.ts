@@ -3,7 +3,7 @@ import { parseRolloutArgs } from '../../commands/rollout/args.js';
 import { runRollout, type RolloutEvent, type RolloutResult } from '../../commands/rollout/rollout.js';
 import { lambdaAliasRouting, startEmulatedVersions, type EmulatedVersions } from '../../tools/emulator-invoker.js';
 import { buildAndStage } from '../helpers/build.js';
-import { irisWithChangedIntercept } from '../helpers/changed-model.js';
+import { irisWithChangedIntercept } from '../../tools/changed-model.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 import { SuiteCleanup } from '../helpers/temp-dir.js';
 import { aliasRouting, clients, createBed, destroy, type Bed } from '../helpers/rollout-bed.js';

@@ -7,7 +7,7 @@ import { loadGoldenSet, type GoldenSet } from '../../commands/rollout/traffic-ch
 import { startEmulatedVersions, type EmulatedVersions, type VersionArtifacts } from '../../tools/emulator-invoker.js';
 import type { StagedArtifacts } from '../../tools/stage-artifacts.js';
 import { buildAndStage } from '../helpers/build.js';
-import { irisWithChangedIntercept } from '../helpers/changed-model.js';
+import { irisWithChangedIntercept } from '../../tools/changed-model.js';
 import { stageFunction } from '../helpers/emulator.js';
 import { FIXTURES, MODELS, readGolden, simulatedHttpApiEvent } from '../helpers/function.js';
 import { SuiteCleanup } from '../helpers/temp-dir.js';

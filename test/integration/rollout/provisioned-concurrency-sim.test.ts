@@ -1,12 +1,12 @@
 /**
- * The rules of the provisioned-concurrency SIMULATION (test/helpers/provisioned-concurrency-sim.ts) that the rollout's
+ * The rules of the provisioned-concurrency SIMULATION (tools/provisioned-concurrency-sim.ts) that the rollout's
  * tests run against, since moto has no PC API: each test says whether the behaviour is AWS's documented one or the
  * simulation's choice. Alias weights live in moto, set through the real SDK; the simulation's clock is the test's.
  */
 import { UpdateAliasCommand } from '@aws-sdk/client-lambda';
 import test from 'ava';
 import { startMoto, type Moto } from '../../helpers/moto.js';
-import { ProvisionedConcurrencySimulation, WEIGHTS_REFUSAL, type SimulationOptions } from '../../helpers/provisioned-concurrency-sim.js';
+import { ProvisionedConcurrencySimulation, WEIGHTS_REFUSAL, type SimulationOptions } from '../../../tools/provisioned-concurrency-sim.js';
 import { aliasRouting, clients, createBed, destroy, type Bed } from '../../helpers/rollout-bed.js';
 
 let moto: Moto;

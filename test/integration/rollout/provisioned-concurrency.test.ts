@@ -1,7 +1,7 @@
 /**
  * The rollout on an alias with provisioned concurrency (PC) and Application Auto Scaling: aliases, alarms and scalable
  * targets in moto through the real SDK; PC from the in-process SIMULATION of Lambda's PC rules
- * (test/helpers/provisioned-concurrency-sim.ts), since moto has no PC API. The rollout and the simulation share a
+ * (tools/provisioned-concurrency-sim.ts), since moto has no PC API. The rollout and the simulation share a
  * clock that moves when the rollout sleeps, so allocation delays, step intervals and Lambda's transient weight play
  * out in full, in order, without waiting for them.
  */
@@ -15,7 +15,7 @@ import type { Progress } from '../../../commands/rollout/progress.js';
 import type { ProvisionedConcurrencyApi } from '../../../commands/rollout/provisioned-concurrency.js';
 import { runRollout, type RolloutEvent, type RolloutResult } from '../../../commands/rollout/rollout.js';
 import { startMoto, type Moto } from '../../helpers/moto.js';
-import { ProvisionedConcurrencySimulation, type SimulationOptions } from '../../helpers/provisioned-concurrency-sim.js';
+import { ProvisionedConcurrencySimulation, type SimulationOptions } from '../../../tools/provisioned-concurrency-sim.js';
 import { aliasRouting, clients, createBed, destroy, registerScalingTarget, scalingSuspended, setAlarm, type Bed, type Suspended } from '../../helpers/rollout-bed.js';
 
 let moto: Moto;

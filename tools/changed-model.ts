@@ -3,7 +3,9 @@
  */
 import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { MODELS } from './function.js';
+import { fileURLToPath } from 'node:url';
+
+const MODELS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', 'models');
 
 /**
  * Copies models/iris into `dir` with one of its model's intercepts raised by 0.5 in place (the LinearClassifier's

@@ -1,8 +1,10 @@
 /**
- * A SIMULATION of Lambda's provisioned concurrency (PC), in process, for the rollout's tests: moto has no PC API. It
- * fills the rollout's `ProvisionedConcurrencyApi` (commands/rollout/provisioned-concurrency.ts), which production fills
- * with Lambda's GetProvisionedConcurrencyConfig and PutProvisionedConcurrencyConfig, and reads the alias's weights
- * from moto, where the rollout sets them through the real SDK. The rules it follows, each tested in
+ * A SIMULATION of Lambda's provisioned concurrency (PC), for the rollout's tests and the local Lambda endpoint
+ * (tools/lambda-endpoint.ts): moto has no PC API. It fills the rollout's `ProvisionedConcurrencyApi`
+ * (commands/rollout/provisioned-concurrency.ts), which production fills with Lambda's GetProvisionedConcurrencyConfig
+ * and PutProvisionedConcurrencyConfig, and reads the alias's weights from moto, where the rollout sets them through
+ * the real SDK. In process, a test hands it to the rollout and `attach`es it to the rollout's Lambda client; over
+ * HTTP, the local endpoint answers Lambda's PC API from it. The rules it follows, each tested in
  * test/integration/rollout/provisioned-concurrency-sim.test.ts:
  * - AWS documented: a PC change on an alias that has weights is refused ("Alias with weights can not be used with
  *   Provisioned Concurrency"). The error's name, InvalidParameterValueException, is this simulation's choice.
@@ -11,12 +13,13 @@
  *   `allocationMs` after the change (Infinity: never), and FAILED only with `failWith`, and only for a raise (the
  *   simulation's choice, so that putting PC back works).
  * - Reported in issue 14, as seen on AWS: after the version of an alias with PC changes, GetAlias can still report a
- *   weight on the old version for a while. Here `transient.weight` for `transient.ms`, on the clients `attach`ed.
+ *   weight on the old version for a while. Here `transient.weight` for `transient.ms`, as seen by the clients
+ *   `attach`ed and through the local endpoint.
  * Time is `now()`, so that a test can run it on a clock of its own.
  */
 import { GetAliasCommand, InvalidParameterValueException, type GetAliasCommandOutput, type LambdaClient, type UpdateAliasCommandInput } from '@aws-sdk/client-lambda';
-import type { AliasRef } from '../../commands/rollout/lambda-alias.js';
-import type { ProvisionedConcurrencyApi, ProvisionedConcurrencyConfig } from '../../commands/rollout/provisioned-concurrency.js';
+import type { AliasRef } from '../commands/rollout/lambda-alias.js';
+import type { ProvisionedConcurrencyApi, ProvisionedConcurrencyConfig } from '../commands/rollout/provisioned-concurrency.js';
 
 export const WEIGHTS_REFUSAL = 'Alias with weights can not be used with Provisioned Concurrency';
 
@@ -91,14 +94,27 @@ export class ProvisionedConcurrencySimulation implements ProvisionedConcurrencyA
   async weights(ref: AliasRef): Promise<Record<string, number>> {
     const alias = await this.options.lambda.send(new GetAliasCommand({ FunctionName: ref.functionName, Name: ref.alias }));
     const weights = Object.fromEntries(Object.entries(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).filter(([, weight]) => weight > 0));
-    const transient = this.#transientOf(ref);
-    return transient === undefined ? weights : { ...weights, [transient.version]: transient.weight };
+    return this.reported(ref, weights);
   }
 
-  #transientOf(ref: AliasRef): { version: string; weight: number } | undefined {
+  /** `weights` (what moto holds for the alias) with the transient entry Lambda would add now, if any. */
+  reported(ref: AliasRef, weights: Readonly<Record<string, number>>): Record<string, number> {
     const entry = this.#transient.get(key(ref));
-    if (entry === undefined || this.options.transient === undefined || this.#now() >= entry.until) return undefined;
-    return { version: entry.version, weight: this.options.transient.weight };
+    if (entry === undefined || this.options.transient === undefined || this.#now() >= entry.until) return { ...weights };
+    return { ...weights, [entry.version]: this.options.transient.weight };
+  }
+
+  /** Call after an UpdateAlias of `ref` succeeded: a version change on an alias with PC starts the transient entry. */
+  aliasUpdated(ref: AliasRef, versionBefore: string | undefined, versionAfter: string | undefined): void {
+    const moved = versionAfter !== undefined && versionBefore !== undefined && versionAfter !== versionBefore;
+    if (moved && this.options.transient !== undefined && this.#configs.has(key(ref))) {
+      this.#transient.set(key(ref), { version: versionBefore, until: this.#now() + this.options.transient.ms });
+    }
+  }
+
+  /** Removes the alias's PC config (DeleteProvisionedConcurrencyConfig); false when it had none. */
+  remove(ref: AliasRef): boolean {
+    return this.#configs.delete(key(ref));
   }
 
   /**
@@ -113,20 +129,15 @@ export class ProvisionedConcurrencySimulation implements ProvisionedConcurrencyA
           const ref = { functionName: input.FunctionName ?? '', alias: input.Name ?? '' };
           const before = await this.options.lambda.send(new GetAliasCommand({ FunctionName: ref.functionName, Name: ref.alias }));
           const result = await next(args);
-          const moved = input.FunctionVersion !== undefined && before.FunctionVersion !== undefined && input.FunctionVersion !== before.FunctionVersion;
-          if (moved && this.options.transient !== undefined && this.#configs.has(key(ref))) {
-            this.#transient.set(key(ref), { version: before.FunctionVersion as string, until: this.#now() + this.options.transient.ms });
-          }
+          this.aliasUpdated(ref, before.FunctionVersion, input.FunctionVersion);
           return result;
         }
         if (context.commandName === 'GetAliasCommand') {
           const input = args.input as { FunctionName?: string; Name?: string };
           const result = await next(args);
-          const transient = this.#transientOf({ functionName: input.FunctionName ?? '', alias: input.Name ?? '' });
-          if (transient !== undefined) {
-            const output = result.output as GetAliasCommandOutput;
-            output.RoutingConfig = { AdditionalVersionWeights: { ...(output.RoutingConfig?.AdditionalVersionWeights ?? {}), [transient.version]: transient.weight } };
-          }
+          const output = result.output as GetAliasCommandOutput;
+          const reported = this.reported({ functionName: input.FunctionName ?? '', alias: input.Name ?? '' }, output.RoutingConfig?.AdditionalVersionWeights ?? {});
+          if (Object.keys(reported).length > 0) output.RoutingConfig = { AdditionalVersionWeights: reported };
           return result;
         }
         return next(args);
