@@ -6,62 +6,135 @@ import { CHART_CONFIG as config, renderSvg } from '../commands/charts/render-svg
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 import type { CostRow } from './lambda-cost.js';
 
+/** Subtitle lines are wrapped at this many characters: Vega sizes the picture by its own estimate of text widths. */
+const CAPTION_CHARS = 110;
+const COST_PANEL = { width: 300, height: 170 } as const;
+/** Vertical room one line label needs, px. */
+const LABEL_GAP_PX = 13;
+
 /**
  * Lambda's charge per million predictions against memory size: a panel per architecture (columns) and per request
- * size (rows, each with its own dollar axis), a colour per model. Workloads billed alike draw one line; the
- * subtitle says so.
+ * size (rows, each with its own dollar axis). Each line is labelled at its right end with the models it draws;
+ * models billed alike at every size share one line and one label, and the subtitle says so. Labels that would
+ * touch are spread apart; there is no legend to match colours against.
  */
 export async function costChart(rows: readonly CostRow[], caption: string): Promise<string> {
   const values = rows.map((r) => ({
-    model: r.input.split(', ')[0],
+    model: r.input.split(', ')[0] ?? r.input,
     size: r.predictionsPerRequest === 1 ? '1 row per request' : `${r.predictionsPerRequest} rows per request`,
     arch: r.arch,
     memory: r.memoryMb,
     usd: r.lambdaPerMillion,
   }));
-  // Models billed alike at every size draw one line, the last one's colour: say which.
+  const sizes = [...new Set(values.map((v) => v.size))];
+  // Models billed alike at every size and architecture of a request size draw one line: group them.
   const shared: string[] = [];
-  for (const size of [...new Set(values.map((v) => v.size))]) {
+  const groupOf = new Map<string, string>();
+  for (const size of sizes) {
     const byModel = new Map<string, string>();
-    for (const v of values.filter((w) => w.size === size)) byModel.set(v.model ?? '', `${byModel.get(v.model ?? '') ?? ''}${v.arch}:${v.memory}:${v.usd.toPrecision(6)} `);
+    for (const v of values.filter((w) => w.size === size)) byModel.set(v.model, `${byModel.get(v.model) ?? ''}${v.arch}:${v.memory}:${v.usd.toPrecision(6)} `);
     const groups = new Map<string, string[]>();
     for (const [model, key] of byModel) groups.set(key, [...(groups.get(key) ?? []), model]);
-    for (const models of groups.values()) if (models.length > 1) shared.push(`${size}: ${models.join(', ')} are billed alike and draw one line.`);
+    for (const models of groups.values()) {
+      for (const model of models) groupOf.set(`${size}|${model}`, models.join(', '));
+      if (models.length > 1) shared.push(`${size}: ${models.join(', ')} are billed alike and draw one line.`);
+    }
   }
+  const series = [...new Map(values.map((v) => [`${v.size}|${v.arch}|${groupOf.get(`${v.size}|${v.model}`)}|${v.memory}`, { ...v, line: groupOf.get(`${v.size}|${v.model}`) ?? v.model }])).values()];
+  const labels = lineLabels(series);
+  const models = [...new Set(values.map((v) => v.model))].sort();
+  const panels = sizes.flatMap((size) => [...new Set(values.map((v) => v.arch))].map((arch) => `${arch}: ${size}`));
+  const panelOf = (v: { arch: string; size: string }): string => `${v.arch}: ${v.size}`;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title: {
       text: 'Estimated Lambda charge per million predictions, USD',
       subtitle: [
-        caption,
+        ...wrapText(caption, CAPTION_CHARS),
         `Duration: warm REPORT Duration at ${ONE_VCPU_MEMORY_MB} MB x max(1, ${ONE_VCPU_MEMORY_MB} / MB), billed in whole ms (at least 1).`,
         'Request charge included; logs and init not. An estimate, not a measurement.',
-        ...shared,
+        ...shared.flatMap((line) => wrapText(line, CAPTION_CHARS)),
       ],
     },
-    data: { values },
-    facet: {
-      column: { field: 'arch', type: 'nominal', title: null, header: { labelFontSize: 13, labelFontWeight: 'bold' } },
-      // Each row's label above its panels: beside them, Vega reserves a column as wide as its generous estimate of the
-      // text, which leaves the labels far from the panels they name.
-      row: { field: 'size', type: 'nominal', title: null, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAngle: 0, labelOrient: 'top', labelAnchor: 'start', labelPadding: 8 } },
-    },
+    data: { values: [...series.map((v) => ({ ...v, panel: panelOf(v), layer: 'line' })), ...labels.map((l) => ({ ...l, panel: panelOf(l), layer: 'label' }))] },
+    // One wrapped facet, each panel titled "<arch>: <request size>": a column header over row headers collides with
+    // them once the grid is laid out flush.
+    facet: { field: 'panel', type: 'nominal', title: null, sort: panels, header: { labelFontSize: 12, labelFontWeight: 'bold', labelAnchor: 'start', labelPadding: 8 } },
+    columns: 2,
     spec: {
-      width: 300,
-      height: 170,
-      mark: { type: 'line', point: { size: 28 }, strokeWidth: 2 },
+      width: COST_PANEL.width,
+      height: COST_PANEL.height,
       encoding: {
         x: { field: 'memory', type: 'ordinal', title: `memory (MB; one vCPU at ${ONE_VCPU_MEMORY_MB.toLocaleString('en-US')} MB)`, axis: { labelAngle: 0 } },
-        // The title and the axis labels say USD; a rotated axis title longer (by Vega's estimate) than the panel is
-        // tall would push the row labels and the memory axis away from the panels.
-        y: { field: 'usd', type: 'quantitative', title: null, scale: { zero: false, nice: true }, axis: { format: '$.3~r', tickCount: 5 } },
-        color: { field: 'model', type: 'nominal', title: null, scale: { scheme: 'tableau10' } },
+        color: { field: 'model', type: 'nominal', legend: null, scale: { domain: models, scheme: 'tableau10' } },
       },
+      layer: [
+        {
+          transform: [{ filter: "datum.layer === 'line'" }],
+          mark: { type: 'line', point: { size: 28 }, strokeWidth: 2 },
+          // The title and the axis labels say USD; a rotated axis title longer (by Vega's estimate) than the panel is
+          // tall would push the row labels and the memory axis away from the panels.
+          encoding: { y: { field: 'usd', type: 'quantitative', title: null, scale: { zero: false, nice: false }, axis: { format: '$.3~r', tickCount: 5 } }, detail: { field: 'line' } },
+        },
+        {
+          transform: [{ filter: "datum.layer === 'label'" }],
+          mark: { type: 'text', align: 'left', baseline: 'middle', dx: 10, fontSize: 11, fontWeight: 'bold' },
+          encoding: { y: { field: 'usd', type: 'quantitative' }, text: { field: 'line' } },
+        },
+      ],
     },
     resolve: { scale: { y: 'independent' } },
+    // Flush bounds: the grid is laid out from the panels' sizes alone, the spacing leaving room for the line labels
+    // and the next column's axis (Vega's estimate of the labels' widths is about twice their real width).
+    bounds: 'flush',
+    spacing: { column: 250, row: 72 },
+    padding: { left: 12, right: 12, top: 12, bottom: 16 },
     config,
   } as TopLevelSpec;
   return renderSvg(spec);
+}
+
+interface SeriesPoint {
+  readonly size: string;
+  readonly arch: string;
+  readonly model: string;
+  readonly line: string;
+  readonly memory: number;
+  readonly usd: number;
+}
+
+/**
+ * A label at the right end of each line of each panel, at the line's last value, spread apart where two would touch:
+ * in dollars, LABEL_GAP_PX is the panel's value range over its height in pixels.
+ */
+function lineLabels(series: readonly SeriesPoint[]): SeriesPoint[] {
+  const labels: SeriesPoint[] = [];
+  for (const panel of new Set(series.map((v) => `${v.size}|${v.arch}`))) {
+    const points = series.filter((v) => `${v.size}|${v.arch}` === panel);
+    const lastMemory = Math.max(...points.map((v) => v.memory));
+    const ends = points.filter((v) => v.memory === lastMemory).sort((a, b) => a.usd - b.usd);
+    const low = Math.min(...points.map((v) => v.usd));
+    const high = Math.max(...points.map((v) => v.usd));
+    const gap = ((high - low || high || 1) / COST_PANEL.height) * LABEL_GAP_PX;
+    const placed: number[] = [];
+    for (const end of ends) placed.push(Math.max(end.usd, (placed.at(-1) ?? -Infinity) + gap));
+    // Labels pushed above the panel's top come back down as a block, keeping their spacing.
+    const over = Math.max(0, (placed.at(-1) ?? high) - high);
+    ends.forEach((end, i) => labels.push({ ...end, usd: placed[i]! - over }));
+  }
+  return labels;
+}
+
+function wrapText(text: string, chars: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > chars) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line];
 }
 
 /** One warm case under the emulator: the function's and the naive function's REPORT Duration p50s. */
