@@ -25,6 +25,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild';
 import { verifyBundle } from './commands/build/golden-check.js';
+import { readMemoryFloor } from './commands/build/memory-floor.js';
 import { checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './commands/build/limits.js';
 import { runtimeLayerEntries } from './commands/build/runtime-layer.js';
 import { deterministicZip, type ZipEntry, type ZipResult } from './commands/build/zip.js';
@@ -206,6 +207,14 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
 
   const model = readFileSync(path.join(options.modelDir, DEFAULT_MODEL_FILE));
   const modelSha = sha256(model);
+  let floor;
+  try {
+    floor = readMemoryFloor(options.modelDir, modelSha);
+  } catch (error) {
+    throw new BuildError(error instanceof Error ? error.message : String(error));
+  }
+  if (floor.kind === 'measured') log(`memory floor: ${floor.floorMb} MB, the smallest size that answered ${manifest.maxBatch} rows (${relative(floor.file)})`);
+  if (floor.kind === 'unusable') log(`WARNING memory floor not recorded: ${floor.reason}`);
   const packaging = options.packaging === 'auto' ? (model.length <= options.zipModelLimitBytes ? 'zip' : 's3') : options.packaging;
   if (options.packaging === 'zip' && model.length > options.zipModelLimitBytes) {
     throw new BuildError(
@@ -271,6 +280,7 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
       task: manifest.task,
       maxBatch: manifest.maxBatch,
       ...(packaging === 's3' ? { file: relative(files.model) } : {}),
+      ...(floor.kind === 'measured' ? { memoryFloorMb: floor.floorMb } : {}),
       golden: golden === undefined || verified.goldenFile === undefined ? 'missing' : { ...golden, file: relative(files.golden), sha256: sha256(verified.goldenFile) },
     },
   };

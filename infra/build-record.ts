@@ -19,6 +19,7 @@ import {
   type ModelPackaging,
   type Runtime,
 } from '../functions/contract/build-record.js';
+import { LAMBDA_LIMITS } from '../functions/contract/lambda-limits.js';
 import { BuildRecordError } from './errors.js';
 
 /** The project root: build.json's relative paths and a relative `distDir` are resolved against it. */
@@ -47,6 +48,8 @@ export interface ModelArtifact {
   readonly path: string | undefined;
   /** As build.json shows it. */
   readonly file: string | undefined;
+  /** The smallest memory size at which the model's largest request completed, when measured (npm run tune -- --floor). */
+  readonly memoryFloorMb: number | undefined;
 }
 
 /** A build record checked against the configuration, with the files it lists found on disk: what the constructs deploy. */
@@ -105,6 +108,13 @@ class Fields {
 
   count(value: unknown, field: string): number {
     if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0) this.fail(field, value, 'a whole number of bytes');
+    return value;
+  }
+
+  memoryMb(value: unknown, field: string): number {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < LAMBDA_LIMITS.minMemoryMb || value > LAMBDA_LIMITS.maxMemoryMb) {
+      this.fail(field, value, `a whole number of MB from ${LAMBDA_LIMITS.minMemoryMb} to ${LAMBDA_LIMITS.maxMemoryMb}`);
+    }
     return value;
   }
 
@@ -200,6 +210,7 @@ export function readBuildRecord(distDir: string, expect: BuildExpectation): Depl
       packaging,
       file: modelFile,
       path: modelFile === undefined ? undefined : fields.existing(modelFile, 'model.file', modelBytes),
+      memoryFloorMb: model['memoryFloorMb'] === undefined ? undefined : fields.memoryMb(model['memoryFloorMb'], 'model.memoryFloorMb'),
     }),
   });
 }

@@ -88,6 +88,15 @@ export interface FunctionOptions {
    * tools/testbed/paths.ts's LAMBDA_RUNTIMES are installed. @default DEFAULT_RUNTIME, 'nodejs24.x'
    */
   readonly runtime?: string;
+  /**
+   * Called with the emulator's process id as soon as it is spawned, before it listens and before it starts the
+   * runtime (which it does on the first invocation), so everything the emulator starts inherits what the hook set
+   * up: `npm run tune` places the process in a control group with Lambda's CPU share and memory limit for a size.
+   * A hook that throws stops the emulator, and startFunction rejects with its error. @default none
+   */
+  readonly onSpawn?: (pid: number) => void | Promise<void>;
+  /** How long to wait for the emulator to listen before giving up with a message saying so. @default 10,000 */
+  readonly startTimeoutMs?: number;
 }
 
 /** The Node binary, major and runtime interface client that stand in for Lambda's `runtime`. */
@@ -289,6 +298,10 @@ export interface Emulation {
   readonly env: Readonly<Record<string, string>>;
   /** The function timeout RIE applies to init and to each invocation. */
   readonly timeoutSeconds: number;
+  /** See FunctionOptions.onSpawn. @default none */
+  readonly onSpawn?: (pid: number) => void | Promise<void>;
+  /** See FunctionOptions.startTimeoutMs. @default 10,000 */
+  readonly startTimeoutMs?: number;
 }
 
 async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
@@ -320,8 +333,18 @@ async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
   // A test that forgets stop() must not keep its worker alive; the exit hook above still kills the pair.
   child.unref();
   for (const stream of [child.stdout, child.stderr]) (stream as Socket).unref();
+  if (emulation.onSpawn !== undefined) {
+    try {
+      await emulation.onSpawn(pid);
+    } catch (error) {
+      kill();
+      leftovers.delete(kill);
+      throw error;
+    }
+  }
 
-  const deadline = Date.now() + START_TIMEOUT_MS;
+  const startTimeoutMs = emulation.startTimeoutMs ?? START_TIMEOUT_MS;
+  const deadline = Date.now() + startTimeoutMs;
   while (!(await accepting(invokePort))) {
     if (!running()) {
       leftovers.delete(kill);
@@ -332,7 +355,7 @@ async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
     if (Date.now() > deadline) {
       kill();
       leftovers.delete(kill);
-      throw new Error(`aws-lambda-rie did not listen on 127.0.0.1:${invokePort} within ${START_TIMEOUT_MS / 1000} s:\n${tail(all)}`);
+      throw new Error(`aws-lambda-rie did not listen on 127.0.0.1:${invokePort} within ${startTimeoutMs / 1000} s:\n${tail(all)}`);
     }
     await sleep(50);
   }
@@ -439,5 +462,7 @@ export async function startFunction(options: FunctionOptions): Promise<LambdaUnd
     bootstrap: [install.node, install.ric, handler],
     env: nodeEnvironment(options, handler, install),
     timeoutSeconds: options.timeoutSeconds ?? 30,
+    ...(options.onSpawn === undefined ? {} : { onSpawn: options.onSpawn }),
+    ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
   });
 }

@@ -7,14 +7,12 @@
  *
  *   npm run invoke -- --event test/fixtures/events/predict-iris.json [--model <bundle dir>] [--env NAME=value ...]
  */
-import { spawnSync } from 'node:child_process';
-import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { BUILD_RECORD_FILE } from '../functions/contract/build-record.js';
 import { hostArch, startFunction } from './emulator.js';
+import { ensureLocalBuild, LocalBuildError } from './local-build.js';
 import { stageArtifacts } from './stage-artifacts.js';
 import { ensureBuildPackages, ensureRic, ensureRie } from './testbed/install.js';
 
@@ -54,40 +52,15 @@ for (const pair of values.env) {
   env[pair.slice(0, at)] = pair.slice(at + 1);
 }
 
-/** Every file a build reads, hashed: a changed input means a new build. */
-function inputsFingerprint(modelDir: string, arch: string): string {
-  const hash = createHash('sha256').update(`${arch}\n${modelDir}\n`);
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
-      const full = path.join(dir, entry.name);
-      return entry.isDirectory() ? walk(full) : [full];
-    });
-  const files = [
-    ...walk(path.join(root, 'functions')),
-    ...walk(path.join(root, 'commands', 'build')),
-    ...walk(modelDir),
-    path.join(root, 'build.ts'),
-    path.join(root, 'package-lock.json'),
-  ].sort();
-  for (const file of files) hash.update(`${path.relative(root, file)}\n`).update(readFileSync(file));
-  return hash.digest('hex');
-}
-
 const arch = hostArch();
 const modelDir = path.resolve(values.model);
 if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) fail(`--model ${values.model} is not a bundle folder`);
-const outDir = path.join(root, 'dist', `local-${arch}`);
-const stamp = path.join(outDir, 'inputs.sha256');
-const fingerprint = inputsFingerprint(modelDir, arch);
-if (!existsSync(path.join(outDir, BUILD_RECORD_FILE)) || !existsSync(stamp) || readFileSync(stamp, 'utf8') !== fingerprint) {
-  process.stderr.write(`invoke: building for ${arch} into ${path.relative(root, outDir)}/\n`);
-  const build = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'build.ts'), '--arch', arch, '--model', modelDir, '--out', outDir], {
-    cwd: root,
-    // The build's table goes to stderr with the rest of the commentary; stdout carries only the response.
-    stdio: ['ignore', process.stderr, 'inherit'],
-  });
-  if (build.status !== 0) fail('the build failed (see above)');
-  writeFileSync(stamp, fingerprint);
+let outDir: string;
+try {
+  outDir = ensureLocalBuild(root, modelDir, arch, (line) => process.stderr.write(`invoke: ${line}\n`));
+} catch (error) {
+  if (error instanceof LocalBuildError) fail(error.message);
+  throw error;
 }
 
 ensureBuildPackages();

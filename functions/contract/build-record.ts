@@ -76,7 +76,15 @@ export interface BuildRecordModel {
   /** The most rows one request may carry (model.json's maxBatch). */
   readonly maxBatch: number;
   readonly golden: GoldenRecord;
+  /**
+   * The smallest memory size, MB, at which the bundle's largest allowed request completed (`npm run tune -- --floor`,
+   * the bundle's memory-floor.json), when it was measured for this model file.
+   */
+  readonly memoryFloorMb?: number;
 }
+
+/** Where `npm run tune -- --floor` records a bundle's memory floor, and the build reads it. */
+export const MEMORY_FLOOR_FILE = 'memory-floor.json';
 
 /** The JSON of `dist/build.json`. */
 export interface BuildRecord {

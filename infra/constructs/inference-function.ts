@@ -3,7 +3,7 @@ import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
-import { AssetType, TerraformAsset } from 'cdktf';
+import { Annotations, AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, lambdaLogGroup } from '../../functions/contract/aws-names.js';
 import {
@@ -19,6 +19,7 @@ import {
   type LogLevel,
 } from '../../functions/contract/env.js';
 import { LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../functions/contract/lambda-limits.js';
+import { MEMORY_FLOOR_FILE } from '../../functions/contract/build-record.js';
 import { base64Sha256, type DeployableBuild, type ModelArtifact } from '../build-record.js';
 import { skipCheck } from '../checkov.js';
 import { fail, KMS_KEY_ARN, logRetention, matching, ONE_YEAR_DAYS, oneOf, wholeNumber } from '../validators.js';
@@ -146,6 +147,13 @@ export class InferenceFunction extends Construct {
     const roleName = matching(this, 'roleName', props.roleName ?? props.functionName, ROLE_NAME, '1 to 64 letters, digits and +=,.@_-');
     const memorySize = wholeNumber(this, 'memorySizeMb', props.memorySizeMb ?? 1024, LAMBDA_LIMITS.minMemoryMb, LAMBDA_LIMITS.maxMemoryMb, 'MB');
     this.timeoutSeconds = wholeNumber(this, 'timeoutSeconds', props.timeoutSeconds ?? 30, LAMBDA_LIMITS.minTimeoutSeconds, LAMBDA_LIMITS.maxTimeoutSeconds, 'seconds');
+    const floor = build.model.memoryFloorMb;
+    if (floor !== undefined && memorySize < floor) {
+      Annotations.of(this).addWarning(
+        `memorySizeMb is ${memorySize}, under the memory floor of ${build.model.name}@${build.model.version}: its largest allowed request (maxBatch rows) completed only from ${floor} MB ` +
+          `(npm run tune -- --floor, the bundle's ${MEMORY_FLOOR_FILE}); raise memorySizeMb to at least ${floor}, or lower the bundle's maxBatch`,
+      );
+    }
     const ephemeralStorage = this.ephemeralStorage(build.model, props.ephemeralStorageMb);
     const retention = logRetention(this, 'logRetentionDays', props.logRetentionDays ?? 30);
     const logLevel = oneOf(this, 'logLevel', props.logLevel ?? DEFAULT_LOG_LEVEL, LOG_LEVELS);

@@ -107,3 +107,17 @@ test('refuses an S3-packaged model without the file to upload', async (t) => {
   const error = t.throws(() => readBuildRecord(edited, EXPECT), { instanceOf: BuildRecordError });
   t.is(error?.setting, 'model.file');
 });
+
+test('reads the memory floor a build recorded, and refuses one Lambda has no size for', async (t) => {
+  const recorded = await editedDist(dist, (json) => {
+    json['model']['memoryFloorMb'] = 640;
+  });
+  t.is(readBuildRecord(recorded, EXPECT).model.memoryFloorMb, 640);
+  t.is(readBuildRecord(dist, EXPECT).model.memoryFloorMb, undefined);
+  const bad = await editedDist(dist, (json) => {
+    json['model']['memoryFloorMb'] = 100.5;
+  });
+  const error = t.throws(() => readBuildRecord(bad, EXPECT), { instanceOf: BuildRecordError });
+  t.is(error?.setting, 'model.memoryFloorMb');
+  t.regex(error?.message ?? '', /model\.memoryFloorMb is 100\.5; allowed: a whole number of MB from 128 to 10240/);
+});

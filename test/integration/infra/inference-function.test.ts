@@ -233,3 +233,16 @@ test('skips checkov\'s reserved-concurrency check only while none is reserved', 
   t.true(checkovSkips({}, 'aws_lambda_function').includes('CKV_AWS_115'));
   t.deepEqual(checkovSkips({ reservedConcurrency: 50 }, 'aws_lambda_function'), ['CKV_AWS_116', 'CKV_AWS_117', 'CKV_AWS_173', 'CKV_AWS_272']);
 });
+
+test("warns when the memory is under the build's memory floor, and not at it", (t) => {
+  const warnings = (memorySizeMb: number): string[] => {
+    const stack = constructStack();
+    const build = deployableBuild(zipDist);
+    const fn = new InferenceFunction(stack, 'fn', { build: { ...build, model: { ...build.model, memoryFloorMb: 1536 } }, functionName: 'onnx-test-predict', memorySizeMb });
+    return fn.node.metadata.filter((m) => m.type === '@cdktf/warn').map((m) => String(m.data));
+  };
+  const under = warnings(1024);
+  t.is(under.length, 1);
+  t.regex(under[0]!, /^memorySizeMb is 1024, under the memory floor of iris@1: its largest allowed request \(maxBatch rows\) completed only from 1536 MB .*raise memorySizeMb to at least 1536, or lower the bundle's maxBatch$/);
+  t.deepEqual(warnings(1536), []);
+});

@@ -1,0 +1,116 @@
+/**
+ * The local tuner's measurer on a real emulator, in real control groups: a CPU-bound function with Lambda's CPU
+ * share for each size, a memory limit that kills an oversized request as Lambda does, a timeout at one size that
+ * does not stop the run, and an emulator that never starts. The function is written by the test: it spins a fixed
+ * loop (`loops`) and allocates and fills `allocateMb` MB.
+ */
+import { writeFile } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
+import path from 'node:path';
+import test from 'ava';
+import { openControlGroups } from '../../tools/tune/control-group.js';
+import { LocalMeasurer, type LocalMeasurerOptions } from '../../tools/tune/local-measurer.js';
+import { startFunction } from '../../tools/emulator.js';
+import { SuiteCleanup } from '../helpers/temp-dir.js';
+
+const HANDLER = `exports.handler = async (event) => {
+  if (event.allocateMb) {
+    const chunks = [];
+    for (let i = 0; i < event.allocateMb; i++) chunks.push(Buffer.alloc(1024 * 1024, 1));
+    globalThis.kept = chunks;
+  }
+  let x = 0;
+  for (let i = 0; i < (event.loops ?? 0); i++) x = (x * 31 + i) % 1000003;
+  return { x };
+};
+`;
+
+const cleanup = new SuiteCleanup();
+let taskRoot = '';
+const groups = openControlGroups();
+
+test.before(async () => {
+  taskRoot = await cleanup.tempDir('tune-fn-');
+  await writeFile(path.join(taskRoot, 'index.js'), HANDLER);
+});
+test.after.always(() => cleanup.run());
+
+function measurer(event: object, overrides: Partial<LocalMeasurerOptions> = {}): LocalMeasurer {
+  return new LocalMeasurer({ staged: { taskRoot }, event: () => event, invocations: 8, timeoutSeconds: 5, groups, cores: availableParallelism(), ...overrides });
+}
+
+test.serial('the same CPU-bound request takes at least 1.5x longer at 512 MB than at 1,769 MB', async (t) => {
+  // About 15 ms at a full core: many scheduler periods, so the quota shows in every request.
+  const m = measurer({ loops: 2_000_000 });
+  const small = await m.measure(512, () => {});
+  const large = await m.measure(1769, () => {});
+  t.deepEqual([small.failures, large.failures], [[], []]);
+  const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
+  const ratio = mean(small.warmDurationsMs) / mean(large.warmDurationsMs);
+  t.log(`${groups.mode}: mean ${mean(small.warmDurationsMs).toFixed(1)} ms at 512 MB, ${mean(large.warmDurationsMs).toFixed(1)} ms at 1,769 MB, ratio ${ratio.toFixed(2)}`);
+  if (groups.mode === 'none') {
+    // No writable control group here: nothing throttles, and the run must say why.
+    t.regex(groups.reason ?? '', /control group/);
+    return;
+  }
+  t.true(ratio >= 1.5, `ratio ${ratio}`);
+  t.true(small.periodUs !== undefined && small.periodUs > 1000);
+  t.is(large.periodUs, 1000);
+});
+
+test.serial('an oversized request at a size is reported as Lambda reports an out-of-memory kill, and the next size runs', async (t) => {
+  const m = measurer({ allocateMb: 200 }, { invocations: 3 });
+  const small = await m.measure(192, () => {});
+  const large = await m.measure(1024, () => {});
+  if (groups.mode === 'none') {
+    t.regex(groups.reason ?? '', /control group/);
+    t.deepEqual(small.failures, []);
+    return;
+  }
+  t.is(small.failures[0]?.kind, 'out-of-memory');
+  t.is(small.failures[0]?.message, 'Runtime.OutOfMemory: Runtime exited with error: signal: killed');
+  t.deepEqual(small.warmDurationsMs, []);
+  t.deepEqual(large.failures, []);
+  t.is(large.warmDurationsMs.length, 3);
+  t.true(large.peakMemoryMb !== undefined && large.peakMemoryMb > 200, `peak ${large.peakMemoryMb}`);
+});
+
+test.serial('a request that times out at a small size is reported as a timeout, and the larger size still answers', async (t) => {
+  // About 150 ms at a full core: past the 1 s timeout at 128 MB (a fourteenth of a core), well within it at 1,769 MB.
+  const m = measurer({ loops: 20_000_000 }, { invocations: 2, timeoutSeconds: 1 });
+  const small = await m.measure(128, () => {});
+  const large = await m.measure(1769, () => {});
+  if (groups.mode === 'none') {
+    t.regex(groups.reason ?? '', /control group/);
+    return;
+  }
+  t.is(small.failures[0]?.kind, 'timeout');
+  t.regex(small.failures[0]?.message ?? '', /Task timed out after 1\.00 seconds/);
+  t.deepEqual(large.failures, []);
+  t.is(large.warmDurationsMs.length, 2);
+});
+
+test.serial('an emulator that never starts fails its size after a bounded wait, with a message saying so', async (t) => {
+  const m = measurer(
+    { loops: 1 },
+    {
+      startTimeoutMs: 1500,
+      // Stopped as soon as it is spawned, before anything else yields to the event loop (a stopped process that had
+      // bound its port would still accept connections), the emulator never listens.
+      start: (options) =>
+        startFunction({
+          ...options,
+          onSpawn: async (pid) => {
+            process.kill(pid, 'SIGSTOP');
+            await options.onSpawn?.(pid);
+          },
+        }),
+    },
+  );
+  const started = Date.now();
+  const result = await m.measure(1024, () => {});
+  t.true(Date.now() - started < 10_000);
+  t.is(result.invocations, 0);
+  t.is(result.failures[0]?.kind, 'error');
+  t.regex(result.failures[0]?.message ?? '', /^the emulator did not start: aws-lambda-rie did not listen on 127\.0\.0\.1:\d+ within 1\.5 s/);
+});
