@@ -2,7 +2,7 @@
  * The bench's charts, as Vega-Lite specifications rendered by commands/charts/render-svg.ts.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG as config, renderSvg } from '../commands/charts/render-svg.js';
+import { CHART_CONFIG as config, renderSvg, wrapCaption } from '../commands/charts/render-svg.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 import type { CostRow } from './lambda-cost.js';
 
@@ -50,10 +50,10 @@ export async function costChart(rows: readonly CostRow[], caption: string): Prom
     title: {
       text: 'Estimated Lambda charge per million predictions, USD',
       subtitle: [
-        ...wrapText(caption, CAPTION_CHARS),
+        ...wrapCaption(caption, CAPTION_CHARS),
         `Duration: warm REPORT Duration at ${ONE_VCPU_MEMORY_MB} MB x max(1, ${ONE_VCPU_MEMORY_MB} / MB), billed in whole ms (at least 1).`,
         'Request charge included; logs and init not. An estimate, not a measurement.',
-        ...shared.flatMap((line) => wrapText(line, CAPTION_CHARS)),
+        ...shared.flatMap((line) => wrapCaption(line, CAPTION_CHARS)),
       ],
     },
     data: { values: [...series.map((v) => ({ ...v, panel: panelOf(v), layer: 'line' })), ...labels.map((l) => ({ ...l, panel: panelOf(l), layer: 'label' }))] },
@@ -125,17 +125,6 @@ function lineLabels(series: readonly SeriesPoint[]): SeriesPoint[] {
   return labels;
 }
 
-function wrapText(text: string, chars: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > chars) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  return [...lines, line];
-}
 
 /** One warm case under the emulator: the function's and the naive function's REPORT Duration p50s. */
 export interface WarmBar {

@@ -27,3 +27,20 @@ export async function renderSvg(spec: TopLevelSpec): Promise<string> {
     view.finalize();
   }
 }
+
+/**
+ * Splits a caption into lines of at most `width` characters, at spaces, so that no title or subtitle runs past the
+ * chart: Vega sizes the picture by its own estimate of text widths and does not wrap.
+ */
+export function wrapCaption(text: string, width: number): string[] {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line === '' ? word : `${line} ${word}`;
+  }
+  if (line !== '') lines.push(line);
+  return lines;
+}

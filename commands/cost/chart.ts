@@ -3,7 +3,7 @@
  * orders of magnitude), a diamond where an alternative crosses Lambda on demand, and a dashed rule at the profile.
  */
 import type { TopLevelSpec } from 'vega-lite';
-import { CHART_CONFIG, renderSvg } from '../charts/render-svg.js';
+import { CHART_CONFIG, renderSvg, wrapCaption } from '../charts/render-svg.js';
 import { ALTERNATIVES, breakEvenText, rps, type Advice } from './advice.js';
 import { atRate, OPTION_TITLES, OPTIONS, optionCost, SEARCH_RANGE } from './model.js';
 
@@ -12,17 +12,6 @@ const POINTS = 400;
 /** Subtitle lines longer than this are wrapped: Vega sizes the picture by its own generous estimate of text widths. */
 const SUBTITLE_CHARS = 100;
 
-function wrap(text: string): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > SUBTITLE_CHARS) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  return [...lines, line];
-}
 
 /** The rates the chart spans: two decades either side of the profile and of every break-even. */
 export function chartRange(advice: Advice): { readonly low: number; readonly high: number } {
@@ -60,10 +49,10 @@ export async function costAdvisorChart(advice: Advice): Promise<string> {
     title: {
       text: 'Monthly cost against average traffic, USD',
       subtitle: [
-        ...wrap(`${workload.arch}, ${workload.memoryMb} MB, ${workload.billedMs.toFixed(2)} ms billed per request; ${traffic.hoursPerDay} h a day, ${traffic.daysPerMonth} days a month; peak = ${rps(traffic.peakRps / (traffic.avgRps || 1))} x average.`),
+        ...wrapCaption(`${workload.arch}, ${workload.memoryMb} MB, ${workload.billedMs.toFixed(2)} ms billed per request; ${traffic.hoursPerDay} h a day, ${traffic.daysPerMonth} days a month; peak = ${rps(traffic.peakRps / (traffic.avgRps || 1))} x average.`, SUBTITLE_CHARS),
         `Dashed rule: this profile, ${rps(traffic.avgRps)} rps. Diamonds: where an alternative becomes cheaper than Lambda on demand.`,
         ...ALTERNATIVES.map((option) => `${OPTION_TITLES[option]}: cheaper than on demand ${breakEvenText(advice.breakEvens[option])}.`),
-        ...wrap(`us-east-1 prices: ${advice.prices.map((p) => `${p.prices} ${p.asOf}`).join(', ')} (commands/pricing/prices.ts). An estimate.`),
+        ...wrapCaption(`us-east-1 prices: ${advice.prices.map((p) => `${p.prices} ${p.asOf}`).join(', ')} (commands/pricing/prices.ts). An estimate.`, SUBTITLE_CHARS),
       ],
     },
     width: 620,

@@ -2,6 +2,7 @@
  * Why `npm run cost` cannot answer: each message names the flag or field, the value it got and what is expected; the
  * CLI prints it as `cost: <message>` and exits 1.
  */
+import { usageMessage } from '../cli/usage.js';
 
 export class CostError extends Error {
   constructor(message: string) {
@@ -17,7 +18,7 @@ export class CostUsageError extends CostError {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`--${flag} is ${value === undefined ? 'missing' : JSON.stringify(value)}; expected ${expected}`);
+    super(usageMessage(flag, value, expected));
   }
 }
 

@@ -2,6 +2,7 @@
  * `npm run rollout -- ...` flags, parsed with node:util parseArgs and checked into frozen RolloutOptions. Every
  * error names the flag, the value and what is expected (exit 1, nothing touched).
  */
+import { numberFlag } from '../cli/usage.js';
 import { parseArgs } from 'node:util';
 import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
 import { DEFAULT_DIST_DIR } from '../../functions/contract/build-record.js';
@@ -60,12 +61,7 @@ export interface CliOptions extends RolloutOptions {
 }
 
 function number(flag: string, raw: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new UsageError(flag, raw, `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
-  }
-  return value;
+  return numberFlag(flag, raw, fallback, { min, max, integer }, (f, value, expected) => new UsageError(f, value, expected));
 }
 
 export function parseRolloutArgs(argv: readonly string[]): CliOptions {

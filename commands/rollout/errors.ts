@@ -2,6 +2,7 @@
  * What can stop a rollout before it shifts anything. Each message names the flag or resource, the value it got and
  * what to do; the CLI prints it and exits 1. Failures after traffic moved are not errors: they are rollbacks.
  */
+import { usageMessage } from '../cli/usage.js';
 
 /** Base of the rollout's own errors: the run could not start or continue, exit 1. */
 export class RolloutError extends Error {
@@ -18,7 +19,7 @@ export class UsageError extends RolloutError {
     readonly value: unknown,
     readonly allowed: string,
   ) {
-    super(`--${flag} is ${value === undefined ? 'missing' : JSON.stringify(value)}; expected ${allowed}`);
+    super(usageMessage(flag, value, allowed));
   }
 }
 

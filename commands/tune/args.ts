@@ -3,6 +3,7 @@
  * the value and what is expected (exit 1, nothing measured). Shared by the local mode and the AWS mode: `--function`
  * and `--region` choose the AWS mode.
  */
+import { numberFlag } from '../cli/usage.js';
 import { parseArgs } from 'node:util';
 import { LAMBDA_LIMITS } from '../../functions/contract/lambda-limits.js';
 import { TuneUsageError } from './errors.js';
@@ -68,12 +69,7 @@ export interface TuneOptions {
 }
 
 function number(flag: string, raw: string | undefined, fallback: number, min: number, max: number, integer: boolean): number {
-  if (raw === undefined) return fallback;
-  const value = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(value) || value < min || value > max || (integer && !Number.isInteger(value))) {
-    throw new TuneUsageError(flag, raw, `${integer ? 'a whole number' : 'a number'} from ${min} to ${max}`);
-  }
-  return value;
+  return numberFlag(flag, raw, fallback, { min, max, integer }, (f, value, expected) => new TuneUsageError(f, value, expected));
 }
 
 /** Parses `--memory`: sizes separated by commas, each a whole MB within Lambda's range; sorted, duplicates dropped. */

@@ -4,22 +4,9 @@
  */
 import type { TopLevelSpec } from 'vega-lite';
 import { ONE_VCPU_MEMORY_MB } from '../../functions/contract/lambda-limits.js';
-import { CHART_CONFIG as config, renderSvg } from '../charts/render-svg.js';
+import { CHART_CONFIG as config, renderSvg, wrapCaption } from '../charts/render-svg.js';
 import { figuresNote, type TuneDocument } from './report.js';
 
-/** Splits a caption into lines of at most `width` characters, at spaces, so no subtitle runs past the chart. */
-function wrap(text: string, width: number): string[] {
-  const lines: string[] = [];
-  let line = '';
-  for (const word of text.split(' ')) {
-    if (line !== '' && line.length + 1 + word.length > width) {
-      lines.push(line);
-      line = word;
-    } else line = line === '' ? word : `${line} ${word}`;
-  }
-  if (line !== '') lines.push(line);
-  return lines;
-}
 
 /** The Vega-Lite specification of the chart, for tests to read. */
 export function tuneChartSpec(document: TuneDocument): TopLevelSpec {
@@ -46,9 +33,9 @@ export function tuneChartSpec(document: TuneDocument): TopLevelSpec {
     title: {
       text: `npm run tune: ${document.model} (${document.arch}), warm invocations by memory size`,
       subtitle: [
-        ...wrap(figuresNote(document), 120),
+        ...wrapCaption(figuresNote(document), 120),
         `Cheapest ${size(cheapest)}, fastest ${size(fastest)}, balanced${maxLatencyMs === null ? '' : ` (p99 <= ${maxLatencyMs} ms)`} ${size(balanced)} (dashed rule), on ${document.arch} prices as of ${document.prices.asOf}; request fee included, init not.`,
-        ...(failed.length === 0 ? [] : wrap(`Failures: ${failed.join('; ')}.`, 120)),
+        ...(failed.length === 0 ? [] : wrapCaption(`Failures: ${failed.join('; ')}.`, 120)),
       ],
     },
     hconcat: [

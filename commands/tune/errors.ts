@@ -3,6 +3,7 @@
  * and what to do; the CLI prints it as `tune: <message>` and exits 1. A size that fails (out of memory, a timeout)
  * is not an error: it is a measurement, recorded with its failures, and the run goes on.
  */
+import { usageMessage } from '../cli/usage.js';
 
 /** Base of the tuner's own errors: the run could not start or finish, exit 1. */
 export class TuneError extends Error {
@@ -19,7 +20,7 @@ export class TuneUsageError extends TuneError {
     readonly value: unknown,
     readonly expected: string,
   ) {
-    super(`--${flag} ${value === undefined ? 'is missing' : `is ${JSON.stringify(value)}`}; expected ${expected}`);
+    super(usageMessage(flag, value, expected));
   }
 }
 
