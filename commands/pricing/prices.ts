@@ -60,7 +60,8 @@ export const SAGEMAKER_SERVERLESS_PRICES = Object.freeze({
   perSecondPerGb: 0.00002,
   /**
    * USD per GB of data processed in and out. UNVERIFIED: the SageMaker hosting figure as remembered, not found in any
-   * stored source; for this project's small payloads it changes the total by well under one percent.
+   * stored source. It is not small: at a 2 ms inference a request's data can cost as much as its compute (about 40%
+   * of the SageMaker total in docs/COST.md's example), so the advisor and the docs flag it beside every figure.
    */
   dataProcessedPerGb: 0.016,
   dataProcessedVerified: false,
