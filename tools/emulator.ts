@@ -97,6 +97,8 @@ export interface FunctionOptions {
   readonly onSpawn?: (pid: number) => void | Promise<void>;
   /** How long to wait for the emulator to listen before giving up with a message saying so. @default 10,000 */
   readonly startTimeoutMs?: number;
+  /** The emulator program: a test gives one that never listens, to see the bounded wait. @default RIE_BIN */
+  readonly emulatorBin?: string;
 }
 
 /** The Node binary, major and runtime interface client that stand in for Lambda's `runtime`. */
@@ -302,6 +304,8 @@ export interface Emulation {
   readonly onSpawn?: (pid: number) => void | Promise<void>;
   /** See FunctionOptions.startTimeoutMs. @default 10,000 */
   readonly startTimeoutMs?: number;
+  /** See FunctionOptions.emulatorBin. @default RIE_BIN */
+  readonly emulatorBin?: string;
 }
 
 async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
@@ -309,9 +313,10 @@ async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
   const [runtimePort, invokePort] = [await freePort(), await freePort()];
   const invokeUrl = `http://127.0.0.1:${invokePort}${INVOKE_PATH}`;
   const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', ...emulation.bootstrap];
-  const child = spawn(RIE_BIN, args, { cwd: emulation.taskRoot, env: emulation.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const bin = emulation.emulatorBin ?? RIE_BIN;
+  const child = spawn(bin, args, { cwd: emulation.taskRoot, env: emulation.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
-  if (pid === undefined) throw new Error(`could not start ${RIE_BIN}`);
+  if (pid === undefined) throw new Error(`could not start ${bin}`);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let all = '';
   let stdout = '';
@@ -464,5 +469,6 @@ export async function startFunction(options: FunctionOptions): Promise<LambdaUnd
     timeoutSeconds: options.timeoutSeconds ?? 30,
     ...(options.onSpawn === undefined ? {} : { onSpawn: options.onSpawn }),
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
+    ...(options.emulatorBin === undefined ? {} : { emulatorBin: options.emulatorBin }),
   });
 }

@@ -51,6 +51,8 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
       file: path.join(first.outDir, 'golden.json'),
       sha256: createHash('sha256').update(golden).digest('hex'),
     },
+    // models/iris/memory-floor.json, measured for this model file (test/integration/build/memory-floor.test.ts).
+    memoryFloorMb: 128,
   });
   t.true(a.model.golden !== 'missing' && a.model.golden.maxDiff < 1e-6);
   t.deepEqual(await readFile(path.join(first.outDir, 'golden.json')), golden, 'the golden rows travel with the build, byte for byte');

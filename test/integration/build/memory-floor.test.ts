@@ -1,6 +1,6 @@
 import test from 'ava';
 import { createHash } from 'node:crypto';
-import { cp, readFile, writeFile } from 'node:fs/promises';
+import { cp, readFile, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { MEMORY_FLOOR_FILE } from '../../../functions/contract/build-record.js';
 import { readBuildRecord, runBuildInTempDir } from '../../helpers/build.js';
@@ -38,7 +38,9 @@ test('a floor measured for another model file is left out, and the build says wh
 });
 
 test('a bundle without a floor builds as before, with none recorded', async (t) => {
-  const run = await runBuildInTempDir(t);
+  const model = await irisWithFloor(t, '{}');
+  await rm(path.join(model, MEMORY_FLOOR_FILE));
+  const run = await runBuildInTempDir(t, ['--model', model]);
   t.is(run.code, 0, run.stderr);
   t.false('memoryFloorMb' in (await readBuildRecord(run.outDir)).model);
 });

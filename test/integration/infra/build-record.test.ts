@@ -18,9 +18,9 @@ test('reads the arch, runtime, handler and both zips of a real build', (t) => {
   t.is(build.arch, 'arm64');
   t.is(build.runtime, 'nodejs24.x');
   t.is(build.handler, 'index.handler');
-  t.is(build.functionZip.path, path.join(dist, 'function.zip'));
-  t.is(build.layerZip.path, path.join(dist, 'layer-arm64.zip'));
-  t.regex(build.functionZip.sha256, /^[0-9a-f]{64}$/);
+  t.is(build.functionZip!.path, path.join(dist, 'function.zip'));
+  t.is(build.layerZip!.path, path.join(dist, 'layer-arm64.zip'));
+  t.regex(build.functionZip!.sha256, /^[0-9a-f]{64}$/);
 });
 
 test('reads the model of a zip-packaged build without a file to upload', (t) => {
@@ -33,8 +33,8 @@ test('reads the model of a zip-packaged build without a file to upload', (t) => 
 
 test('gives the base64 of the raw digest, as Terraform filebase64sha256 does', async (t) => {
   const { functionZip } = readBuildRecord(dist, EXPECT);
-  const bytes = await readFile(functionZip.path);
-  t.is(base64Sha256(functionZip.sha256), createHash('sha256').update(bytes).digest('base64'));
+  const bytes = await readFile(functionZip!.path);
+  t.is(base64Sha256(functionZip!.sha256), createHash('sha256').update(bytes).digest('base64'));
 });
 
 test('fails synth when build.json is missing, naming distDir and the build command', async (t) => {
@@ -113,7 +113,10 @@ test('reads the memory floor a build recorded, and refuses one Lambda has no siz
     json['model']['memoryFloorMb'] = 640;
   });
   t.is(readBuildRecord(recorded, EXPECT).model.memoryFloorMb, 640);
-  t.is(readBuildRecord(dist, EXPECT).model.memoryFloorMb, undefined);
+  const none = await editedDist(dist, (json) => {
+    delete json['model']['memoryFloorMb'];
+  });
+  t.is(readBuildRecord(none, EXPECT).model.memoryFloorMb, undefined, 'a build without a floor has none');
   const bad = await editedDist(dist, (json) => {
     json['model']['memoryFloorMb'] = 100.5;
   });
