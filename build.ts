@@ -2,8 +2,9 @@
  * `npm run build`: the deployable artifacts in `dist/` (SPEC "Build artifacts").
  *
  *   npm run build -- [--arch arm64|x86_64] [--model <bundle dir>] [--runtime nodejs24.x|nodejs22.x]
- *                    [--model-packaging auto|zip|s3] [--zip-model-limit-mb <n>] [--ephemeral-storage-mb <n>]
+ *                    [--package auto|zip|s3|image] [--zip-model-limit-mb <n>] [--ephemeral-storage-mb <n>]
  *                    [--out <dir>] [--allow-missing-golden]
+ *   (`--model-packaging` is the older name of `--package` and still works.)
  *
  * 1. The model bundle proves itself: manifest (or the one derived for a bare model.onnx) against the ONNX file,
  *    golden outputs within the bundle's tolerance; a bundle without golden.json builds only when told to.
@@ -12,21 +13,27 @@
  *    source maps; target the oldest Node in package.json's engines). The AWS SDK is bundled into its own file,
  *    loaded only for a model in S3 (docs/PERFORMANCE.md has the measurements).
  * 3. The runtime layer holds onnxruntime-node for linux/<arch> only.
- * 4. The model goes into the function zip up to --zip-model-limit-mb, otherwise into a separate artifact for S3.
+ * 4. `--package auto` (the default) picks the packaging the model needs and prints why
+ *    (commands/build/packaging.ts): the function zip up to --zip-model-limit-mb while function and layer fit 250 MB
+ *    unzipped, else a separate artifact for S3 while it fits /tmp, else a container image (up to 10 GB): a build
+ *    context in `<out>/image/` (Dockerfile and the image's file tree, commands/build/image-context.ts).
  * 5. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.
  * 6. golden.json is copied beside build.json (model.golden's file and sha256), so the rollout can send a new version
  *    the bundle's golden rows before any traffic moves.
  * A failed build removes dist/build.json, so nothing claims a success that did not happen.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { build, type BuildOptions as EsbuildOptions, type Plugin } from 'esbuild';
 import { verifyBundle } from './commands/build/golden-check.js';
 import { readMemoryFloor } from './commands/build/memory-floor.js';
+import { baseImageFor, dockerfile, IMAGE_COMMAND, IMAGE_ROOTFS } from './commands/build/dockerfile.js';
+import { checkModelFitsImage, imageRuntimeEntries, writeImageContext } from './commands/build/image-context.js';
 import { checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './commands/build/limits.js';
+import { choosePackaging, PACKAGE_CHOICES, type PackageChoice } from './commands/build/packaging.js';
 import { runtimeLayerEntries } from './commands/build/runtime-layer.js';
 import { deterministicZip, type ZipEntry, type ZipResult } from './commands/build/zip.js';
 import {
@@ -37,7 +44,7 @@ import {
   DEFAULT_RUNTIME,
   GOLDEN_FILE,
   HANDLER,
-  MODEL_PACKAGINGS,
+  IMAGE_PLATFORM,
   RUNTIMES,
   type Arch,
   type BuildRecord,
@@ -45,13 +52,13 @@ import {
   type Runtime,
 } from './functions/contract/build-record.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from './functions/contract/env.js';
-import { LAMBDA_LIMITS, MB } from './functions/contract/lambda-limits.js';
+import { IMAGE_MAX_BYTES, LAMBDA_LIMITS, MB } from './functions/contract/lambda-limits.js';
 import type { Manifest } from './functions/predict/manifest.js';
 import { float16InputMessage } from './functions/predict/signature.js';
 
 const root = path.dirname(fileURLToPath(import.meta.url));
-/** `--model-packaging`: the build record's packagings, or `auto` to choose by the model's size. */
-const PACKAGINGS = ['auto', ...MODEL_PACKAGINGS] as const;
+/** The image's build context, inside the output folder. */
+const IMAGE_CONTEXT_DIR = 'image';
 
 class BuildError extends Error {}
 
@@ -59,7 +66,7 @@ interface BuildOptions {
   readonly arch: Arch;
   readonly runtime: Runtime;
   readonly modelDir: string;
-  readonly packaging: (typeof PACKAGINGS)[number];
+  readonly packaging: PackageChoice;
   readonly zipModelLimitBytes: number;
   readonly ephemeralMb: number;
   readonly outDir: string;
@@ -87,7 +94,8 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
         arch: { type: 'string', default: DEFAULT_ARCH },
         runtime: { type: 'string', default: DEFAULT_RUNTIME },
         model: { type: 'string', default: path.join(root, 'models', 'iris') },
-        'model-packaging': { type: 'string', default: 'auto' },
+        package: { type: 'string' },
+        'model-packaging': { type: 'string' },
         'zip-model-limit-mb': { type: 'string', default: '20' },
         'ephemeral-storage-mb': { type: 'string', default: String(LAMBDA_LIMITS.minEphemeralMb) },
         out: { type: 'string', default: path.join(root, 'dist') },
@@ -99,11 +107,15 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
   } catch (error) {
     throw new BuildError(`${error instanceof Error ? error.message : String(error)}; see the usage at the top of build.ts`);
   }
+  const [packageFlag, modelPackagingFlag] = [values.package, values['model-packaging']];
+  if (packageFlag !== undefined && modelPackagingFlag !== undefined && packageFlag !== modelPackagingFlag) {
+    throw new BuildError(`--package ${packageFlag} and --model-packaging ${modelPackagingFlag} disagree; --model-packaging is the older name of --package: give one of them`);
+  }
   return {
     arch: oneOf('arch', values.arch, ARCHES),
     runtime: oneOf('runtime', values.runtime, RUNTIMES),
     modelDir: path.resolve(values.model),
-    packaging: oneOf('model-packaging', values['model-packaging'], PACKAGINGS),
+    packaging: packageFlag === undefined && modelPackagingFlag !== undefined ? oneOf('model-packaging', modelPackagingFlag, PACKAGE_CHOICES) : oneOf('package', packageFlag ?? 'auto', PACKAGE_CHOICES),
     zipModelLimitBytes: number('zip-model-limit-mb', values['zip-model-limit-mb'], 0, 250) * MB,
     ephemeralMb: number('ephemeral-storage-mb', values['ephemeral-storage-mb'], LAMBDA_LIMITS.minEphemeralMb, LAMBDA_LIMITS.maxEphemeralMb),
     outDir: path.resolve(values.out),
@@ -187,6 +199,12 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   const recordFile = path.join(options.outDir, BUILD_RECORD_FILE);
   rmSync(recordFile, { force: true });
 
+  // Checked from the file's size before anything reads it: a model no image can hold, or an image for an architecture
+  // onnxruntime-node has no binaries for, fails at once.
+  const modelFile = path.join(options.modelDir, DEFAULT_MODEL_FILE);
+  if ((options.packaging === 'image' || options.packaging === 'auto') && existsSync(modelFile)) checkModelFitsImage(statSync(modelFile).size);
+  if (options.packaging === 'image') imageRuntimeEntries(path.join(root, 'node_modules'), options.arch);
+
   let verified;
   try {
     verified = await verifyBundle(options.modelDir, { allowMissingGolden: options.allowMissingGolden });
@@ -205,7 +223,7 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     log(`model ${manifest.name}@${manifest.version}: ${source}; ${golden.rows} golden rows within ${golden.maxDiff.toExponential(1)} (limit ${golden.tolerance})${agreement}`);
   }
 
-  const model = readFileSync(path.join(options.modelDir, DEFAULT_MODEL_FILE));
+  const model = readFileSync(modelFile);
   const modelSha = sha256(model);
   let floor;
   try {
@@ -215,11 +233,10 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   }
   if (floor.kind === 'measured') log(`memory floor: ${floor.floorMb} MB, the smallest size that answered ${manifest.maxBatch} rows (${relative(floor.file)})`);
   if (floor.kind === 'unusable') log(`WARNING memory floor not recorded: ${floor.reason}`);
-  const packaging = options.packaging === 'auto' ? (model.length <= options.zipModelLimitBytes ? 'zip' : 's3') : options.packaging;
   if (options.packaging === 'zip' && model.length > options.zipModelLimitBytes) {
     throw new BuildError(
       `model.onnx is ${(model.length / MB).toFixed(1)} MB, over the ${(options.zipModelLimitBytes / MB).toFixed(1)} MB packaging threshold for the function zip; ` +
-        'use --model-packaging s3 (or auto), or raise --zip-model-limit-mb',
+        'use --package s3 (or auto), or raise --zip-model-limit-mb',
     );
   }
 
@@ -227,9 +244,28 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   // The manifest as the function will read it: a bare model.onnx's derived one is written out, since inside Lambda
   // the folder is always `model/` and its name is gone.
   functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${MODEL_MANIFEST_FILE}`, data: Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`) });
+  const layerEntries = runtimeLayerEntries(path.join(root, 'node_modules'), options.arch);
+  const unzipped = (entries: readonly ZipEntry[]) => entries.reduce((sum, e) => sum + e.data.length, 0);
+  let decision;
+  try {
+    decision = choosePackaging(options.packaging, { modelBytes: model.length, codeUnzippedBytes: unzipped(functionEntries) + unzipped(layerEntries), zipModelLimitBytes: options.zipModelLimitBytes });
+  } catch (error) {
+    throw new BuildError(error instanceof Error ? error.message : String(error));
+  }
+  const { packaging } = decision;
+  log(`packaging: ${decision.reason}`);
+  mkdirSync(options.outDir, { recursive: true });
+  // An image build's context is large (it holds the model); no other build leaves one behind to be mistaken for its own.
+  rmSync(path.join(options.outDir, IMAGE_CONTEXT_DIR), { recursive: true, force: true });
+  const common = { manifest, golden, verified, floor, model, modelSha, recordFile };
+  if (packaging === 'image') {
+    writeImageBuild(options, [...functionEntries, { path: `${DEFAULT_MODEL_DIR}/${DEFAULT_MODEL_FILE}`, data: model }], common, log);
+    return;
+  }
+
   if (packaging === 'zip') functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${DEFAULT_MODEL_FILE}`, data: model });
   const functionZip = deterministicZip(functionEntries);
-  const layerZip = deterministicZip(runtimeLayerEntries(path.join(root, 'node_modules'), options.arch));
+  const layerZip = deterministicZip(layerEntries);
 
   const files = {
     golden: path.join(options.outDir, GOLDEN_FILE),
@@ -250,7 +286,6 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     throw new BuildError(`Lambda would reject this build:\n${breaches.map((b) => `  - ${formatBreach(b)}`).join('\n')}`);
   }
 
-  mkdirSync(options.outDir, { recursive: true });
   rmSync(path.join(options.outDir, 'function'), { recursive: true, force: true });
   writeFileSync(files.function, functionZip.bytes);
   writeFileSync(files.layer, layerZip.bytes);
@@ -271,22 +306,81 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     runtime: options.runtime,
     handler: HANDLER,
     artifacts: [artifact(ARTIFACT.function, files.function, functionZip), artifact(ARTIFACT.runtimeLayer, files.layer, layerZip)],
-    model: {
-      name: manifest.name,
-      version: manifest.version,
-      sha256: modelSha,
-      bytes: model.length,
-      packaging,
-      task: manifest.task,
-      maxBatch: manifest.maxBatch,
-      ...(packaging === 's3' ? { file: relative(files.model) } : {}),
-      ...(floor.kind === 'measured' ? { memoryFloorMb: floor.floorMb } : {}),
-      golden: golden === undefined || verified.goldenFile === undefined ? 'missing' : { ...golden, file: relative(files.golden), sha256: sha256(verified.goldenFile) },
-    },
+    model: modelRecord(common, packaging, packaging === 's3' ? relative(files.model) : undefined),
   };
   writeFileSync(recordFile, `${JSON.stringify(record, null, 2)}\n`);
   log(table);
   log(`wrote ${relative(recordFile)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: ${packaging})`);
+}
+
+/** What both kinds of build record say about the model. */
+interface BuiltModel {
+  readonly manifest: Manifest;
+  readonly golden: Awaited<ReturnType<typeof verifyBundle>>['golden'];
+  readonly verified: Awaited<ReturnType<typeof verifyBundle>>;
+  readonly floor: ReturnType<typeof readMemoryFloor>;
+  readonly model: Buffer;
+  readonly modelSha: string;
+  readonly recordFile: string;
+}
+
+function modelRecord(built: BuiltModel, packaging: BuildRecord['model']['packaging'], file: string | undefined): BuildRecord['model'] {
+  const { manifest, golden, verified, floor, model, modelSha } = built;
+  return {
+    name: manifest.name,
+    version: manifest.version,
+    sha256: modelSha,
+    bytes: model.length,
+    packaging,
+    task: manifest.task,
+    maxBatch: manifest.maxBatch,
+    ...(file === undefined ? {} : { file }),
+    ...(floor.kind === 'measured' ? { memoryFloorMb: floor.floorMb } : {}),
+    golden:
+      golden === undefined || verified.goldenFile === undefined
+        ? 'missing'
+        : { ...golden, file: relative(path.join(path.dirname(built.recordFile), GOLDEN_FILE)), sha256: sha256(verified.goldenFile) },
+  };
+}
+
+/**
+ * A container-image build: the context (Dockerfile and `rootfs/`) in `<out>/image/`, no zips. `taskFiles` are the
+ * function's files and the model, relative to the task root; onnxruntime-node for the architecture joins them.
+ */
+function writeImageBuild(options: BuildOptions, taskFiles: readonly ZipEntry[], built: BuiltModel, log: (line: string) => void): void {
+  const baseImage = baseImageFor(options.runtime);
+  const contextDir = path.join(options.outDir, IMAGE_CONTEXT_DIR);
+  const context = writeImageContext(contextDir, dockerfile(baseImage), [...taskFiles, ...imageRuntimeEntries(path.join(root, 'node_modules'), options.arch)]);
+  const golden = path.join(options.outDir, GOLDEN_FILE);
+  if (built.verified.goldenFile === undefined) rmSync(golden, { force: true });
+  else writeFileSync(golden, built.verified.goldenFile);
+  const record: BuildRecord = {
+    arch: options.arch,
+    runtime: options.runtime,
+    handler: HANDLER,
+    artifacts: [],
+    model: modelRecord(built, 'image', undefined),
+    image: {
+      context: relative(contextDir),
+      rootfs: relative(path.join(contextDir, IMAGE_ROOTFS)),
+      baseImage,
+      platform: IMAGE_PLATFORM[options.arch],
+      command: [...IMAGE_COMMAND],
+      bytes: context.bytes,
+      sha256: context.sha256,
+      files: context.files,
+    },
+  };
+  writeFileSync(built.recordFile, `${JSON.stringify(record, null, 2)}\n`);
+  const limit = IMAGE_MAX_BYTES;
+  log(
+    [
+      `image context ${relative(contextDir)}: ${context.files.length} files, ${(context.bytes / MB).toFixed(1)} MB uncompressed on ${baseImage} (${IMAGE_PLATFORM[options.arch]}); ` +
+        `Lambda's image limit ${(limit / MB).toFixed(1)} MB, base image included; headroom before the base image ${((limit - context.bytes) / MB).toFixed(1)} MB`,
+      `image tag (content sha256): ${context.sha256}`,
+    ].join('\n'),
+  );
+  log(`wrote ${relative(built.recordFile)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: image)`);
 }
 
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {

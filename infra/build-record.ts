@@ -3,6 +3,7 @@
  * shape is functions/contract/build-record.ts). The constructs reference only what it lists; synth reads files and
  * never writes or builds anything.
  */
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -13,9 +14,12 @@ import {
   DEFAULT_DIST_DIR,
   DEFAULT_RUNTIME,
   HANDLER,
+  IMAGE_PLATFORM,
   MODEL_PACKAGINGS,
   RUNTIMES,
+  imageContentLines,
   type Arch,
+  type BuildRecordImageFile,
   type ModelPackaging,
   type Runtime,
 } from '../functions/contract/build-record.js';
@@ -52,17 +56,46 @@ export interface ModelArtifact {
   readonly memoryFloorMb: number | undefined;
 }
 
-/** A build record checked against the configuration, with the files it lists found on disk: what the constructs deploy. */
-export interface DeployableBuild {
+/** The container image a build's context makes, from build.json's `image` (packaging "image"). */
+export interface ImageArtifact {
+  /** The build context folder (absolute); `file` is as build.json shows it. */
+  readonly context: string;
+  readonly file: string;
+  readonly baseImage: string;
+  /** `linux/arm64` or `linux/amd64`. */
+  readonly platform: string;
+  readonly command: readonly string[];
+  /** The files' bytes, uncompressed, base image not included. */
+  readonly bytes: number;
+  /** The content sha256: the image's tag. */
+  readonly sha256: string;
+}
+
+interface DeployableCommon {
   /** Absolute path of the build.json that was read. */
   readonly source: string;
   readonly arch: Arch;
   readonly runtime: Runtime;
   readonly handler: string;
-  readonly functionZip: BuildArtifact;
-  readonly layerZip: BuildArtifact;
   readonly model: ModelArtifact;
 }
+
+/** A zip build: function zip and runtime layer zip. */
+export interface DeployableZipBuild extends DeployableCommon {
+  readonly functionZip: BuildArtifact;
+  readonly layerZip: BuildArtifact;
+  readonly image?: undefined;
+}
+
+/** A container-image build (packaging "image"): no zips; the deploy workflow pushes the image before the apply. */
+export interface DeployableImageBuild extends DeployableCommon {
+  readonly image: ImageArtifact;
+  readonly functionZip?: undefined;
+  readonly layerZip?: undefined;
+}
+
+/** A build record checked against the configuration, with the files it lists found on disk: what the constructs deploy. */
+export type DeployableBuild = DeployableZipBuild | DeployableImageBuild;
 
 /** What the configuration expects the build to be; the config's names for the settings appear in messages. */
 export interface BuildExpectation {
@@ -195,13 +228,11 @@ export function readBuildRecord(distDir: string, expect: BuildExpectation): Depl
     );
   }
 
-  return Object.freeze({
+  const common = {
     source,
     arch,
     runtime,
     handler: fields.string(json['handler'], 'handler', /^[\w.-]+\.[\w$]+$/, `a Lambda handler such as "${HANDLER}"`),
-    functionZip: artifact(fields, artifacts, ARTIFACT.function),
-    layerZip: artifact(fields, artifacts, ARTIFACT.runtimeLayer),
     model: Object.freeze({
       name: fields.string(model['name'], 'model.name'),
       version: fields.string(model['version'], 'model.version'),
@@ -212,7 +243,54 @@ export function readBuildRecord(distDir: string, expect: BuildExpectation): Depl
       path: modelFile === undefined ? undefined : fields.existing(modelFile, 'model.file', modelBytes),
       memoryFloorMb: model['memoryFloorMb'] === undefined ? undefined : fields.memoryMb(model['memoryFloorMb'], 'model.memoryFloorMb'),
     }),
+  };
+  if (packaging === 'image') return Object.freeze({ ...common, image: imageArtifact(fields, json['image'], arch) });
+  return Object.freeze({ ...common, functionZip: artifact(fields, artifacts, ARTIFACT.function), layerZip: artifact(fields, artifacts, ARTIFACT.runtimeLayer) });
+}
+
+/**
+ * build.json's `image`: every file of the context on disk with its recorded size, and the content sha256 (the tag)
+ * recomputed from the files' list, so a stale or edited record cannot deploy under a tag that names other files.
+ */
+function imageArtifact(fields: Fields, value: unknown, arch: Arch): ImageArtifact {
+  const image = fields.object(value, 'image');
+  const file = fields.string(image['context'], 'image.context');
+  const context = resolveFromRoot(file);
+  if (!existsSync(context) || !statSync(context).isDirectory()) fields.fail('image.context', file, `the build context folder npm run build wrote; ${context} does not exist`);
+  if (!Array.isArray(image['files'])) fields.fail('image.files', image['files'], 'a list of the context\'s files');
+  const files: BuildRecordImageFile[] = (image['files'] as unknown[]).map((entry, i) => {
+    const f = fields.object(entry, `image.files[${i}]`);
+    const relative = fields.string(f['path'], `image.files[${i}].path`, /^(?!\/)(?!.*(?:^|\/)\.\.(?:\/|$)).+$/, 'a path inside the context');
+    const bytes = fields.count(f['bytes'], `image.files[${i}].bytes`);
+    fields.existing(path.join(context, relative), `image.files[${i}].path`, bytes);
+    return { path: relative, bytes, sha256: fields.string(f['sha256'], `image.files[${i}].sha256`, SHA256, '64 lowercase hex digits'), mode: fields.count(f['mode'], `image.files[${i}].mode`) };
   });
+  if (!files.some((f) => f.path === 'Dockerfile')) fields.fail('image.files', files.map((f) => f.path).slice(0, 3), 'a list that includes the Dockerfile');
+  const sha256 = fields.string(image['sha256'], 'image.sha256', SHA256, '64 lowercase hex digits');
+  const computed = createHash('sha256').update(imageContentLines(files)).digest('hex');
+  if (computed !== sha256) fields.fail('image.sha256', sha256, `"${computed}", the sha256 of the files build.json lists; build.json was edited or is stale`);
+  const platform = fields.string(image['platform'], 'image.platform');
+  if (platform !== IMAGE_PLATFORM[arch]) fields.fail('image.platform', platform, `"${IMAGE_PLATFORM[arch]}", the platform of arch "${arch}"`);
+  const command = image['command'];
+  if (!Array.isArray(command) || command.length === 0 || !command.every((c) => typeof c === 'string' && c !== '')) fields.fail('image.command', command, 'the image\'s CMD, a list of strings');
+  return Object.freeze({
+    context,
+    file,
+    baseImage: fields.string(image['baseImage'], 'image.baseImage'),
+    platform,
+    command: Object.freeze([...(command as string[])]),
+    bytes: fields.count(image['bytes'], 'image.bytes'),
+    sha256,
+  });
+}
+
+
+/** The zip build of a record, for what only zips have (the runtime layer); an image build fails naming `where`. */
+export function zipBuild(build: DeployableBuild, where: string): DeployableZipBuild {
+  if (build.image !== undefined) {
+    throw new BuildRecordError(where, 'build', build.source, 'a zip build (model.packaging "zip" or "s3"); this one packages a container image, which carries onnxruntime itself', 'Rebuild with --package zip or s3, or deploy the image without a runtime layer');
+  }
+  return build;
 }
 
 /** Terraform's `filebase64sha256`: the base64 of the raw digest, from build.json's hex sha256. */

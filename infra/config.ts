@@ -10,6 +10,7 @@ import { ARCHES, DEFAULT_ARCH, DEFAULT_DIST_DIR, DEFAULT_RUNTIME, RUNTIMES, type
 import { DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS, type LogLevel } from '../functions/contract/env.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 import type { AlarmSubscriber, AlarmThresholds } from './constructs/alarms.js';
+import { DEFAULT_KEEP_IMAGES, defaultImageRepositoryName } from './constructs/image-repository.js';
 import type { FunctionUrlAuthorization } from './constructs/function-url.js';
 import type { HttpAuthorization, Throttling } from './constructs/http-endpoint.js';
 import type { AsyncInvokeSettings } from './constructs/live-alias.js';
@@ -72,11 +73,42 @@ export interface EnvironmentConfig {
   /** For the Alarms construct, which checks them; unset thresholds take its defaults. */
   readonly alarms: AlarmThresholds;
   /**
+   * The ECR repository of this environment's container images, used when its build packages an image
+   * (`npm run build -- --package image`, or `auto` for a model beyond /tmp): the packaging itself comes from the build
+   * record. The bootstrap stack creates the repository for every environment, so it exists before the deploy
+   * workflow pushes the first image. Unset fields take the defaults.
+   */
+  readonly image?: ImageSettings;
+  /**
    * Who the alarm topic notifies: `{ protocol: 'email', endpoint: 'oncall@example.com' }` (confirmed from the mail)
    * or `{ protocol: 'https', endpoint: 'https://...', autoConfirms?: true }`. Unset: nobody; subscribe to the
    * `alarm_topic_arn` output by other means.
    */
   readonly alarmSubscribers?: readonly AlarmSubscriber[];
+}
+
+export interface ImageSettings {
+  /** @default `<project>-<environment>-predict` (defaultImageRepositoryName), which the deploy role may push to */
+  readonly repositoryName?: string;
+  /** Images the lifecycle policy keeps, newest first. @default DEFAULT_KEEP_IMAGES (10) */
+  readonly keepImages?: number;
+  /** KMS key ARN for the images. @default ECR's AWS-managed KMS key */
+  readonly kmsKeyArn?: string;
+}
+
+/** An environment's image settings with the defaults filled in. */
+export interface ResolvedImageSettings {
+  readonly repositoryName: string;
+  readonly keepImages: number;
+  readonly kmsKeyArn: string | undefined;
+}
+
+export function imageSettings(project: string, environment: EnvironmentConfig): ResolvedImageSettings {
+  return Object.freeze({
+    repositoryName: environment.image?.repositoryName ?? defaultImageRepositoryName(project, environment.name),
+    keepImages: environment.image?.keepImages ?? DEFAULT_KEEP_IMAGES,
+    kmsKeyArn: environment.image?.kmsKeyArn,
+  });
 }
 
 export interface GitHubConfig {
@@ -176,10 +208,16 @@ export function validateAppConfig(config: AppConfig): AppConfig {
   matching('config', 'github.branch', config.github.branch, BRANCH, 'one branch name such as "main" (no wildcards)');
   if (config.environments.length === 0) fail('config', 'environments', config.environments, 'one or more environments');
   const names = new Set<string>();
+  const repositories = new Set<string>();
   for (const environment of config.environments) {
     validateEnvironment(environment);
     if (names.has(environment.name)) fail('config', 'environments[].name', environment.name, 'a name used by one environment only');
     names.add(environment.name);
+    const { repositoryName } = imageSettings(config.project, environment);
+    if (repositories.has(repositoryName)) {
+      fail(`environments[${environment.name}]`, 'image.repositoryName', repositoryName, 'a repository used by one environment only (each keeps its own images and lifecycle)');
+    }
+    repositories.add(repositoryName);
   }
   return deepFreeze(structuredClone(config));
 }

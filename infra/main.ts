@@ -12,12 +12,12 @@
  */
 import { App } from 'cdktf';
 import { loadAppConfig } from './config.js';
-import { BootstrapStack } from './stacks/bootstrap-stack.js';
+import { BootstrapStack, bootstrapProps } from './stacks/bootstrap-stack.js';
 import { ServiceStack } from './stacks/service-stack.js';
 
 const config = loadAppConfig();
 const app = new App();
-new BootstrapStack(app, 'bootstrap', { project: config.project, state: config.state, github: config.github, environments: config.environments.map((env) => env.name) });
+new BootstrapStack(app, 'bootstrap', bootstrapProps(config));
 for (const environment of config.environments) {
   new ServiceStack(app, environment.name, { project: config.project, state: config.state, environment });
 }

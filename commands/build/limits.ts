@@ -39,7 +39,7 @@ export function checkBudgets(artifacts: readonly MeasuredArtifact[], options: { 
         limit: LAMBDA_LIMITS.directUploadZippedBytes,
         fix:
           artifact.kind === 'function'
-            ? 'package the model for S3 (--model-packaging s3) or lower --zip-model-limit-mb so the model leaves the zip'
+            ? 'package the model for S3 (--package s3) or lower --zip-model-limit-mb so the model leaves the zip'
             : 'build for one architecture only (it is) and drop unneeded files; a layer over 50 MB must be uploaded through S3',
       });
     }
@@ -50,7 +50,7 @@ export function checkBudgets(artifacts: readonly MeasuredArtifact[], options: { 
       what: `function plus layers unzip to ${mb(unzipped)} (${code.map((a) => `${a.name} ${mb(a.unzippedBytes)}`).join(', ')})`,
       bytes: unzipped,
       limit: LAMBDA_LIMITS.unzippedBytes,
-      fix: 'package the model for S3 (--model-packaging s3), build for arm64 (its onnxruntime binary is about half the x86_64 one), or quantize the model',
+      fix: 'package the model for S3 (--package s3), build for arm64 (its onnxruntime binary is about half the x86_64 one), or quantize the model',
     });
   }
   const layers = code.filter((a) => a.kind === 'layer').length + (options.extraLayers ?? 0);

@@ -21,8 +21,11 @@ export const RUNTIMES = ['nodejs24.x', 'nodejs22.x'] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 export const DEFAULT_RUNTIME: Runtime = 'nodejs24.x';
 
-/** How the model reaches the function: inside the function zip, or uploaded to the model store and fetched at init. */
-export const MODEL_PACKAGINGS = ['zip', 's3'] as const;
+/**
+ * How the model reaches the function: inside the function zip, uploaded to the model store and fetched to /tmp at
+ * init, or inside a container image with the function and onnxruntime (`image`: no zip, no layer; see `image`).
+ */
+export const MODEL_PACKAGINGS = ['zip', 's3', 'image'] as const;
 export type ModelPackaging = (typeof MODEL_PACKAGINGS)[number];
 
 /** The artifacts' names in `artifacts[]`. */
@@ -86,11 +89,65 @@ export interface BuildRecordModel {
 /** Where `npm run tune -- --floor` records a bundle's memory floor, and the build reads it. */
 export const MEMORY_FLOOR_FILE = 'memory-floor.json';
 
+/** One file of the image's build context, as the build wrote it. */
+export interface BuildRecordImageFile {
+  /** Relative to the context folder, "/"-separated: `Dockerfile`, `rootfs/var/task/index.mjs`, ... */
+  readonly path: string;
+  readonly bytes: number;
+  /** Hex sha256 of the file. */
+  readonly sha256: string;
+  /** The file's mode as the image holds it: 0o644, or 0o755 for native binaries. */
+  readonly mode: number;
+}
+
+/** `image`: the container image build context, only for packaging "image". */
+export interface BuildRecordImage {
+  /** The build context folder (Dockerfile and `rootfs/`): relative to the project when inside it, absolute otherwise. */
+  readonly context: string;
+  /**
+   * The image's file tree as a folder (the context's `rootfs/`): what the image adds to the base image, at the paths it
+   * has there (`var/task/...`), so the runtime emulator can run exactly that tree.
+   */
+  readonly rootfs: string;
+  /**
+   * AWS's Lambda base image the Dockerfile starts from, by tag (`public.ecr.aws/lambda/nodejs:24`): no digest for it
+   * could be verified when this was written, so the deploy workflow resolves the tag, builds on that digest and
+   * records it.
+   */
+  readonly baseImage: string;
+  /** The platform to build for, from `arch`: `linux/arm64` or `linux/amd64`. */
+  readonly platform: string;
+  /** CMD of the image: the handler, as `handler` names it. */
+  readonly command: readonly string[];
+  /** Sum of the files' bytes: what the image adds to the base image, uncompressed. */
+  readonly bytes: number;
+  /**
+   * Hex sha256 of imageContentLines(files), the sorted files' paths, modes and sha256s: the image's tag in the
+   * repository, so the same build pushes the same tag and a changed one a new tag (tags are immutable).
+   */
+  readonly sha256: string;
+  readonly files: readonly BuildRecordImageFile[];
+}
+
 /** The JSON of `dist/build.json`. */
 export interface BuildRecord {
   readonly arch: Arch;
   readonly runtime: Runtime;
   readonly handler: string;
+  /** The function zip and runtime layer zip; empty for packaging "image", whose files are in `image`. */
   readonly artifacts: readonly BuildRecordArtifact[];
   readonly model: BuildRecordModel;
+  /** Only for packaging "image". */
+  readonly image?: BuildRecordImage;
+}
+
+/** Docker's platform name for a Lambda architecture. */
+export const IMAGE_PLATFORM: Readonly<Record<Arch, string>> = Object.freeze({ arm64: 'linux/arm64', x86_64: 'linux/amd64' });
+
+/** What the image's content sha256 is taken over: each file's path, mode and sha256, sorted by path; the build and infra agree on it. */
+export function imageContentLines(files: readonly BuildRecordImageFile[]): string {
+  return [...files]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((f) => `${f.path}\0${f.mode.toString(8)}\0${f.sha256}\n`)
+    .join('');
 }

@@ -29,3 +29,9 @@ export const ONE_VCPU_MEMORY_MB = 1769;
 
 /** The share of /tmp the model may take; the rest is left for onnxruntime and the function's own use. */
 export const MODEL_TMP_SHARE = 0.8;
+
+/**
+ * Lambda's limit on a container image: 10 GB uncompressed, the base image's layers included
+ * (https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+ */
+export const IMAGE_MAX_BYTES = 10 * 1024 * 1024 * 1024;

@@ -39,10 +39,17 @@ export interface InferenceFunctionProps {
    */
   readonly roleName?: string;
   /**
-   * Layer version ARNs, in order (the runtime layer first); more with `addLayer`.
+   * Layer version ARNs, in order (the runtime layer first); more with `addLayer`. Refused for an image build: Lambda
+   * attaches no layers to container images (the image holds onnxruntime).
    * @default none
    */
   readonly layers?: readonly string[];
+  /**
+   * The image to run when the build is a container image (build.json's model.packaging "image"): the repository URL
+   * and the build's content sha256 as the tag (`imageUri` in image-repository.ts). Required then, refused otherwise.
+   * @default none: the build's function zip
+   */
+  readonly imageUri?: string | undefined;
   /**
    * Where the model lives when the build packaged it for S3 (`ModelStore.addModel`); required then, refused otherwise.
    * @default none: the model ships in the function zip
@@ -123,8 +130,12 @@ export function requiredEphemeralStorageMb(model: ModelArtifact): number {
   return Math.max(LAMBDA_LIMITS.minEphemeralMb, Math.ceil(model.bytes / MODEL_TMP_SHARE / MB));
 }
 
+/** An image URI in a private ECR registry, tagged by the build's content sha256. */
+const IMAGE_URI = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/[a-z0-9._/-]+:([0-9a-f]{64})$/;
+
 /**
- * The inference function: the build's zip on the build's runtime and architecture, a published version per change
+ * The inference function: the build's zip on the build's runtime and architecture (or, for an image build, the
+ * container image with `package_type = "Image"`, whose base image brings the runtime), a published version per change
  * (`publish = true`; the rollout moves the `live` alias between versions), X-Ray tracing, its own log group with
  * retention, and an execution role allowed exactly: writing to that log group, X-Ray segments, and reading its one
  * model object version (plus kms:Decrypt when the model store uses a KMS key).
@@ -138,6 +149,8 @@ export class InferenceFunction extends Construct {
   readonly metricsNamespace: string;
   readonly timeoutSeconds: number;
   private readonly layers: string[];
+  /** The function runs a container image, which takes no layers. */
+  private readonly image: boolean;
   private readonly variables: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: InferenceFunctionProps) {
@@ -176,6 +189,8 @@ export class InferenceFunction extends Construct {
     for (const [name, value] of Object.entries(props.environment ?? {})) this.checkVariable(name, value);
     Object.assign(this.variables, props.environment ?? {});
     this.layers = [...(props.layers ?? [])];
+    const image = this.checkImage(build, props.imageUri);
+    this.image = image !== undefined;
 
     const logsKey =
       props.logsKmsKeyArn === undefined ? undefined : matching(this, 'logsKmsKeyArn', props.logsKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>)');
@@ -203,20 +218,26 @@ export class InferenceFunction extends Construct {
     const policy = new IamRolePolicy(this, 'policy', { name: 'inference', role: this.role.id, policy: permissions.json });
 
     const zip = build.functionZip;
-    const asset = new TerraformAsset(this, 'zip', { path: zip.path, type: AssetType.FILE, assetHash: zip.sha256 });
+    // An image carries its handler (CMD) and runtime (the base image); a zip names them, and its layers.
+    const code =
+      zip === undefined
+        ? { packageType: 'Image', ...(image === undefined ? {} : { imageUri: image }) }
+        : {
+            handler: build.handler,
+            runtime: build.runtime,
+            filename: new TerraformAsset(this, 'zip', { path: zip.path, type: AssetType.FILE, assetHash: zip.sha256 }).path,
+            sourceCodeHash: base64Sha256(zip.sha256),
+            layers: [...this.layers],
+          };
     this.function = new LambdaFunction(this, 'function', {
       functionName: this.functionName,
-      description: `${build.model.name}@${build.model.version} on onnxruntime-node (${build.arch})`,
+      description: `${build.model.name}@${build.model.version} on onnxruntime-node (${build.arch}${zip === undefined ? ', container image' : ''})`,
       role: this.role.arn,
-      handler: build.handler,
-      runtime: build.runtime,
       architectures: [build.arch],
-      filename: asset.path,
-      sourceCodeHash: base64Sha256(zip.sha256),
+      ...code,
       memorySize,
       timeout: this.timeoutSeconds,
       ephemeralStorage: { size: ephemeralStorage },
-      layers: [...this.layers],
       environment: { variables: { ...this.variables } },
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'Text', logGroup: this.logGroup.name },
@@ -231,7 +252,13 @@ export class InferenceFunction extends Construct {
     if (this.reservedConcurrency === undefined) {
       skipCheck(this.function, 'CKV_AWS_115', 'reservedConcurrency is set per environment and unset here: a reservation takes capacity from the account\'s pool (and fails on accounts with the default low quota), while the API stage\'s throttling already bounds the load');
     }
-    skipCheck(this.function, 'CKV_AWS_272', 'The deploy uploads the zip built in the same workflow, pinned by the sha256 in build.json (source_code_hash); enforcing code signing would need an AWS Signer profile and a signing step for the function and its layer that the build does not have');
+    skipCheck(
+      this.function,
+      'CKV_AWS_272',
+      zip === undefined
+        ? 'Lambda does not support code signing for container images; the image is pinned instead: its tag is the content sha256 of the files build.json lists, in a repository with immutable tags, pushed by the same workflow'
+        : 'The deploy uploads the zip built in the same workflow, pinned by the sha256 in build.json (source_code_hash); enforcing code signing would need an AWS Signer profile and a signing step for the function and its layer that the build does not have',
+    );
     skipCheck(this.function, 'CKV_AWS_173', 'The environment holds only non-secret settings (METRICS_NAMESPACE, LOG_LEVEL, model bucket, key, version id and sha256), which Lambda encrypts at rest with its own key; secrets belong in Secrets Manager, not here');
 
     this.node.addValidation({
@@ -242,8 +269,9 @@ export class InferenceFunction extends Construct {
     });
   }
 
-  /** Attaches another layer version after the ones given in props. */
+  /** Attaches another layer version after the ones given in props (zip builds only: images take no layers). */
   addLayer(arn: string): void {
+    if (this.image) fail(this, 'layers', arn, 'no layers: Lambda attaches none to a container image; put what the layer holds into the image');
     this.layers.push(arn);
     this.function.layers = [...this.layers];
   }
@@ -281,12 +309,25 @@ export class InferenceFunction extends Construct {
     return requested;
   }
 
+  private checkImage(build: DeployableBuild, uri: string | undefined): string | undefined {
+    if (build.image === undefined) {
+      if (uri !== undefined) fail(this, 'imageUri', uri, 'unset, because build.json packages a function zip (model.packaging "zip" or "s3")');
+      return undefined;
+    }
+    if (uri === undefined) fail(this, 'imageUri', uri, `the image's URI in ECR, tagged ${build.image.sha256} (build.json's image.sha256), because build.json packages a container image`);
+    const tag = IMAGE_URI.exec(uri)?.[1];
+    if (tag === undefined) fail(this, 'imageUri', uri, '<account>.dkr.ecr.<region>.amazonaws.com/<repository>:<64 hex digits>, an ECR image tagged by content sha256');
+    if (tag !== build.image.sha256) fail(this, 'imageUri', uri, `a tag of "${build.image.sha256}", build.json's image.sha256 (deploy the image this build made)`);
+    if (this.layers.length > 0) fail(this, 'layers', this.layers, 'none: Lambda attaches no layers to a container image, which holds onnxruntime itself');
+    return uri;
+  }
+
   private checkModel(model: ModelArtifact, stored: StoredModel | undefined): StoredModel | undefined {
     if (model.packaging === 's3' && stored === undefined) {
       fail(this, 'model', stored, 'the StoredModel from ModelStore.addModel, because build.json packages the model for S3');
     }
-    if (model.packaging === 'zip' && stored !== undefined) {
-      fail(this, 'model', stored.key, 'unset, because build.json packages the model in the function zip');
+    if (model.packaging !== 's3' && stored !== undefined) {
+      fail(this, 'model', stored.key, `unset, because build.json packages the model in the ${model.packaging === 'image' ? 'container image' : 'function zip'}`);
     }
     if (stored !== undefined && stored.sha256 !== model.sha256) {
       fail(this, 'model.sha256', stored.sha256, `"${model.sha256}", the sha256 of the model in build.json (upload the model this build packaged)`);

@@ -2,12 +2,12 @@ import { LambdaLayerVersion } from '@cdktf/provider-aws/lib/lambda-layer-version
 import { AssetType, TerraformAsset } from 'cdktf';
 import { Construct } from 'constructs';
 import { RUNTIMES, type Arch, type Runtime } from '../../functions/contract/build-record.js';
-import { base64Sha256, type DeployableBuild } from '../build-record.js';
+import { base64Sha256, type DeployableZipBuild } from '../build-record.js';
 import { fail, matching, oneOf } from '../validators.js';
 
 export interface RuntimeLayerProps {
   /** The build whose runtime layer zip (`artifacts[name=runtime-layer]`) is published. */
-  readonly build: DeployableBuild;
+  readonly build: DeployableZipBuild;
   /**
    * The layer's name; each publish adds a version under it.
    * @default "onnxruntime-node-<arch>"

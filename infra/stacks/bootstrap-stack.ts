@@ -8,9 +8,10 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DEPLOY_ROLE_SUFFIX, LAMBDA_SCALING, projectPatterns } from '../../functions/contract/aws-names.js';
+import { DEPLOY_ROLE_SUFFIX, LAMBDA_SCALING, projectPatterns, serviceNames } from '../../functions/contract/aws-names.js';
 import { skipCheck } from '../checkov.js';
-import type { AppConfig, GitHubConfig } from '../config.js';
+import { imageSettings, type AppConfig, type GitHubConfig, type ResolvedImageSettings } from '../config.js';
+import { ImageRepository } from '../constructs/image-repository.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
 
 export interface BootstrapStackProps {
@@ -26,6 +27,38 @@ export interface BootstrapStackProps {
    * @default none: only jobs without an environment, on the branch
    */
   readonly environments?: readonly string[] | undefined;
+  /**
+   * One ECR repository per environment, for its container images (ImageRepository). Created here, not in the
+   * service stacks, because the deploy workflow pushes an image before `cdktf deploy` creates the function that runs
+   * it; the deploy role may push to exactly these repositories.
+   * @default none
+   */
+  readonly imageRepositories?: readonly BootstrapImageRepository[] | undefined;
+}
+
+/** An environment's image repository, as the bootstrap stack creates it. */
+export interface BootstrapImageRepository extends ResolvedImageSettings {
+  readonly environment: string;
+  /** The environment's region: an image must be in the function's region. */
+  readonly region: string;
+  /** The function whose Lambda service may pull the images (all its versions). */
+  readonly functionName: string;
+}
+
+/** The bootstrap stack's props for a configuration: its environments, and an image repository for each. */
+export function bootstrapProps(config: AppConfig): BootstrapStackProps {
+  return {
+    project: config.project,
+    state: config.state,
+    github: config.github,
+    environments: config.environments.map((env) => env.name),
+    imageRepositories: config.environments.map((env) => ({
+      ...imageSettings(config.project, env),
+      environment: env.name,
+      region: env.region,
+      functionName: serviceNames(config.project, env.name).functionName,
+    })),
+  };
 }
 
 /**
@@ -99,14 +132,35 @@ export class BootstrapStack extends TerraformStack {
 
     const account = new DataAwsCallerIdentity(this, 'account').accountId;
     const partition = new DataAwsPartition(this, 'partition').partition;
+    // ECR is regional and an image must be in its function's region: a provider per region other than the state's.
+    const providers = new Map<string, AwsProvider>();
+    const repositories = (props.imageRepositories ?? []).map((settings) => {
+      let provider = settings.region === props.state.region ? undefined : providers.get(settings.region);
+      if (settings.region !== props.state.region && provider === undefined) {
+        provider = new AwsProvider(this, `aws-${settings.region}`, { alias: settings.region, region: settings.region, defaultTags: [{ tags: { Project: project, ManagedBy: 'cdktf' } }] });
+        providers.set(settings.region, provider);
+      }
+      const functionArn = `arn:${partition}:lambda:${settings.region}:${account}:function:${settings.functionName}`;
+      return new ImageRepository(this, `images-${settings.environment}`, {
+        repositoryName: settings.repositoryName,
+        keepImages: settings.keepImages,
+        kmsKeyArn: settings.kmsKeyArn,
+        lambdaFunctionArns: [functionArn, `${functionArn}:*`],
+        ...(provider === undefined ? {} : { provider }),
+      });
+    });
     const permissions = new DataAwsIamPolicyDocument(this, 'deploy-permissions', {
-      statement: deployStatements(projectPatterns(project), { account, partition, stateBucketArn: state.arn }),
+      statement: deployStatements(projectPatterns(project), { account, partition, stateBucketArn: state.arn, imageRepositoryArns: repositories.map((r) => r.arn) }),
     });
     new IamRolePolicy(this, 'deploy-policy', { name: 'deploy', role: role.id, policy: permissions.json });
 
     new TerraformOutput(this, 'state_bucket', { value: state.name, description: 'Terraform state bucket of the service stacks' });
     new TerraformOutput(this, 'deploy_role_arn', { value: role.arn, description: 'Role the deploy workflow assumes (aws-actions/configure-aws-credentials role-to-assume)' });
     new TerraformOutput(this, 'oidc_provider_arn', { value: oidcArn, description: 'GitHub Actions OIDC provider' });
+    for (const [i, repository] of repositories.entries()) {
+      const environment = props.imageRepositories?.[i]?.environment ?? String(i);
+      new TerraformOutput(this, `image_repository_url_${environment}`, { value: repository.url, description: `ECR repository of the ${environment} environment's container images` });
+    }
   }
 }
 
@@ -117,11 +171,30 @@ export class BootstrapStack extends TerraformStack {
  */
 function deployStatements(
   names: ReturnType<typeof projectPatterns>,
-  context: { readonly account: string; readonly partition: string; readonly stateBucketArn: string },
+  context: { readonly account: string; readonly partition: string; readonly stateBucketArn: string; readonly imageRepositoryArns: readonly string[] },
 ): DataAwsIamPolicyDocumentStatement[] {
   const { account, partition } = context;
   const arn = (service: string, region: string, resource: string) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
+  const images: DataAwsIamPolicyDocumentStatement[] =
+    context.imageRepositoryArns.length === 0
+      ? []
+      : [
+          // docker login: ECR issues registry tokens per account, not per repository.
+          { sid: 'ImageRegistryLogin', effect: 'Allow', actions: ['ecr:GetAuthorizationToken'], resources: ['*'] },
+          {
+            // Push an image, find whether its tag exists, and let `cdktf deploy` point a function at it (Lambda checks
+            // that the caller can read the image).
+            sid: 'ImagePush',
+            effect: 'Allow',
+            actions: [
+              'ecr:BatchCheckLayerAvailability', 'ecr:InitiateLayerUpload', 'ecr:UploadLayerPart', 'ecr:CompleteLayerUpload', 'ecr:PutImage',
+              'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImages', 'ecr:DescribeRepositories',
+            ],
+            resources: [...context.imageRepositoryArns],
+          },
+        ];
   return [
+    ...images,
     { sid: 'StateList', effect: 'Allow', actions: ['s3:ListBucket'], resources: [context.stateBucketArn] },
     {
       sid: 'StateObjects',

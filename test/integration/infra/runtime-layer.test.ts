@@ -1,5 +1,5 @@
 import test from 'ava';
-import { base64Sha256 } from '../../../infra/build-record.js';
+import { base64Sha256, zipBuild } from '../../../infra/build-record.js';
 import { RuntimeLayer, type RuntimeLayerProps } from '../../../infra/constructs/runtime-layer.js';
 import { SettingError } from '../../../infra/errors.js';
 import { buildDist, constructStack, deployableBuild, one, synth, type Json } from '../../helpers/infra-synth.js';
@@ -11,13 +11,13 @@ test.before(async () => {
 
 function synthLayer(props: Partial<RuntimeLayerProps> = {}): Json {
   const stack = constructStack();
-  new RuntimeLayer(stack, 'layer', { build: deployableBuild(dist), ...props });
+  new RuntimeLayer(stack, 'layer', { build: zipBuild(deployableBuild(dist), 'test'), ...props });
   return synth(stack);
 }
 
 test('publishes the build\'s layer zip, its hash in Terraform\'s form', (t) => {
   const layer = one(synthLayer(), 'aws_lambda_layer_version');
-  const zip = deployableBuild(dist).layerZip;
+  const zip = zipBuild(deployableBuild(dist), 'test').layerZip;
   t.regex(layer['filename'] as string, new RegExp(`^assets/layer_zip_[0-9A-F]{8}/${zip.sha256}/layer-arm64\\.zip$`));
   t.is(layer['source_code_hash'], base64Sha256(zip.sha256));
 });

@@ -1,13 +1,14 @@
 import test from 'ava';
 import { DEFAULT_CONFIG } from '../../../infra/config.js';
 import { SettingError } from '../../../infra/errors.js';
-import { BootstrapStack } from '../../../infra/stacks/bootstrap-stack.js';
+import { BootstrapStack, bootstrapProps } from '../../../infra/stacks/bootstrap-stack.js';
 import { all, blankHashes, buildDist, environment, one, ref, serviceStack, synth, testApp, type Json } from '../../helpers/infra-synth.js';
 
 let zipDist = '';
 let s3Dist = '';
+let imageDist = '';
 test.before(async () => {
-  [zipDist, s3Dist] = await Promise.all([buildDist(), buildDist(['--model-packaging', 's3'])]);
+  [zipDist, s3Dist, imageDist] = await Promise.all([buildDist(), buildDist(['--model-packaging', 's3']), buildDist(['--package', 'image'])]);
 });
 
 function synthEnvironment(name: 'dev' | 'prod', dist = zipDist): Json {
@@ -15,8 +16,8 @@ function synthEnvironment(name: 'dev' | 'prod', dist = zipDist): Json {
   return synth(serviceStack({ ...env, distDir: dist }));
 }
 
-test('the bootstrap stack synthesizes as recorded', (t) => {
-  const stack = new BootstrapStack(testApp(), 'bootstrap', { project: DEFAULT_CONFIG.project, state: DEFAULT_CONFIG.state, github: DEFAULT_CONFIG.github, environments: DEFAULT_CONFIG.environments.map((env) => env.name) });
+test('the bootstrap stack synthesizes as recorded, with an image repository per environment', (t) => {
+  const stack = new BootstrapStack(testApp(), 'bootstrap', bootstrapProps(DEFAULT_CONFIG));
   t.snapshot(blankHashes(synth(stack)));
 });
 
@@ -26,6 +27,10 @@ test('the dev stack synthesizes as recorded', (t) => {
 
 test('the prod stack synthesizes as recorded', (t) => {
   t.snapshot(blankHashes(synthEnvironment('prod')));
+});
+
+test('the dev stack of a container-image build synthesizes as recorded', (t) => {
+  t.snapshot(blankHashes(synthEnvironment('dev', imageDist)));
 });
 
 test('keeps each environment\'s state under its own key in the state bucket, locked with S3 lock files', (t) => {
