@@ -29,6 +29,7 @@ type WorkflowFile = (typeof WORKFLOWS)[number];
 interface Step {
   readonly name?: string;
   readonly uses?: string;
+  readonly if?: string;
   readonly run?: string;
   readonly with?: Record<string, unknown>;
   readonly env?: Record<string, unknown>;
@@ -168,6 +169,18 @@ test('deploy applies the synthesized HCL with cdktf deploy and then rolls out th
   t.is(list[rollout]?.env?.['CANARY_REQUESTS'], "${{ (inputs.environment || 'dev') == 'dev' && '1000' || '0' }}", 'dev, which has no users, gets canary traffic; prod gets none');
   const credentials = list.findIndex((step) => step.uses?.startsWith(AWS_CREDENTIALS));
   t.true(credentials >= 0 && credentials < deploy, 'AWS credentials before cdktf deploy');
+});
+
+test('deploy builds and pushes a container-image build before the apply, and only an image build', (t) => {
+  const list = steps('deploy.yml');
+  const target = runIndex(list, /\binfra\/image-target\.ts\b/);
+  const push = runIndex(list, /\bdocker buildx build\b/);
+  const deploy = runIndex(list, /\bcdktf deploy\b/);
+  const credentials = list.findIndex((step) => step.uses?.startsWith(AWS_CREDENTIALS));
+  t.true(credentials < target && target < push && push < deploy, `credentials, image target, push, deploy in order: ${[credentials, target, push, deploy].join(', ')}`);
+  t.is(list[push]?.if, "steps.image.outputs.packaging == 'image'", 'zip and S3 builds push nothing');
+  const run = list[push]?.run ?? '';
+  for (const part of ['--provenance=false', '--push', 'imagetools inspect', 'GITHUB_STEP_SUMMARY']) t.true(run.includes(part), `the push step: ${part}`);
 });
 
 test('promote rolls out, resumes or rolls back the requested version with the requested steps, interval and minimum requests', (t) => {
