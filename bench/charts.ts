@@ -188,3 +188,58 @@ export async function warmChart(bars: readonly WarmBar[], caption: string, targe
   } as TopLevelSpec;
   return renderSvg(spec);
 }
+
+/** One size of the cold-start curve: p50 ms from process start to the first answer, per way of loading. */
+export interface CurveChartPoint {
+  readonly megabytes: number;
+  /** Undefined where the model does not fit the zip. */
+  readonly zipMs: number | undefined;
+  readonly s3Ms: number;
+  readonly floorMs: number;
+  readonly ortFormatMs: number;
+}
+
+const CURVE_SERIES = [
+  { key: 'zipMs', label: 'function, model in the zip', color: '#4c78a8', dash: [] },
+  { key: 's3Ms', label: 'function, model from S3 (loopback stand-in)', color: '#e45756', dash: [] },
+  { key: 'floorMs', label: 'floor: read + session', color: '#333333', dash: [5, 3] },
+  { key: 'ortFormatMs', label: 'ORT format in place', color: '#54a24b', dash: [2, 2] },
+] as const;
+
+/**
+ * The cold start against the model's size, both axes logarithmic: the function with its model in the zip (where it
+ * fits) and from S3, the floor (onnxruntime reading the file and creating the session), and the ORT-format model
+ * used in place. A legend under the plot names the lines: the zip line ends inside the plot, where a label at its
+ * end would sit on the other lines.
+ */
+export async function coldStartCurveChart(points: readonly CurveChartPoint[], caption: string): Promise<string> {
+  const values = points.flatMap((p) =>
+    CURVE_SERIES.flatMap((s) => {
+      const ms = p[s.key];
+      return ms === undefined ? [] : [{ megabytes: p.megabytes, ms: Math.round(ms), series: s.label }];
+    }),
+  );
+  const domain = CURVE_SERIES.map((s) => s.label);
+  const legend = { orient: 'bottom', title: null, columns: 2, columnPadding: 24, symbolType: 'stroke', symbolStrokeWidth: 2, symbolSize: 400, labelLimit: 0 } as const;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title: {
+      text: 'Cold start against model size: process start to the first checked answer (p50)',
+      subtitle: [...wrapCaption(caption, CAPTION_CHARS), "Both axes logarithmic. The zip line stops where function, layer and model pass Lambda's 250 MB unzipped."],
+    },
+    width: 560,
+    height: 300,
+    data: { values },
+    mark: { type: 'line', point: { size: 30 }, strokeWidth: 2 },
+    encoding: {
+      x: { field: 'megabytes', type: 'quantitative', title: 'model size (MB)', scale: { type: 'log' }, axis: { values: points.map((p) => p.megabytes), format: '~s' } },
+      y: { field: 'ms', type: 'quantitative', title: 'ms (p50)', scale: { type: 'log' } },
+      color: { field: 'series', type: 'nominal', legend, scale: { domain, range: CURVE_SERIES.map((s) => s.color) } },
+      strokeDash: { field: 'series', type: 'nominal', legend, scale: { domain, range: CURVE_SERIES.map((s) => [...s.dash]) } },
+      tooltip: [{ field: 'series' }, { field: 'megabytes' }, { field: 'ms' }],
+    },
+    padding: { left: 12, right: 24, top: 12, bottom: 12 },
+    config,
+  } as TopLevelSpec;
+  return renderSvg(spec);
+}

@@ -11,13 +11,15 @@
  * - cold/*: fresh processes, and the Lambda runtime under the emulator, against the naive function;
  * - size/*: the built artifacts against zipping the installed onnxruntime-node as it is;
  * - rss/*: peak resident memory of a process serving the model, against onnxruntime's own share;
- * - synth: seconds for `npm run synth`.
+ * - synth: seconds for `npm run synth`;
+ * - cold-curve/<size>/*: the cold start against the model's size, 1 to 500 MB, zip and S3 each beside the floor, and
+ *   the ways under the floor (bench/cold-start-curve.ts).
  *
  * Every answer the bench times is checked against golden.json first; a wrong one fails the run. Timings never
  * fail it: targets are reported (met: yes / NO), since this machine's noise is not the code's. A model bundle that
  * is missing (the CNNs are trained separately) is skipped, and the run says so.
- * Writes bench/results/latest.json, docs/cost-per-million.svg, docs/warm-under-emulator.svg and the tables in
- * docs/PERFORMANCE.md.
+ * Writes bench/results/latest.json, docs/cost-per-million.svg, docs/warm-under-emulator.svg, docs/cold-start-curve.svg
+ * and the tables in docs/PERFORMANCE.md.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -34,7 +36,8 @@ import { stageArtifacts, type StagedArtifacts } from '../tools/stage-artifacts.j
 import { RIE_BIN } from '../tools/testbed/paths.js';
 import { artifactSize, buildFor, naivePackageSize, type BuiltArtifacts } from './artifact-sizes.js';
 import { optionalBundle, readBundle, sampled, type BenchBundle, type Spelling } from './bench-data.js';
-import { costChart, warmChart, type WarmBar } from './charts.js';
+import { coldStartCurveChart, costChart, warmChart, type WarmBar } from './charts.js';
+import { CURVE_SIZES, coldStartCurve, curveCases, curveChartPoints, curveJson, curveMarkdown, type CurvePoint } from './cold-start-curve.js';
 import { coldInProcess, peakMemory } from './fresh-process.js';
 import { costMarkdown, costRows, PRICING, type CostInput } from './lambda-cost.js';
 import { casesMarkdown, comparisonMarkdown, consoleRows, emulatorMarkdown, replaceSection, timingCase, valueCase, type BenchCase } from './report.js';
@@ -44,8 +47,8 @@ import { coldUnderEmulator, warmUnderEmulator, type ColdRie, type WarmRie } from
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const quick = process.argv.includes('--quick');
 const settings = quick
-  ? { budgetMs: 2500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 15, rieColdRuns: 7, rieWarmup: 100, rieSamples: 100, memoryRuns: 1, memoryRequests: 400, synthRuns: 1 }
-  : { budgetMs: 10_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieColdRuns: 15, rieWarmup: 400, rieSamples: 600, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3 };
+  ? { budgetMs: 2500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 15, rieColdRuns: 7, rieWarmup: 100, rieSamples: 100, memoryRuns: 1, memoryRequests: 400, synthRuns: 1, curveRuns: 1 }
+  : { budgetMs: 10_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieColdRuns: 15, rieWarmup: 400, rieSamples: 600, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3, curveRuns: 3 };
 
 /** Handler p50 against raw `session.run` p50, single rows, in process. */
 const TARGET_RATIO_WARM_SINGLE = 1.3;
@@ -235,6 +238,11 @@ try {
     }
   }
 
+  // --- cold start against the model's size ------------------------------------------------------------------------------
+  log(`cold-curve: models of ${CURVE_SIZES.join(', ')} MB made on the fly, zip and S3 beside the floor, ${settings.curveRuns} run(s) each`);
+  const curve: CurvePoint[] = await coldStartCurve(irisStaged, { sizes: CURVE_SIZES, runs: settings.curveRuns, log });
+  cases.push(...curveCases(curve));
+
   // --- the quantized CNN against the float CNN ----------------------------------------------------------------------------
   const float = models.get('digits-cnn');
   const int8 = models.get('digits-cnn-int8');
@@ -329,6 +337,7 @@ try {
     },
     settings,
     cases,
+    cold_curve: curveJson(curve),
     cost: {
       estimate: true,
       prices: PRICING,
@@ -349,6 +358,8 @@ try {
     writeFileSync(path.join(root, 'docs', 'warm-under-emulator.svg'), await warmChart(bars, `${results.command}, ${results.date.slice(0, 10)}, on ${machine}`, TARGET_RATIO_RIE));
     written.push('docs/cost-per-million.svg', 'docs/warm-under-emulator.svg');
   }
+  writeFileSync(path.join(root, 'docs', 'cold-start-curve.svg'), await coldStartCurveChart(curveChartPoints(curve), `${results.command}, ${results.date.slice(0, 10)}, on ${machine}`));
+  written.push('docs/cold-start-curve.svg');
   const doc = path.join(root, 'docs', 'PERFORMANCE.md');
   const machineLine = `\`${results.command}\`, ${results.date.slice(0, 10)}, ${results.seconds} s: ${machine} (${results.machine.os}), Node ${process.version} in process and ${emulatorNode} under the emulator (${runtime.runtime}), onnxruntime-node ${results.machine.onnxruntime}, load average at the end ${results.machine.load_average.join(' / ')}.`;
   const skippedText = skipped.length === 0 ? '' : `\n\nSkipped in this run:\n\n${skipped.map((s) => `- ${s}`).join('\n')}`;
@@ -359,7 +370,8 @@ try {
     const updated =
       replaceSection(doc, 'results', `${machineLine}\n\n${groupedMarkdown(cases)}${skippedText}`) &&
       replaceSection(doc, 'int8', int8) &&
-      (rows.length === 0 || replaceSection(doc, 'cost', costMarkdown(rows, initMs, COST_TABLE_SIZES)));
+      (rows.length === 0 || replaceSection(doc, 'cost', costMarkdown(rows, initMs, COST_TABLE_SIZES))) &&
+      replaceSection(doc, 'cold-curve', `${machineLine}\n\n${curveMarkdown(curve)}`);
     if (updated) written.push('the tables in docs/PERFORMANCE.md');
     else log('docs/PERFORMANCE.md has no bench markers; its tables were not updated');
   }

@@ -26,6 +26,12 @@ export interface DownloadOptions {
   readonly idleTimeoutMs?: number;
   /** @default DEFAULT_MAX_ATTEMPTS */
   readonly maxAttempts?: number;
+  /** Bytes per ranged GET; an object no larger than this is fetched with one request. @default DEFAULT_PART_BYTES */
+  readonly partBytes?: number;
+  /** Ranged GETs in flight at once. @default DEFAULT_CONCURRENCY */
+  readonly concurrency?: number;
+  /** Attempts per part whose body fails (a reset or a stall), the first included. @default DEFAULT_PART_ATTEMPTS */
+  readonly partAttempts?: number;
 }
 
 /** A model file on local disk, ready for onnxruntime. */
