@@ -73,7 +73,7 @@ export class ModelStore extends Construct {
   /** Uploads a model the build packaged for S3 (`build.json` `model.packaging: "s3"`). */
   addModel(model: ModelArtifact): StoredModel {
     if (model.packaging !== 's3' || model.path === undefined) {
-      fail(this, 'model.packaging', model.packaging, '"s3" (a model packaged in the function zip is not uploaded)', 'Build with --model-packaging s3');
+      fail(this, 'model.packaging', model.packaging, '"s3" (a model packaged in the function zip is not uploaded)', 'Build with --package s3');
     }
     const name = matching(this, 'model.name', model.name, KEY_SEGMENT, 'letters, digits, ".", "_" and "-" (it becomes part of the S3 key)');
     const version = matching(this, 'model.version', model.version, KEY_SEGMENT, 'letters, digits, ".", "_" and "-" (it becomes part of the S3 key)');

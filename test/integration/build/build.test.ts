@@ -140,7 +140,7 @@ test('a bundle whose golden outputs differ from the model by more than 1e-4 does
 test('a model over the packaging threshold fails when zip packaging is forced', async (t) => {
   const run = await runBuildInTempDir(t, ['--model-packaging', 'zip', '--zip-model-limit-mb', '0.0001']);
   t.is(run.code, 1);
-  t.regex(run.stderr, /model\.onnx is 0\.0 MB, over the 0\.0 MB packaging threshold.*use --model-packaging s3/);
+  t.regex(run.stderr, /model\.onnx is 0\.0 MB, over the 0\.0 MB packaging threshold.*use --package s3 \(or auto\)/);
 });
 
 test('a model over the packaging threshold becomes a separate artifact for S3, with its sha256', async (t) => {

@@ -99,7 +99,7 @@ test('refuses to upload a model that the build packaged in the zip', (t) => {
   const stack = constructStack();
   const store = new ModelStore(stack, 'store');
   const error = t.throws(() => store.addModel(deployableBuild(zipDist).model), { instanceOf: SettingError });
-  t.is(error?.message, 'test/store: model.packaging is "zip"; allowed: "s3" (a model packaged in the function zip is not uploaded). Build with --model-packaging s3');
+  t.is(error?.message, 'test/store: model.packaging is "zip"; allowed: "s3" (a model packaged in the function zip is not uploaded). Build with --package s3');
 });
 
 test('refuses a bucket prefix longer than S3 leaves room for', (t) => {
