@@ -6,6 +6,9 @@
  * (memorySizeMb, timeoutSeconds, ...) keep the props' names, and the constructs check them: an error names the
  * stack (the environment), the setting, the value and the allowed range.
  */
+import path from 'node:path';
+import { PACKAGE_CHOICES, type PackageChoice } from '../commands/build/packaging.js';
+import { FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE, MODEL_NAME_PATTERN, MODEL_NAME_RULE, modelServiceNames, serviceNames, type ServiceNames } from '../functions/contract/aws-names.js';
 import { ARCHES, DEFAULT_ARCH, DEFAULT_DIST_DIR, DEFAULT_RUNTIME, RUNTIMES, type Arch, type Runtime } from '../functions/contract/build-record.js';
 import { DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS, type LogLevel } from '../functions/contract/env.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
@@ -80,11 +83,109 @@ export interface EnvironmentConfig {
    */
   readonly image?: ImageSettings;
   /**
+   * The models this environment serves, each with its own function, `live` alias, endpoint, alarms (under
+   * `<project>-<environment>-<model>-`) and dashboard rows, and its own build in `<distDir>/<model>/` (`npm run build`
+   * builds every listed bundle there). The environment's runtime layer, model store, alarm topic and dashboard are
+   * shared. A model's unset settings take the environment's.
+   * Unset: one model, the build in `distDir` itself, under the environment's own names (`<project>-<environment>-predict`);
+   * listing models gives every model its name in its resources, so the first listing replaces that function.
+   */
+  readonly models?: readonly ModelConfig[];
+  /**
    * Who the alarm topic notifies: `{ protocol: 'email', endpoint: 'oncall@example.com' }` (confirmed from the mail)
    * or `{ protocol: 'https', endpoint: 'https://...', autoConfirms?: true }`. Unset: nobody; subscribe to the
    * `alarm_topic_arn` output by other means.
    */
   readonly alarmSubscribers?: readonly AlarmSubscriber[];
+}
+
+/** One model of an environment's `models` list. Unset settings take the environment's. */
+export interface ModelConfig {
+  /** Names the model's resources (`<project>-<environment>-<name>-predict`, ...) and its build folder; unique in the environment. */
+  readonly name: string;
+  /** The bundle `npm run build` builds for this model, relative to the project root. @default `models/<name>` */
+  readonly bundle?: string;
+  /** The build to deploy: a folder holding build.json, relative to the project root. @default `<environment distDir>/<name>` */
+  readonly distDir?: string;
+  /** `npm run build -- --package`: zip, s3, image, or auto to choose by size. @default "auto" */
+  readonly packaging?: PackageChoice;
+  readonly memorySizeMb?: number;
+  readonly timeoutSeconds?: number;
+  readonly ephemeralStorageMb?: number;
+  readonly reservedConcurrency?: number;
+  /** `false`: none for this model, whatever the environment sets. @default the environment's */
+  readonly provisionedConcurrency?: ProvisionedConcurrencySettings | false;
+  /** Merged over the environment's thresholds, field by field. */
+  readonly alarms?: AlarmThresholds;
+}
+
+/**
+ * What one model of an environment deploys with: a listed model's settings over the environment's, or, for an
+ * environment that lists none, the environment's own single model (`name` undefined: its resources keep the
+ * environment's names).
+ */
+export interface ModelDeployment {
+  /** The model's name in `models`; undefined for the environment's single model. */
+  readonly name: string | undefined;
+  /** The bundle to build; undefined for the single model, which deploys whatever `npm run build` put in distDir. */
+  readonly bundle: string | undefined;
+  readonly distDir: string;
+  readonly packaging: PackageChoice;
+  readonly memorySizeMb: number;
+  readonly timeoutSeconds: number;
+  readonly ephemeralStorageMb: number | undefined;
+  readonly reservedConcurrency: number | undefined;
+  readonly provisionedConcurrency: ProvisionedConcurrencySettings | undefined;
+  readonly alarms: AlarmThresholds;
+}
+
+/** The models an environment deploys, in the order it lists them (SPEC "Infrastructure": a function per model). */
+export function modelDeployments(environment: EnvironmentConfig): readonly ModelDeployment[] {
+  const shared = {
+    memorySizeMb: environment.memorySizeMb,
+    timeoutSeconds: environment.timeoutSeconds,
+    ephemeralStorageMb: environment.ephemeralStorageMb,
+    reservedConcurrency: environment.reservedConcurrency,
+    provisionedConcurrency: environment.provisionedConcurrency,
+    alarms: environment.alarms,
+  };
+  if (environment.models === undefined) {
+    return [Object.freeze({ ...shared, name: undefined, bundle: undefined, distDir: environment.distDir, packaging: 'auto' as const })];
+  }
+  return environment.models.map((model) =>
+    Object.freeze({
+      name: model.name,
+      bundle: model.bundle ?? path.posix.join('models', model.name),
+      distDir: model.distDir ?? path.posix.join(environment.distDir, model.name),
+      packaging: model.packaging ?? 'auto',
+      memorySizeMb: model.memorySizeMb ?? shared.memorySizeMb,
+      timeoutSeconds: model.timeoutSeconds ?? shared.timeoutSeconds,
+      ephemeralStorageMb: model.ephemeralStorageMb ?? shared.ephemeralStorageMb,
+      reservedConcurrency: model.reservedConcurrency ?? shared.reservedConcurrency,
+      provisionedConcurrency: model.provisionedConcurrency === false ? undefined : (model.provisionedConcurrency ?? shared.provisionedConcurrency),
+      alarms: { ...shared.alarms, ...model.alarms },
+    }),
+  );
+}
+
+/** The AWS names of one model's resources: the environment's own for its single model, the model's for a listed one. */
+export function deploymentNames(project: string, environment: string, model: ModelDeployment): ServiceNames {
+  return model.name === undefined ? serviceNames(project, environment) : modelServiceNames(project, environment, model.name);
+}
+
+/**
+ * The deployment of the model named `name` in an environment (`npm run rollout -- --environment <e> --model <name>`).
+ * An environment that lists no models has one deployment, returned for any name or none: its build record names its
+ * model, and the caller checks `name` against that.
+ */
+export function findModel(environment: EnvironmentConfig, name: string | undefined): ModelDeployment {
+  const models = modelDeployments(environment);
+  if (environment.models === undefined) return models[0]!;
+  const listed = models.map((m) => m.name!).join(', ');
+  if (name === undefined) fail(`environments[${environment.name}]`, 'model', name, `one of the models this environment serves: ${listed}`);
+  const found = models.find((m) => m.name === name);
+  if (found === undefined) fail(`environments[${environment.name}]`, 'model', name, `one of the models this environment serves: ${listed}`);
+  return found;
 }
 
 export interface ImageSettings {
@@ -191,12 +292,48 @@ export function validateEnvironment(environment: EnvironmentConfig): Environment
   oneOf(where, 'runtime', environment.runtime, RUNTIMES);
   oneOf(where, 'logLevel', environment.logLevel, LOG_LEVELS);
   oneOf(where, 'endpoint.kind', environment.endpoint.kind, ENDPOINT_KINDS);
+  if (environment.models !== undefined) validateModels(where, environment);
   const provisioned: unknown = environment.provisionedConcurrency;
   if (provisioned !== undefined && (typeof provisioned !== 'object' || provisioned === null)) {
     const fixed = typeof provisioned === 'number' ? `{ min: ${provisioned}, max: ${provisioned} }` : '{ min: 1, max: 1 }';
     fail(where, 'provisionedConcurrency', provisioned, '{ min, max } and optionally targetUtilization, cooldowns and schedules', `For a fixed amount write ${fixed}`);
   }
   return environment;
+}
+
+/**
+ * A models list: names that can name resources, each once, none the start of another's alarm names (the rollout
+ * finds a model's alarms by the prefix `<...>-<model>-`, which would also match `<model>-<suffix>`'s), and a build
+ * folder each.
+ */
+function validateModels(where: string, environment: EnvironmentConfig): void {
+  const models: unknown = environment.models;
+  if (!Array.isArray(models) || models.length === 0) fail(where, 'models', models, 'one or more models, e.g. [{ name: "iris" }]', 'Leave models unset for the zero-config single model');
+  const names = new Set<string>();
+  environment.models!.forEach((model, i) => {
+    matching(where, `models[${i}].name`, model.name, MODEL_NAME_PATTERN, MODEL_NAME_RULE);
+    if (names.has(model.name)) fail(where, `models[${i}].name`, model.name, 'a name used by one model only', 'Each model gets its own function and alarms named after it; rename one');
+    names.add(model.name);
+    if (model.packaging !== undefined) oneOf(where, `models[${i}].packaging`, model.packaging, PACKAGE_CHOICES);
+    const provisioned: unknown = model.provisionedConcurrency;
+    if (provisioned !== undefined && provisioned !== false && (typeof provisioned !== 'object' || provisioned === null)) {
+      fail(where, `models[${i}].provisionedConcurrency`, provisioned, '{ min, max } and optionally targetUtilization, cooldowns and schedules, or false for none');
+    }
+  });
+  for (const a of names) {
+    for (const b of names) {
+      if (b.startsWith(`${a}-`)) {
+        fail(where, 'models[].name', b, `a name that does not start with "${a}-", another model's name and a dash`, `The rollout finds model ${a}'s alarms by the prefix <project>-${environment.name}-${a}-, which ${b}'s alarm names also start with; rename one`);
+      }
+    }
+  }
+  const folders = new Map<string, string>();
+  for (const model of modelDeployments(environment)) {
+    const folder = path.posix.normalize(model.distDir).replace(/(.)\/$/, '$1');
+    const other = folders.get(folder);
+    if (other !== undefined) fail(where, `models[${model.name}].distDir`, model.distDir, `a build folder of its own (model ${other} deploys ${folder} already)`);
+    folders.set(folder, model.name!);
+  }
 }
 
 /** Validates the whole configuration and returns it frozen. */
@@ -213,6 +350,12 @@ export function validateAppConfig(config: AppConfig): AppConfig {
     validateEnvironment(environment);
     if (names.has(environment.name)) fail('config', 'environments[].name', environment.name, 'a name used by one environment only');
     names.add(environment.name);
+    for (const model of environment.models ?? []) {
+      const functionName = modelServiceNames(config.project, environment.name, model.name).functionName;
+      if (!FUNCTION_NAME_PATTERN.test(functionName)) {
+        fail(`environments[${environment.name}]`, 'models[].name', model.name, `a shorter name: the function would be ${functionName} (${functionName.length} characters), and Lambda takes ${FUNCTION_NAME_RULE}`);
+      }
+    }
     const { repositoryName } = imageSettings(config.project, environment);
     if (repositories.has(repositoryName)) {
       fail(`environments[${environment.name}]`, 'image.repositoryName', repositoryName, 'a repository used by one environment only (each keeps its own images and lifecycle)');

@@ -55,6 +55,31 @@ export function serviceNames(project: string, environment: string): ServiceNames
 }
 
 /**
+ * The names a model gets in an environment that lists its models (infra/config.ts `models`): each model's function,
+ * role, API and alarms carry its name, `<project>-<environment>-<model>-...`, and the environment keeps one runtime
+ * layer, alarm topic, dashboard, model store and state. The function and role still end in `-predict`, so the deploy
+ * role's patterns (projectPatterns) cover them. An environment that lists no models keeps serviceNames' names.
+ */
+export function modelServiceNames(project: string, environment: string, model: string): ServiceNames {
+  const environmentNames = serviceNames(project, environment);
+  const base = `${environmentNames.base}-${model}`;
+  return Object.freeze({
+    ...environmentNames,
+    functionName: `${base}-predict`,
+    functionRoleName: `${base}-predict`,
+    apiName: `${base}-api`,
+    alarmPrefix: `${base}-`,
+  });
+}
+
+/**
+ * A model's name in an environment's `models` list: it names resources (function, API, alarms), so it takes what all
+ * of them accept. Lambda's 64 characters for the function name bound its length with the project and environment.
+ */
+export const MODEL_NAME_PATTERN = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+export const MODEL_NAME_RULE = 'lowercase letters, digits and "-", starting with a letter and not ending in "-"';
+
+/**
  * Application Auto Scaling's names for the provisioned concurrency of a Lambda alias: the service stack registers the
  * alias as a scalable target under them, and the rollout suspends and resumes that target's scaling.
  */

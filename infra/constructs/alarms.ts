@@ -184,6 +184,12 @@ export interface AlarmsProps {
    * @default a customer-managed key created here, with rotation and that policy
    */
   readonly topicKmsKeyId?: string | undefined;
+  /**
+   * An existing topic to notify instead of creating one (an environment serving several models shares one
+   * AlarmTopic); `subscribers` and `topicKmsKeyId` then belong to that topic and may not be set here.
+   * @default a topic of its own, `<prefix>alarms`
+   */
+  readonly topicArn?: string | undefined;
 }
 
 type Thresholds = Required<{ [K in keyof AlarmThresholds]: number }>;
@@ -260,8 +266,9 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
     matchingLiteral(where, 'functionVersion', r.functionVersion, VERSION, 'a published version number such as "7" (the function\'s version attribute), not $LATEST');
   }
   checkSubscribers(where, r.subscribers ?? []);
-  if (r.topicKmsKeyId !== undefined && !Token.isUnresolved(r.topicKmsKeyId) && /(^|:)alias\/aws\/sns$/.test(r.topicKmsKeyId)) {
-    fail(where, 'topicKmsKeyId', r.topicKmsKeyId, 'a customer-managed key whose policy lets cloudwatch.amazonaws.com use it; CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed alias/aws/sns (leave unset to have one created)');
+  checkTopicKey(where, r.topicKmsKeyId);
+  if (r.topicArn !== undefined && (r.subscribers !== undefined || r.topicKmsKeyId !== undefined)) {
+    fail(where, r.subscribers !== undefined ? 'subscribers' : 'topicKmsKeyId', r.subscribers ?? r.topicKmsKeyId, 'unset with topicArn: they belong to the topic given', 'Set them on the AlarmTopic whose topicArn this is');
   }
   checkNumber(where, 'confidenceThreshold', r.confidenceThreshold, (v) => CONFIDENCE.test(String(v)), 'greater than 0 and less than 1, at most 6 decimals (e.g. 0.6)');
   periodSeconds(where, 'periodSeconds', r.periodSeconds);
@@ -283,6 +290,12 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   checkNumber(where, 'thresholds.evaluationPeriods', th.evaluationPeriods, (v) => Number.isInteger(v) && v >= 1 && v <= maxPeriods, `a whole number from 1 to ${maxPeriods} (evaluation periods x ${r.periodSeconds} s may not exceed one day)`);
   checkNumber(where, 'thresholds.datapointsToAlarm', th.datapointsToAlarm, (v) => Number.isInteger(v) && v >= 1 && v <= th.evaluationPeriods, `a whole number from 1 to thresholds.evaluationPeriods (${th.evaluationPeriods})`);
   return r;
+}
+
+function checkTopicKey(where: Where, kmsKeyId: string | undefined): void {
+  if (kmsKeyId !== undefined && !Token.isUnresolved(kmsKeyId) && /(^|:)alias\/aws\/sns$/.test(kmsKeyId)) {
+    fail(where, 'topicKmsKeyId', kmsKeyId, 'a customer-managed key whose policy lets cloudwatch.amazonaws.com use it; CloudWatch alarms cannot publish to a topic encrypted with the AWS-managed alias/aws/sns (leave unset to have one created)');
+  }
 }
 
 /** Email addresses and HTTPS URLs SNS can deliver to, each once. */
@@ -341,22 +354,15 @@ export class Alarms extends Construct {
     const th = p.thresholds;
     this.prefix = p.prefix;
 
-    const topic = new SnsTopic(this, 'topic', {
-      name: `${p.prefix}alarms`,
-      kmsMasterKeyId: p.topicKmsKeyId ?? this.createTopicKey(p.prefix).arn,
-    });
-    this.topicArn = topic.arn;
-    // Each subscription's id comes from its endpoint, so adding or removing one subscriber leaves the others (and
-    // their confirmations) alone.
-    this.subscriptions = (p.subscribers ?? []).map((subscriber) => {
-      const id = `${subscriber.protocol}-${createHash('sha256').update(subscriber.endpoint.toLowerCase()).digest('hex').slice(0, 12)}`;
-      return new SnsTopicSubscription(this, id, {
-        topicArn: topic.arn,
-        protocol: subscriber.protocol,
-        endpoint: subscriber.endpoint,
-        ...(subscriber.protocol === 'https' && subscriber.autoConfirms === true ? { endpointAutoConfirms: true } : {}),
-      });
-    });
+    if (p.topicArn !== undefined) {
+      this.topicArn = p.topicArn;
+      this.subscriptions = [];
+    } else {
+      const topic = createAlarmTopic(this, p.prefix, p.subscribers ?? [], p.topicKmsKeyId);
+      this.topicArn = topic.topicArn;
+      this.subscriptions = topic.subscriptions;
+    }
+    const topic = { arn: this.topicArn };
 
     const common = {
       evaluationPeriods: th.evaluationPeriods,
@@ -526,40 +532,84 @@ export class Alarms extends Construct {
     this.versionAlarms = versionAlarms;
     this.versionAlarmNames = versionNames;
   }
+}
 
-  /**
-   * A customer-managed key for the topic: the account administers it, and CloudWatch (for this account only) may
-   * use it to publish alarm notifications (AWS re:Post knowledge center, cloudwatch-configure-alarm-sns).
-   */
-  private createTopicKey(prefix: string): KmsKey {
-    const account = new DataAwsCallerIdentity(this, 'account').accountId;
-    const partition = new DataAwsPartition(this, 'partition').partition;
-    // Terraform's jsonencode(), not a JSON string: cdktf's HCL output mangles a JSON string that holds references.
-    // (A key policy's "*" resource means this key; an aws_iam_policy_document would read as an IAM policy to checkov.)
-    const policy = Fn.jsonencode({
-      Version: '2012-10-17',
-      Statement: [
-        {
-          Sid: 'AccountAdministersKey',
-          Effect: 'Allow',
-          Principal: { AWS: `arn:${partition}:iam::${account}:root` },
-          Action: 'kms:*',
-          Resource: '*',
-        },
-        {
-          Sid: 'CloudWatchAlarmsPublish',
-          Effect: 'Allow',
-          Principal: { Service: 'cloudwatch.amazonaws.com' },
-          Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-          Resource: '*',
-          Condition: { StringEquals: { 'aws:SourceAccount': account } },
-        },
-      ],
+/**
+ * A customer-managed key for the topic: the account administers it, and CloudWatch (for this account only) may
+ * use it to publish alarm notifications (AWS re:Post knowledge center, cloudwatch-configure-alarm-sns).
+ */
+function createTopicKey(scope: Construct, prefix: string): KmsKey {
+  const account = new DataAwsCallerIdentity(scope, 'account').accountId;
+  const partition = new DataAwsPartition(scope, 'partition').partition;
+  // Terraform's jsonencode(), not a JSON string: cdktf's HCL output mangles a JSON string that holds references.
+  // (A key policy's "*" resource means this key; an aws_iam_policy_document would read as an IAM policy to checkov.)
+  const policy = Fn.jsonencode({
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'AccountAdministersKey',
+        Effect: 'Allow',
+        Principal: { AWS: `arn:${partition}:iam::${account}:root` },
+        Action: 'kms:*',
+        Resource: '*',
+      },
+      {
+        Sid: 'CloudWatchAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        Resource: '*',
+        Condition: { StringEquals: { 'aws:SourceAccount': account } },
+      },
+    ],
+  });
+  return new KmsKey(scope, 'topic-key', {
+    description: `Encrypts the ${prefix}alarms SNS topic; CloudWatch alarms may use it to publish`,
+    enableKeyRotation: true,
+    policy,
+  });
+}
+
+/**
+ * The SNS topic alarms notify, `<prefix>alarms`, encrypted with `kmsKeyId` or a key created for it, and its
+ * subscribers. Each subscription's id comes from its endpoint, so adding or removing one subscriber leaves the others
+ * (and their confirmations) alone.
+ */
+function createAlarmTopic(scope: Construct, prefix: string, subscribers: readonly AlarmSubscriber[], kmsKeyId: string | undefined): { topicArn: string; subscriptions: SnsTopicSubscription[] } {
+  const topic = new SnsTopic(scope, 'topic', { name: `${prefix}alarms`, kmsMasterKeyId: kmsKeyId ?? createTopicKey(scope, prefix).arn });
+  const subscriptions = subscribers.map((subscriber) => {
+    const id = `${subscriber.protocol}-${createHash('sha256').update(subscriber.endpoint.toLowerCase()).digest('hex').slice(0, 12)}`;
+    return new SnsTopicSubscription(scope, id, {
+      topicArn: topic.arn,
+      protocol: subscriber.protocol,
+      endpoint: subscriber.endpoint,
+      ...(subscriber.protocol === 'https' && subscriber.autoConfirms === true ? { endpointAutoConfirms: true } : {}),
     });
-    return new KmsKey(this, 'topic-key', {
-      description: `Encrypts the ${prefix}alarms SNS topic; CloudWatch alarms may use it to publish`,
-      enableKeyRotation: true,
-      policy,
-    });
+  });
+  return { topicArn: topic.arn, subscriptions };
+}
+
+export interface AlarmTopicProps {
+  /** The topic is named `<prefix>alarms`; the environment's alarm prefix. @default none; required */
+  readonly prefix: string;
+  /** Who the topic notifies. @default nobody */
+  readonly subscribers?: readonly AlarmSubscriber[] | undefined;
+  /** As AlarmsProps.topicKmsKeyId. @default a customer-managed key created here */
+  readonly topicKmsKeyId?: string | undefined;
+}
+
+/** One alarm topic that several models' Alarms notify (AlarmsProps.topicArn), so subscribers confirm once per environment. */
+export class AlarmTopic extends Construct {
+  readonly topicArn: string;
+  readonly subscriptions: readonly SnsTopicSubscription[];
+
+  constructor(scope: Construct, id: string, props: AlarmTopicProps) {
+    super(scope, id);
+    matchingLiteral(this, 'prefix', props.prefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
+    checkSubscribers(this, props.subscribers ?? []);
+    checkTopicKey(this, props.topicKmsKeyId);
+    const topic = createAlarmTopic(this, props.prefix, props.subscribers ?? [], props.topicKmsKeyId);
+    this.topicArn = topic.topicArn;
+    this.subscriptions = topic.subscriptions;
   }
 }

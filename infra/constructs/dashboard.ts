@@ -37,6 +37,12 @@ export interface DashboardProps {
    */
   readonly functionName: string;
   /**
+   * The models of an environment that serves several: a titled block of graphs for each, one model after another
+   * (each its own function), under one alarm widget. `functionName` is then ignored.
+   * @default one block for `functionName`, untitled
+   */
+  readonly models?: readonly DashboardModel[] | undefined;
+  /**
    * Alias that receives the traffic.
    * @default LIVE_ALIAS ("live")
    */
@@ -58,6 +64,13 @@ export interface DashboardProps {
   readonly period?: number | undefined;
 }
 
+/** One model's block of a dashboard. */
+export interface DashboardModel {
+  /** The block's title. */
+  readonly name: string;
+  readonly functionName: string;
+}
+
 /** The CloudWatch console page of a dashboard. */
 export function dashboardConsoleUrl(region: string, name: string): string {
   return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}#dashboards:name=${name}`;
@@ -74,6 +87,7 @@ const ALARM_ARN = /^arn:[a-z-]+:cloudwatch:[a-z0-9-]+:\d{12}:alarm:.+$/;
 const GRID_WIDTH = 24;
 const GRAPH = { width: 12, height: 6 } as const;
 const ALARM_WIDGET_HEIGHT = 4;
+const TITLE_HEIGHT = 1;
 
 type MetricRow = readonly unknown[];
 interface Graph {
@@ -97,11 +111,13 @@ export class Dashboard extends Construct {
     const namespace = props.metricsNamespace ?? DEFAULT_METRICS_NAMESPACE;
     const period = props.period ?? DEFAULT_PERIOD_SECONDS;
     const alarmArns = props.alarmArns ?? [];
-    const { name, region, functionName } = props;
+    const { name, region } = props;
+    const models: readonly DashboardModel[] = props.models ?? [{ name: '', functionName: props.functionName }];
 
     matchingLiteral(this, 'name', name, NAME, 'a dashboard name: 1 to 255 letters, digits, "-" or "_"');
     matchingLiteral(this, 'region', region, REGION, 'an AWS region code such as "eu-west-1"');
-    matchingLiteral(this, 'functionName', functionName, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE);
+    if (models.length === 0) fail(this, 'models', models, 'one or more models, or leave it unset for functionName alone');
+    models.forEach((model, i) => matchingLiteral(this, props.models === undefined ? 'functionName' : `models[${i}].functionName`, model.functionName, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE));
     matchingLiteral(this, 'aliasName', aliasName, ALIAS_NAME_PATTERN, ALIAS_NAME_RULE);
     matchingLiteral(this, 'metricsNamespace', namespace, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE);
     periodSeconds(this, 'period', period);
@@ -110,53 +126,55 @@ export class Dashboard extends Construct {
     }
     alarmArns.forEach((arn, i) => matchingLiteral(this, `alarmArns[${i}]`, arn, ALARM_ARN, 'a CloudWatch alarm ARN, arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>'));
 
-    const alias = [LAMBDA_DIMENSION.FunctionName, functionName, LAMBDA_DIMENSION.Resource, aliasResource(functionName, aliasName)] as const;
-    const lambda = (metric: string, options: Record<string, unknown>): MetricRow => [LAMBDA_NAMESPACE, metric, ...alias, options];
     let expressionCount = 0;
-    type VersionDimension = typeof DIMENSION.FunctionVersion | typeof DIMENSION.ModelVersion;
-    const search = (set: VersionDimension, metric: MetricName, stat: string, label: string): MetricRow => [
-      {
-        expression: `SEARCH('{"${namespace}",${DIMENSION.FunctionName},${set}} MetricName="${metric}" ${DIMENSION.FunctionName}="${functionName}"', '${stat}', ${period})`,
-        id: `e${++expressionCount}`,
-        label,
-        period,
-      },
-    ];
-    const perVersion = (title: string, metric: MetricName, stats: readonly (readonly [string, string])[]): Graph[] =>
-      ([DIMENSION.ModelVersion, DIMENSION.FunctionVersion] as const).map((set) => ({
-        title: `${title} per ${set === DIMENSION.ModelVersion ? 'model version' : 'Lambda version'}`,
-        metrics: stats.map(([stat, label]) => search(set, metric, stat, label)),
-      }));
+    const graphsFor = (functionName: string): Graph[] => {
+      const alias = [LAMBDA_DIMENSION.FunctionName, functionName, LAMBDA_DIMENSION.Resource, aliasResource(functionName, aliasName)] as const;
+      const lambda = (metric: string, options: Record<string, unknown>): MetricRow => [LAMBDA_NAMESPACE, metric, ...alias, options];
+      type VersionDimension = typeof DIMENSION.FunctionVersion | typeof DIMENSION.ModelVersion;
+      const search = (set: VersionDimension, metric: MetricName, stat: string, label: string): MetricRow => [
+        {
+          expression: `SEARCH('{"${namespace}",${DIMENSION.FunctionName},${set}} MetricName="${metric}" ${DIMENSION.FunctionName}="${functionName}"', '${stat}', ${period})`,
+          id: `e${++expressionCount}`,
+          label,
+          period,
+        },
+      ];
+      const perVersion = (title: string, metric: MetricName, stats: readonly (readonly [string, string])[]): Graph[] =>
+        ([DIMENSION.ModelVersion, DIMENSION.FunctionVersion] as const).map((set) => ({
+          title: `${title} per ${set === DIMENSION.ModelVersion ? 'model version' : 'Lambda version'}`,
+          metrics: stats.map(([stat, label]) => search(set, metric, stat, label)),
+        }));
 
-    const graphs: Graph[] = [
-      { title: `Invocations (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Invocations, { label: 'Invocations' })] },
-      { title: `Errors (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Errors, { label: 'Errors' })] },
-      { title: `Throttles (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Throttles, { label: 'Throttles' })] },
-      {
-        title: `Duration p50 / p90 / p99 (${aliasName})`,
-        metrics: ['p50', 'p90', 'p99'].map((stat) => lambda(LAMBDA_METRIC.Duration, { stat, label: stat })),
-      },
-      {
-        title: `Concurrency (${aliasName})`,
-        stat: 'Maximum',
-        metrics: [
-          lambda(LAMBDA_METRIC.ConcurrentExecutions, { label: 'Concurrent executions' }),
-          lambda(LAMBDA_METRIC.ProvisionedConcurrencyUtilization, { label: 'Provisioned concurrency utilization', yAxis: 'right' }),
-        ],
-      },
-      { title: 'Cold starts per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.ColdStart, 'Sum', 'Cold starts')] },
-      ...perVersion('Request latency p50 / p99', METRIC.RequestLatency, [['p50', 'p50'], ['p99', 'p99']]),
-      ...perVersion('Inference latency p50 / p99', METRIC.InferenceLatency, [['p50', 'p50'], ['p99', 'p99']]),
-      ...perVersion('Prediction confidence average / p10', METRIC.PredictionConfidence, [['Average', 'average'], ['p10', 'p10']]),
-      { title: 'Invalid requests per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.InvalidRequest, 'Sum', 'Invalid requests')] },
-      {
-        title: 'Server errors (500, 503) per Lambda version',
-        metrics: [
-          search(DIMENSION.FunctionVersion, METRIC.InternalError, 'Sum', 'Internal errors'),
-          search(DIMENSION.FunctionVersion, METRIC.ModelUnavailable, 'Sum', 'Model unavailable'),
-        ],
-      },
-    ];
+      return [
+        { title: `Invocations (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Invocations, { label: 'Invocations' })] },
+        { title: `Errors (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Errors, { label: 'Errors' })] },
+        { title: `Throttles (${aliasName})`, stat: 'Sum', metrics: [lambda(LAMBDA_METRIC.Throttles, { label: 'Throttles' })] },
+        {
+          title: `Duration p50 / p90 / p99 (${aliasName})`,
+          metrics: ['p50', 'p90', 'p99'].map((stat) => lambda(LAMBDA_METRIC.Duration, { stat, label: stat })),
+        },
+        {
+          title: `Concurrency (${aliasName})`,
+          stat: 'Maximum',
+          metrics: [
+            lambda(LAMBDA_METRIC.ConcurrentExecutions, { label: 'Concurrent executions' }),
+            lambda(LAMBDA_METRIC.ProvisionedConcurrencyUtilization, { label: 'Provisioned concurrency utilization', yAxis: 'right' }),
+          ],
+        },
+        { title: 'Cold starts per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.ColdStart, 'Sum', 'Cold starts')] },
+        ...perVersion('Request latency p50 / p99', METRIC.RequestLatency, [['p50', 'p50'], ['p99', 'p99']]),
+        ...perVersion('Inference latency p50 / p99', METRIC.InferenceLatency, [['p50', 'p50'], ['p99', 'p99']]),
+        ...perVersion('Prediction confidence average / p10', METRIC.PredictionConfidence, [['Average', 'average'], ['p10', 'p10']]),
+        { title: 'Invalid requests per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.InvalidRequest, 'Sum', 'Invalid requests')] },
+        {
+          title: 'Server errors (500, 503) per Lambda version',
+          metrics: [
+            search(DIMENSION.FunctionVersion, METRIC.InternalError, 'Sum', 'Internal errors'),
+            search(DIMENSION.FunctionVersion, METRIC.ModelUnavailable, 'Sum', 'Model unavailable'),
+          ],
+        },
+      ];
+    };
 
     const widgets: Record<string, unknown>[] = [];
     let top = 0;
@@ -172,11 +190,20 @@ export class Dashboard extends Construct {
       top = ALARM_WIDGET_HEIGHT;
     }
     const perRow = GRID_WIDTH / GRAPH.width;
-    graphs.forEach((graph, i) => {
-      widgets.push({
+    for (const model of models) {
+      if (props.models !== undefined) {
+        widgets.push({ type: 'text', x: 0, y: top, width: GRID_WIDTH, height: TITLE_HEIGHT, properties: { markdown: `## ${model.name} (${model.functionName})` } });
+        top += TITLE_HEIGHT;
+      }
+      const graphs = graphsFor(model.functionName);
+      graphs.forEach((graph, i) => widgets.push(metricWidget(graph, (i % perRow) * GRAPH.width, top + Math.floor(i / perRow) * GRAPH.height)));
+      top += Math.ceil(graphs.length / perRow) * GRAPH.height;
+    }
+    function metricWidget(graph: Graph, x: number, y: number): Record<string, unknown> {
+      return {
         type: 'metric',
-        x: (i % perRow) * GRAPH.width,
-        y: top + Math.floor(i / perRow) * GRAPH.height,
+        x,
+        y,
         width: GRAPH.width,
         height: GRAPH.height,
         properties: {
@@ -188,8 +215,8 @@ export class Dashboard extends Construct {
           ...(graph.stat === undefined ? {} : { stat: graph.stat }),
           metrics: graph.metrics,
         },
-      });
-    });
+      };
+    }
 
     this.body = JSON.stringify({ start: '-PT3H', periodOverride: 'inherit', widgets });
     // The body goes into Terraform as base64decode("..."): cdktf's HCL output does not escape the backslashes of a

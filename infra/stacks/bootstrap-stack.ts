@@ -8,9 +8,9 @@ import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js'
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { LocalBackend, TerraformOutput, TerraformStack } from 'cdktf';
 import type { Construct } from 'constructs';
-import { DEPLOY_ROLE_SUFFIX, LAMBDA_SCALING, projectPatterns, serviceNames } from '../../functions/contract/aws-names.js';
+import { DEPLOY_ROLE_SUFFIX, LAMBDA_SCALING, projectPatterns } from '../../functions/contract/aws-names.js';
 import { skipCheck } from '../checkov.js';
-import { imageSettings, type AppConfig, type GitHubConfig, type ResolvedImageSettings } from '../config.js';
+import { deploymentNames, imageSettings, modelDeployments, type AppConfig, type GitHubConfig, type ResolvedImageSettings } from '../config.js';
 import { ImageRepository } from '../constructs/image-repository.js';
 import { SecureBucket } from '../constructs/secure-bucket.js';
 
@@ -41,8 +41,8 @@ export interface BootstrapImageRepository extends ResolvedImageSettings {
   readonly environment: string;
   /** The environment's region: an image must be in the function's region. */
   readonly region: string;
-  /** The function whose Lambda service may pull the images (all its versions). */
-  readonly functionName: string;
+  /** The functions whose Lambda service may pull the images (all their versions): one per model of the environment. */
+  readonly functionNames: readonly string[];
 }
 
 /** The bootstrap stack's props for a configuration: its environments, and an image repository for each. */
@@ -56,7 +56,7 @@ export function bootstrapProps(config: AppConfig): BootstrapStackProps {
       ...imageSettings(config.project, env),
       environment: env.name,
       region: env.region,
-      functionName: serviceNames(config.project, env.name).functionName,
+      functionNames: modelDeployments(env).map((model) => deploymentNames(config.project, env.name, model).functionName),
     })),
   };
 }
@@ -140,12 +140,12 @@ export class BootstrapStack extends TerraformStack {
         provider = new AwsProvider(this, `aws-${settings.region}`, { alias: settings.region, region: settings.region, defaultTags: [{ tags: { Project: project, ManagedBy: 'cdktf' } }] });
         providers.set(settings.region, provider);
       }
-      const functionArn = `arn:${partition}:lambda:${settings.region}:${account}:function:${settings.functionName}`;
+      const functionArns = settings.functionNames.map((name) => `arn:${partition}:lambda:${settings.region}:${account}:function:${name}`);
       return new ImageRepository(this, `images-${settings.environment}`, {
         repositoryName: settings.repositoryName,
         keepImages: settings.keepImages,
         kmsKeyArn: settings.kmsKeyArn,
-        lambdaFunctionArns: [functionArn, `${functionArn}:*`],
+        lambdaFunctionArns: functionArns.flatMap((arn) => [arn, `${arn}:*`]),
         ...(provider === undefined ? {} : { provider }),
       });
     });

@@ -1,19 +1,15 @@
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { S3Backend, TerraformOutput, TerraformStack } from 'cdktf';
-import type { Construct } from 'constructs';
+import { Construct } from 'constructs';
 import { LIVE_ALIAS, serviceNames } from '../../functions/contract/aws-names.js';
-import { readBuildRecord } from '../build-record.js';
-import { imageSettings, validateEnvironment, type AppConfig, type EnvironmentConfig } from '../config.js';
-import { Alarms } from '../constructs/alarms.js';
+import { readBuildRecord, zipBuild, type DeployableBuild } from '../build-record.js';
+import { modelDeployments, validateEnvironment, type AppConfig, type EnvironmentConfig, type ModelDeployment } from '../config.js';
+import { AlarmTopic } from '../constructs/alarms.js';
 import { Dashboard } from '../constructs/dashboard.js';
-import { FunctionUrlEndpoint } from '../constructs/function-url.js';
-import { HttpEndpoint } from '../constructs/http-endpoint.js';
-import { imageUri } from '../constructs/image-repository.js';
-import { InferenceFunction } from '../constructs/inference-function.js';
-import { LiveAlias } from '../constructs/live-alias.js';
-import { ModelStore } from '../constructs/model-store.js';
-import { ProvisionedConcurrency } from '../constructs/provisioned-concurrency.js';
+import { ModelStore, type StoredModel } from '../constructs/model-store.js';
 import { RuntimeLayer } from '../constructs/runtime-layer.js';
+import { fail } from '../validators.js';
+import { serveModel } from './served-model.js';
 
 /** The ARN partition of a region. */
 function partition(region: string): string {
@@ -31,8 +27,9 @@ export interface ServiceStackProps {
 }
 
 /**
- * One environment of the service: the build in `distDir` deployed as model store, runtime layer, function, `live`
- * alias and endpoint, with its state in the bootstrap stack's bucket (S3 backend, S3-native locking).
+ * One environment of the service: its model store, runtime layer, dashboard and, per model it serves (the build in
+ * `distDir`, or each of `models`), a function, `live` alias and endpoint with alarms (infra/stacks/served-model.ts),
+ * with its state in the bootstrap stack's bucket (S3 backend, S3-native locking).
  */
 export class ServiceStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
@@ -49,85 +46,102 @@ export class ServiceStack extends TerraformStack {
     // S3-native state locking (Terraform 1.10+); cdktf 0.21's S3BackendConfig predates the option.
     backend.addOverride('use_lockfile', true);
 
-    const build = readBuildRecord(env.distDir, { arch: env.arch, runtime: env.runtime, where: `environments[${env.name}]`, allowMissingGolden: env.allowMissingGolden === true });
+    const deployments = modelDeployments(env);
+    const builds = deployments.map((model) =>
+      readBuildRecord(model.distDir, {
+        arch: env.arch,
+        runtime: env.runtime,
+        where: model.name === undefined ? `environments[${env.name}]` : `environments[${env.name}].models[${model.name}]`,
+        allowMissingGolden: env.allowMissingGolden === true,
+      }),
+    );
 
     const store = new ModelStore(this, 'model-store', { bucketPrefix: names.modelBucketPrefix });
-    const model = build.model.packaging === 's3' ? store.addModel(build.model) : undefined;
-    // An image holds onnxruntime and the model: no layer. Its repository is the bootstrap stack's, where the deploy
-    // workflow pushed the image (tagged by the build's content sha256) before this apply.
-    const image =
-      build.image === undefined
-        ? undefined
-        : imageUri({ accountId: env.accountId, region: env.region, repositoryName: imageSettings(props.project, env).repositoryName, tag: build.image.sha256 });
-    const layer = build.image === undefined ? new RuntimeLayer(this, 'runtime-layer', { build, layerName: names.layerName }) : undefined;
-    const fn = new InferenceFunction(this, 'function', {
-      build,
-      functionName: names.functionName,
-      roleName: names.functionRoleName,
-      layers: layer === undefined ? [] : [layer.arn],
-      imageUri: image,
-      model,
-      memorySizeMb: env.memorySizeMb,
-      timeoutSeconds: env.timeoutSeconds,
-      ephemeralStorageMb: env.ephemeralStorageMb,
-      logRetentionDays: env.logRetentionDays,
-      logsKmsKeyArn: env.logsKmsKeyArn,
-      logLevel: env.logLevel,
-      metricsNamespace: env.metricsNamespace,
-      reservedConcurrency: env.reservedConcurrency,
+    const layer = this.runtimeLayer(builds, deployments, names.layerName);
+    // A listed model's alarms share the environment's topic, so subscribers confirm once; the single model's Alarms
+    // keeps the topic it has always created.
+    const topicArn = env.models === undefined ? undefined : new AlarmTopic(this, 'alarm-topic', { prefix: names.alarmPrefix, subscribers: env.alarmSubscribers }).topicArn;
+    const stored = new Map<string, StoredModel>();
+    const served = deployments.map((model, i) => {
+      const build = builds[i]!;
+      let object;
+      if (build.model.packaging === 's3') {
+        // Two listed models may deploy the same bundle: one object serves both.
+        const key = `${build.model.name}@${build.model.version}@${build.model.sha256}`;
+        object = stored.get(key) ?? store.addModel(build.model);
+        stored.set(key, object);
+      }
+      return serveModel(model.name === undefined ? this : new Construct(this, `model-${model.name}`), {
+        project: props.project,
+        environment: env,
+        model,
+        build,
+        layerArn: build.image === undefined ? layer?.arn : undefined,
+        storedModel: object,
+        topicArn,
+      });
     });
-    // The endpoint, alarms and dashboard use the live alias; the rollout shifts its weights.
-    const alias = new LiveAlias(this, 'live-alias', { fn, aliasName: LIVE_ALIAS, asyncInvoke: env.asyncInvoke });
-    const provisioned = env.provisionedConcurrency === undefined ? undefined : new ProvisionedConcurrency(this, 'provisioned-concurrency', { alias, ...env.provisionedConcurrency });
-    const endpoint =
-      env.endpoint.kind === 'http-api'
-        ? new HttpEndpoint(this, 'endpoint', {
-            alias,
-            apiName: names.apiName,
-            authorization: env.endpoint.authorization,
-            throttling: env.endpoint.throttling,
-            accessLogRetentionDays: env.endpoint.accessLogRetentionDays,
-            accessLogsKmsKeyArn: env.logsKmsKeyArn,
-          })
-        : new FunctionUrlEndpoint(this, 'endpoint', { alias, authorization: env.endpoint.authorization });
 
-    // Every alarm name starts with names.alarmPrefix: the rollout finds them by it. The model-aware alarms
-    // (p99 InferenceLatency, low confidence) watch the model this apply deploys, and the per-version alarms the
-    // version it publishes: both are what a canary serves.
-    const alarms = new Alarms(this, 'alarms', {
-      prefix: names.alarmPrefix,
-      functionName: names.functionName,
-      aliasName: LIVE_ALIAS,
-      metricsNamespace: env.metricsNamespace,
-      modelVersion: `${build.model.name}@${build.model.version}`,
-      functionVersion: fn.version,
-      thresholds: env.alarms,
-      subscribers: env.alarmSubscribers,
-    });
+    const alarmArns = served.flatMap((s) => s.alarms.alarmNames).map((name) => `arn:${partition(env.region)}:cloudwatch:${env.region}:${env.accountId}:alarm:${name}`);
     const dashboard = new Dashboard(this, 'dashboard', {
       name: names.dashboardName,
       region: env.region,
-      functionName: names.functionName,
+      functionName: served[0]!.names.functionName,
+      ...(env.models === undefined ? {} : { models: served.map((s) => ({ name: s.model.name!, functionName: s.names.functionName })) }),
       aliasName: LIVE_ALIAS,
       metricsNamespace: env.metricsNamespace,
       // Written out rather than referenced: the body then holds no Terraform references, which cdktf's HCL output
       // would mangle inside a JSON string.
-      alarmArns: alarms.alarmNames.map((name) => `arn:${partition(env.region)}:cloudwatch:${env.region}:${env.accountId}:alarm:${name}`),
+      alarmArns,
     });
 
     const output = (id: string, value: string, description: string) => new TerraformOutput(this, id, { value, description });
-    output('endpoint_url', endpoint.url, 'Base URL of the inference endpoint');
-    output('function_name', fn.functionName, 'The inference function (npm run rollout -- --function)');
-    output('function_version', fn.version, 'The version this apply published: the rollout target (--to)');
-    output('alias_name', alias.name, 'The serving alias (npm run rollout -- --alias)');
-    output('alarm_prefix', names.alarmPrefix, 'Prefix of this environment\'s alarm names (npm run rollout -- --alarm-prefix)');
-    output('metrics_namespace', fn.metricsNamespace, 'CloudWatch namespace of the function\'s EMF metrics');
-    output('model_bucket', store.bucket.name, 'Bucket holding model artifacts packaged for S3');
-    output('alarm_topic_arn', alarms.topicArn, 'SNS topic the alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
-    output('dashboard_url', dashboard.consoleUrl, 'The CloudWatch dashboard of this environment');
-    if (image !== undefined) output('image_uri', image, 'The container image the function runs (the deploy workflow pushed it before this apply)');
-    if (provisioned !== undefined) {
-      output('scalable_target_resource_id', provisioned.resourceId, 'Application Auto Scaling resource id of the alias\'s provisioned concurrency (service namespace lambda)');
+    if (env.models === undefined) {
+      const only = served[0]!;
+      output('endpoint_url', only.endpoint.url, 'Base URL of the inference endpoint');
+      output('function_name', only.fn.functionName, 'The inference function (npm run rollout -- --function)');
+      output('function_version', only.fn.version, 'The version this apply published: the rollout target (--to)');
+      output('alias_name', only.alias.name, 'The serving alias (npm run rollout -- --alias)');
+      output('alarm_prefix', names.alarmPrefix, 'Prefix of this environment\'s alarm names (npm run rollout -- --alarm-prefix)');
+      output('alarm_topic_arn', only.alarms.topicArn, 'SNS topic the alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
+      if (only.imageUri !== undefined) output('image_uri', only.imageUri, 'The container image the function runs (the deploy workflow pushed it before this apply)');
+      if (only.provisioned !== undefined) {
+        output('scalable_target_resource_id', only.provisioned.resourceId, 'Application Auto Scaling resource id of the alias\'s provisioned concurrency (service namespace lambda)');
+      }
+    } else {
+      output('alarm_topic_arn', topicArn!, 'SNS topic every model\'s alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
     }
+    // Every model the environment serves, the single one included, by the same keys: the deploy workflow rolls out
+    // each of them.
+    new TerraformOutput(this, 'models', {
+      value: Object.fromEntries(served.map((s) => [s.model.name ?? s.build.model.name, s.outputs()])),
+      description: 'Per model (its name in models, or the single model\'s own name): endpoint_url, function_name, function_version (the rollout target), alias_name, alarm_prefix, image_uri for an image',
+    });
+    output('metrics_namespace', env.metricsNamespace, 'CloudWatch namespace of the function\'s EMF metrics');
+    output('model_bucket', store.bucket.name, 'Bucket holding model artifacts packaged for S3');
+    output('dashboard_url', dashboard.consoleUrl, 'The CloudWatch dashboard of this environment');
+  }
+
+  /**
+   * One runtime layer for the environment, published from the first zip build: every zip build of one architecture and
+   * runtime carries the same layer zip, byte for byte. Builds whose layers differ (made by different versions of the
+   * project) are refused, so no model runs on a runtime it was not built with.
+   */
+  private runtimeLayer(builds: readonly DeployableBuild[], deployments: readonly ModelDeployment[], layerName: string): RuntimeLayer | undefined {
+    const zips = builds.flatMap((build, i) => (build.image === undefined ? [{ build: zipBuild(build, this.node.path), model: deployments[i]! }] : []));
+    const first = zips[0];
+    if (first === undefined) return undefined;
+    for (const other of zips.slice(1)) {
+      if (other.build.layerZip.sha256 !== first.build.layerZip.sha256) {
+        fail(
+          this,
+          `models[${other.model.name ?? ''}].distDir`,
+          other.model.distDir,
+          `a build whose runtime layer is that of ${first.model.distDir} (sha256 ${first.build.layerZip.sha256.slice(0, 12)}, not ${other.build.layerZip.sha256.slice(0, 12)})`,
+          'Rebuild every model of the environment with the same checkout: npm run build',
+        );
+      }
+    }
+    return new RuntimeLayer(this, 'runtime-layer', { build: first.build, layerName });
   }
 }

@@ -73,7 +73,7 @@ test('every stack\'s HCL parses, with every resource and output of the stack', a
   for (const type of ['aws_lambda_function', 'aws_lambda_alias', 'aws_lambda_layer_version', 'aws_apigatewayv2_api', 'aws_cloudwatch_metric_alarm', 'aws_cloudwatch_dashboard', 'aws_sns_topic', 'aws_s3_bucket']) {
     t.truthy(dev.resource?.[type], `dev has ${type}`);
   }
-  t.deepEqual(Object.keys(dev.output ?? {}).sort(), ['alarm_prefix', 'alarm_topic_arn', 'alias_name', 'dashboard_url', 'endpoint_url', 'function_name', 'function_version', 'metrics_namespace', 'model_bucket']);
+  t.deepEqual(Object.keys(dev.output ?? {}).sort(), ['alarm_prefix', 'alarm_topic_arn', 'alias_name', 'dashboard_url', 'endpoint_url', 'function_name', 'function_version', 'metrics_namespace', 'model_bucket', 'models']);
 });
 
 test('the dashboard body survives the HCL intact, quotes in its SEARCH expressions included', async (t) => {
