@@ -5,9 +5,11 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG, type AppConfig, type EnvironmentConfig } from '../../../infra/config.js';
+import { Alarms } from '../../../infra/constructs/alarms.js';
+import { SettingError } from '../../../infra/errors.js';
 import { BootstrapStack, bootstrapProps } from '../../../infra/stacks/bootstrap-stack.js';
 import { runCheckov } from '../../helpers/checkov.js';
-import { all, buildDist, decodeDashboardBody, environment, one, oneWhere, runTempDir, serviceStack, synth, synthWithComments, testApp, type Json } from '../../helpers/infra-synth.js';
+import { all, buildDist, constructStack, decodeDashboardBody, environment, one, oneWhere, runTempDir, serviceStack, synth, synthWithComments, testApp, type Json } from '../../helpers/infra-synth.js';
 
 // A dev environment serving two models: iris in the function zip and diabetes from the model store, each with its own
 // function, alias, endpoint, alarms and dashboard block, sharing the layer, bucket, alarm topic and dashboard.
@@ -160,4 +162,10 @@ test('cdktf synth --hcl writes a two-model dev environment that Terraform\'s par
   const functions = Object.values(parsed.resource?.['aws_lambda_function'] ?? {}).map((f) => f[0]!['function_name']);
   t.deepEqual(functions.sort(), ['onnx-lambda-dev-diabetes-predict', 'onnx-lambda-dev-iris-predict']);
   t.truthy(parsed.output?.['models']);
+});
+
+test('an Alarms given a shared topic refuses subscribers of its own, which belong to that topic', (t) => {
+  const stack = constructStack();
+  const error = t.throws(() => new Alarms(stack, 'alarms', { prefix: 'onnx-lambda-dev-iris-', functionName: 'onnx-lambda-dev-iris-predict', topicArn: 'arn:aws:sns:us-east-1:123456789012:onnx-lambda-dev-alarms', subscribers: [{ protocol: 'email', endpoint: 'oncall@example.com' }] }), { instanceOf: SettingError });
+  t.regex(error.message, /subscribers is .*allowed: unset with topicArn: they belong to the topic given\. Set them on the AlarmTopic/);
 });
