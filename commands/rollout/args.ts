@@ -1,25 +1,36 @@
 /**
  * `npm run rollout -- ...` flags, parsed with node:util parseArgs and checked into frozen RolloutOptions. Every
- * error names the flag, the value and what is expected (exit 1, nothing touched).
+ * error names the flag, the value and what is expected (exit 1, nothing touched). `--environment <env> [--model
+ * <name>]` fills the function, the alarm prefix and the build folder from infra/config.ts
+ * (commands/cli/deployment-target.ts), so a rollout of one model of several needs no name copied by hand.
  */
+import { displayPath, resolveDeploymentTarget, type DeploymentTarget } from '../cli/deployment-target.js';
 import { numberFlag } from '../cli/usage.js';
 import { parseArgs } from 'node:util';
 import { ALIAS_NAME_PATTERN, ALIAS_NAME_RULE, LIVE_ALIAS } from '../../functions/contract/aws-names.js';
 import { DEFAULT_DIST_DIR } from '../../functions/contract/build-record.js';
+import { loadAppConfig, type AppConfig } from '../../infra/config.js';
 import type { Thresholds } from './canary-analysis.js';
 import { UsageError } from './errors.js';
 import { MAX_CANARY_REQUESTS } from './traffic-check-canary.js';
 import { isPublishedVersion, PlanError, planSteps } from './plan.js';
 import type { RolloutOptions } from './rollout.js';
 
-export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias> --to <version> [options]
+export const USAGE = `usage: npm run rollout -- --environment <env> [--model <name>] --to <version> [options]
+       npm run rollout -- --function <name> --alias <alias> --to <version> [options]
 
-  --function <name>            the Lambda function (name or ARN)
+  --environment <env>          an environment of infra/config.ts: the function, --alarm-prefix and --build default to
+                               its model's (flags given explicitly win)
+  --model <name>               with --environment, the model to roll out: its name in the environment's models list
+                               (needed when it lists several); for an environment without one, the name its build
+                               record gives, or left out
+  --function <name>            the Lambda function (name or ARN); required without --environment
   --alias <alias>              the alias callers invoke (default: ${LIVE_ALIAS})
   --to <version>               the published version to promote (optional with --resume or --rollback)
   --steps <p,p,...>            percents of traffic on the new version, ending at 100 (default: 10,50,100)
   --interval <s>               seconds each step is observed before the next (default: 300)
-  --alarm-prefix <p>           any alarm whose name starts with <p> in ALARM rolls back (default: none checked)
+  --alarm-prefix <p>           any alarm whose name starts with <p> in ALARM rolls back (default: the model's prefix
+                               with --environment, else none checked)
   --min-requests <n>           requests the new version must serve in a step before it can pass; 0: alarms alone
                                decide (default: 100)
   --max-wait <s>               a step short of traffic is extended, one interval at a time, until it has been
@@ -34,7 +45,8 @@ export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias
                                rollback, as Lambda does on an alias with provisioned concurrency (default: 120)
   --build <dir>                the build of the version rolled out (its folder or build.json): its golden rows are
                                sent to the new version before any weight moves, and to the alias after the last
-                               step; an answer beyond the bundle's tolerance refuses or rolls back (default: dist)
+                               step; an answer beyond the bundle's tolerance refuses or rolls back (default: the
+                               model's build folder with --environment, else dist)
   --skip-traffic-check         go on without those checks (the output says so)
   --canary-requests <n>        send <n> golden-row requests to the alias during each step, so that a quiet
                                environment still gives the canary analysis traffic to judge (default: 0, none)
@@ -54,6 +66,8 @@ export const USAGE = `usage: npm run rollout -- --function <name> --alias <alias
 exit: 0 promoted (or nothing to do), 2 rolled back, 1 could not run`;
 
 export interface CliOptions extends RolloutOptions {
+  /** The deployment --environment and --model named, whose function, alarm prefix and build filled the flags not given. */
+  readonly target: DeploymentTarget | undefined;
   readonly json: boolean;
   /** Seconds between progress lines when stderr is not a terminal; 0: none. */
   readonly progressS: number;
@@ -64,7 +78,11 @@ function number(flag: string, raw: string | undefined, fallback: number, min: nu
   return numberFlag(flag, raw, fallback, { min, max, integer }, (f, value, expected) => new UsageError(f, value, expected));
 }
 
-export function parseRolloutArgs(argv: readonly string[]): CliOptions {
+/**
+ * Parses and checks the flags. `config` is read only for --environment: the CLI passes the project's configuration
+ * (loadAppConfig), tests one of their own.
+ */
+export function parseRolloutArgs(argv: readonly string[], config: () => AppConfig = loadAppConfig): CliOptions {
   let values;
   try {
     ({ values } = parseArgs({
@@ -72,6 +90,8 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
       strict: true,
       allowPositionals: false,
       options: {
+        environment: { type: 'string' },
+        model: { type: 'string' },
         function: { type: 'string' },
         alias: { type: 'string' },
         to: { type: 'string' },
@@ -106,8 +126,8 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
     throw new UsageError('flags', argv.join(' '), `known flags only (${error instanceof Error ? error.message : String(error)})`);
   }
   const help = values.help;
-  const functionName = values.function;
-  if (!help && (functionName === undefined || functionName.trim() === '')) throw new UsageError('function', functionName, 'the Lambda function name or ARN, e.g. --function onnx-lambda-prod-predict');
+  if (values.function !== undefined && values.function.trim() === '') throw new UsageError('function', values.function, 'the Lambda function name or ARN, e.g. --function onnx-lambda-prod-predict, or leave the flag out with --environment');
+  if (values.model !== undefined && values.environment === undefined) throw new UsageError('model', values.model, 'a model of an environment, with --environment <env> (infra/config.ts)');
   const alias = values.alias ?? LIVE_ALIAS;
   if (!ALIAS_NAME_PATTERN.test(alias)) throw new UsageError('alias', alias, ALIAS_NAME_RULE);
   const to = values.to;
@@ -133,8 +153,7 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
   const pcTimeoutS = number('pc-timeout', values['pc-timeout'], 600, 1, 86_400, false);
   const settleTimeoutS = number('settle-timeout', values['settle-timeout'], 120, 0, 86_400, false);
   const progressS = number('progress', values.progress, 30, 0, 86_400, false);
-  const build = values.build ?? DEFAULT_DIST_DIR;
-  if (build.trim() === '') throw new UsageError('build', build, 'the folder npm run build wrote (or its build.json), or leave the flag out for dist');
+  if (values.build !== undefined && values.build.trim() === '') throw new UsageError('build', values.build, 'the folder npm run build wrote (or its build.json), or leave the flag out for the default (dist, or the model\'s folder with --environment)');
   const skipTrafficCheck = values['skip-traffic-check'];
   const canaryRequests = number('canary-requests', values['canary-requests'], 0, 0, MAX_CANARY_REQUESTS, true);
   if (skipTrafficCheck && canaryRequests > 0) throw new UsageError('canary-requests', values['canary-requests'], `0 with --skip-traffic-check: canary requests are the build's golden rows`);
@@ -149,6 +168,13 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
     latencySlackMs: number('latency-slack-ms', values['latency-slack-ms'], 5, 0, 600_000, false),
     maxConfidenceDrop: number('max-confidence-drop', values['max-confidence-drop'], 0.05, 0, 1, false),
   });
+
+  // Last, after every flag is checked: --environment reads the configuration and may read a build record.
+  const target = help || values.environment === undefined ? undefined : resolveDeploymentTarget(config(), values.environment, values.model, (flag, value, expected) => new UsageError(flag, value, expected));
+  const functionName = values.function ?? target?.names.functionName;
+  if (!help && functionName === undefined) throw new UsageError('function', functionName, 'the Lambda function name or ARN, e.g. --function onnx-lambda-prod-predict, or --environment <env> [--model <name>] to take it from infra/config.ts');
+  const build = values.build ?? (target === undefined ? DEFAULT_DIST_DIR : displayPath(target.distDir));
+
   return Object.freeze({
     functionName: functionName ?? '',
     alias,
@@ -157,7 +183,7 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
     intervalS,
     pollS,
     maxWaitS,
-    alarmPrefix,
+    alarmPrefix: alarmPrefix ?? target?.names.alarmPrefix,
     namespace,
     thresholds,
     raisePc,
@@ -171,6 +197,7 @@ export function parseRolloutArgs(argv: readonly string[]): CliOptions {
     resume: values.resume,
     rollback: values.rollback,
     retry: values.retry,
+    target,
     json: values.json,
     help,
   });

@@ -1,6 +1,7 @@
 /**
- * `npm run rollout -- --function <name> --alias <alias> --to <version> [...]` (see args.ts for every flag and
- * docs/ROLLOUT.md). Prints one line per event (or one JSON object per event with --json) on stdout, and exits 0
+ * `npm run rollout -- --environment <env> [--model <name>] --to <version> [...]`, or `--function <name> --alias
+ * <alias> --to <version> [...]` (see args.ts for every flag and docs/ROLLOUT.md). With --environment, the function,
+ * alarm prefix and build it took from infra/config.ts are said on stderr first. Prints one line per event (or one JSON object per event with --json) on stdout, and exits 0
  * promoted or nothing to do, 2 rolled back, 1 could not run. While the rollout waits, a terminal shows one progress
  * line on stderr, updated in place; otherwise a progress line (or --json event) comes every --progress seconds.
  * Ctrl-C (or SIGTERM, as CI sends on cancel) rolls the alias back and puts back what the rollout held; a second one
@@ -34,11 +35,16 @@ async function main(): Promise<number> {
       errorLine(json, `${error.message}\n${USAGE}`);
       return 1;
     }
-    throw error;
+    // --environment reads infra/config.ts, which refuses an invalid setting with its name and the fix.
+    errorLine(json, `could not read the configuration: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
   }
   if (options.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
+  }
+  if (options.target !== undefined) {
+    process.stderr.write(`rollout: ${options.target.label} (infra/config.ts): --function ${options.functionName} --alias ${options.alias} --alarm-prefix ${options.alarmPrefix ?? '(none)'} --build ${options.build}\n`);
   }
 
   const live = process.stderr.isTTY ? new LiveLine(process.stderr) : undefined;

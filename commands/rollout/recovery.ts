@@ -2,6 +2,7 @@
  * The commands a person runs to finish a rollout by hand, printed whenever a run leaves the alias with weights (or with
  * capacity held) and stops. Pure.
  */
+import { DEFAULT_DIST_DIR } from '../../functions/contract/build-record.js';
 import { shellQuote } from './hold.js';
 
 /** What the commands repeat of the run that prints them (a subset of RolloutOptions). */
@@ -13,6 +14,8 @@ export interface RecoveryOptions {
   readonly intervalS: number;
   readonly thresholds: { readonly minRequests: number };
   readonly alarmPrefix?: string | undefined;
+  /** The build whose golden rows the traffic checks send; repeated unless it is the default, dist. */
+  readonly build?: string | undefined;
 }
 
 /** The exact commands that resume or roll back this rollout, for every message that leaves weights set. */
@@ -20,6 +23,7 @@ export function recoveryCommands(options: RecoveryOptions, to: string): { resume
   const base = `npm run rollout -- --function ${shellQuote(options.functionName)} --alias ${shellQuote(options.alias)}`;
   const extra = [`--steps ${options.steps.join(',')}`, `--interval ${options.intervalS}`, `--min-requests ${options.thresholds.minRequests}`];
   if (options.alarmPrefix !== undefined) extra.push(`--alarm-prefix ${shellQuote(options.alarmPrefix)}`);
+  if (options.build !== undefined && options.build !== DEFAULT_DIST_DIR) extra.push(`--build ${shellQuote(options.build)}`);
   return { resume: `${base} --to ${shellQuote(to)} ${extra.join(' ')} --resume`, rollback: `${base} --rollback` };
 }
 

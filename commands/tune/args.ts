@@ -1,11 +1,15 @@
 /**
  * `npm run tune -- ...` flags, parsed with node:util parseArgs into frozen TuneOptions. Every error names the flag,
- * the value and what is expected (exit 1, nothing measured). Shared by the local mode and the AWS mode: `--function`
- * and `--region` choose the AWS mode.
+ * the value and what is expected (exit 1, nothing measured). Shared by the local mode and the AWS mode: `--aws
+ * --environment <env> [--model <name>]` (the function and region from infra/config.ts), or `--function` and
+ * `--region`, choose the AWS mode. The AWS mode changes a deployed function's configuration, so it is never chosen by
+ * --environment alone: `--environment <env> --model <name>` without --aws measures that model's bundle locally.
  */
+import { resolveDeploymentTarget } from '../cli/deployment-target.js';
 import { numberFlag } from '../cli/usage.js';
 import { parseArgs } from 'node:util';
 import { LAMBDA_LIMITS } from '../../functions/contract/lambda-limits.js';
+import { loadAppConfig, type AppConfig } from '../../infra/config.js';
 import { TuneUsageError } from './errors.js';
 
 /** Lambda's common memory steps, 128 MB to 3,008 MB. */
@@ -19,13 +23,21 @@ export const DEFAULT_RESULTS_DIR = 'dist/tune';
 /** `--json -` writes the document to stdout. */
 export const STDOUT = '-';
 
-export const USAGE = `usage: npm run tune -- [options]
+export const USAGE = `usage: npm run tune -- [options]                                               local mode
+       npm run tune -- --environment <env> [--model <name>] [options]                local mode, a configured model
+       npm run tune -- --aws --environment <env> [--model <name>] [options]          AWS mode
+       npm run tune -- --function <name> --region <region> [options]                 AWS mode
 
   --memory <mb,mb,...>     memory sizes to measure, each a whole number of MB from ${LAMBDA_LIMITS.minMemoryMb} to ${LAMBDA_LIMITS.maxMemoryMb}
                            (default: ${DEFAULT_MEMORY_SIZES.join(',')})
   --invocations <n>        warm invocations per size, after the cold one (default: ${DEFAULT_INVOCATIONS})
   --model <dir>            the model bundle to build and measure (default: models/iris); built for this machine's
                            architecture into dist/local-<arch>/ when its inputs changed, as npm run invoke does
+  --environment <env>      an environment of infra/config.ts; with it, --model names one of its models (needed when it
+                           lists several): the local mode measures that model's bundle and says its configured memory
+                           size, the AWS mode (--aws) its deployed function
+  --aws                    measure the deployed function of --environment's model instead (AWS mode), in the
+                           environment's region
   --build <dir>            measure an existing build instead (a folder npm run build wrote, for this machine's
                            architecture)
   --event <file>           the event each invocation sends, as JSON (default: the build's golden rows in one
@@ -38,8 +50,8 @@ export const USAGE = `usage: npm run tune -- [options]
   --floor                  find the memory floor instead: the smallest size (binary search over --memory, or
                            128 to 3,008 MB) that answers the largest allowed request (maxBatch rows)
   --progress <s>           seconds between progress lines when stderr is not a terminal (default: 10; 0: none)
-  --function <name>        measure a deployed function instead (AWS mode; with --region)
-  --region <region>        the deployed function's region (AWS mode)
+  --function <name>        measure a deployed function by name instead (AWS mode; with --region, not --environment)
+  --region <region>        the deployed function's region (AWS mode, with --function)
   --keep-versions          keep the versions the AWS mode publishes, for the next run to reuse (AWS mode)
   -h, --help               this text
 
@@ -65,6 +77,8 @@ export interface TuneOptions {
   readonly floor: boolean;
   readonly progressS: number;
   readonly aws: { readonly functionName: string; readonly region: string; readonly keepVersions: boolean } | undefined;
+  /** The configured deployment measured (--environment): its label (`dev/iris`) and memory size, for the report. */
+  readonly deployment: { readonly label: string; readonly memorySizeMb: number } | undefined;
   readonly help: boolean;
 }
 
@@ -86,7 +100,11 @@ export function parseMemorySizes(raw: string): readonly number[] {
   return Object.freeze([...new Set(sizes)].sort((a, b) => a - b));
 }
 
-export function parseTuneArgs(argv: readonly string[]): TuneOptions {
+/**
+ * Parses and checks the flags. `config` is read only for --environment: the CLI passes the project's configuration
+ * (loadAppConfig), tests one of their own.
+ */
+export function parseTuneArgs(argv: readonly string[], config: () => AppConfig = loadAppConfig): TuneOptions {
   let values;
   try {
     ({ values } = parseArgs({
@@ -106,6 +124,8 @@ export function parseTuneArgs(argv: readonly string[]): TuneOptions {
         svg: { type: 'string' },
         floor: { type: 'boolean', default: false },
         progress: { type: 'string' },
+        environment: { type: 'string' },
+        aws: { type: 'boolean', default: false },
         function: { type: 'string' },
         region: { type: 'string' },
         'keep-versions': { type: 'boolean', default: false },
@@ -116,8 +136,8 @@ export function parseTuneArgs(argv: readonly string[]): TuneOptions {
     throw new TuneUsageError('flags', argv.join(' '), `known flags only (${error instanceof Error ? error.message : String(error)}); npm run tune -- --help lists them`);
   }
   const memorySizes = values.memory === undefined ? DEFAULT_MEMORY_SIZES : parseMemorySizes(values.memory);
-  if (values.model !== undefined && values.build !== undefined) throw new TuneUsageError('build', values.build, 'either --model or --build, not both');
-  for (const flag of ['model', 'build', 'event', 'json', 'svg', 'function', 'region'] as const) {
+  if (values.environment === undefined && values.model !== undefined && values.build !== undefined) throw new TuneUsageError('build', values.build, 'either --model or --build, not both');
+  for (const flag of ['model', 'build', 'event', 'json', 'svg', 'environment', 'function', 'region'] as const) {
     const value = values[flag];
     if (value !== undefined && value.trim() === '') throw new TuneUsageError(flag, value, flag === 'json' ? 'a file name, or - for stdout' : 'a non-empty value, or leave the flag out');
   }
@@ -126,32 +146,67 @@ export function parseTuneArgs(argv: readonly string[]): TuneOptions {
     if (values.event !== undefined) throw new TuneUsageError('rows', values.rows, 'no --rows with --event: the event file is sent as it is');
     rows = values.rows === 'max' ? 'max' : number('rows', values.rows, 1, 1, 1_000_000, true);
   }
+  if (values.environment !== undefined) {
+    for (const flag of ['function', 'region'] as const) {
+      if (values[flag] !== undefined) throw new TuneUsageError(flag, values[flag], `either --environment (the function and region from infra/config.ts) or --function and --region, not both`);
+    }
+  } else if (values.aws && values.function === undefined) {
+    throw new TuneUsageError('environment', undefined, `with --aws, the environment whose deployed function to measure, e.g. --aws --environment dev --model iris (or --function and --region)`);
+  }
   if ((values.function === undefined) !== (values.region === undefined)) {
     const missing = values.function === undefined ? 'function' : 'region';
     throw new TuneUsageError(missing, undefined, `--function and --region together for the AWS mode (a deployed function's name and its region), or neither for the local mode`);
   }
+  const awsMode = values.aws || values.function !== undefined;
   if (values.function !== undefined) {
     for (const flag of ['model', 'floor'] as const) {
-      if (values[flag] !== undefined && values[flag] !== false) throw new TuneUsageError(flag, values[flag], `no --${flag} in the AWS mode: it measures the deployed function (the payload: --event, or the golden rows of --build, default dist)`);
+      if (values[flag] !== undefined && values[flag] !== false) throw new TuneUsageError(flag, values[flag], `no --${flag} in the AWS mode with --function: it measures the deployed function (the payload: --event, or the golden rows of --build, default dist)`);
     }
-  } else if (values['keep-versions']) {
-    throw new TuneUsageError('keep-versions', true, 'the AWS mode (--function and --region): the local mode publishes no versions');
+  } else if (awsMode && values.floor) {
+    throw new TuneUsageError('floor', true, 'no --floor in the AWS mode: the floor is found locally, under a memory limit (leave --aws out)');
+  } else if (!awsMode && values['keep-versions']) {
+    throw new TuneUsageError('keep-versions', true, 'the AWS mode (--aws --environment <env>, or --function and --region): the local mode publishes no versions');
+  }
+  if (values.environment !== undefined && !awsMode && values.model !== undefined && values.build !== undefined) {
+    throw new TuneUsageError('build', values.build, 'either --model (its bundle from infra/config.ts) or --build, not both');
+  }
+  const invocations = number('invocations', values.invocations, DEFAULT_INVOCATIONS, 1, MAX_INVOCATIONS, true);
+  const maxLatencyMs = values['max-latency'] === undefined ? null : number('max-latency', values['max-latency'], 0, 0.001, 900_000, false);
+  const timeoutSeconds = number('timeout', values.timeout, DEFAULT_TIMEOUT_SECONDS, LAMBDA_LIMITS.minTimeoutSeconds, LAMBDA_LIMITS.maxTimeoutSeconds, true);
+  const progressS = number('progress', values.progress, 10, 0, 86_400, false);
+
+  // Last, after every flag is checked: --environment reads the configuration and may read a build record.
+  const target = values.help || values.environment === undefined ? undefined : resolveDeploymentTarget(config(), values.environment, values.model, (flag, value, expected) => new TuneUsageError(flag, value, expected));
+  let model = values.model;
+  let build = values.build;
+  let aws: TuneOptions['aws'];
+  if (target !== undefined && awsMode) {
+    aws = Object.freeze({ functionName: target.names.functionName, region: target.region, keepVersions: values['keep-versions'] });
+    // The payload: the golden rows of the build this model deploys, unless --build or --event says otherwise.
+    build = values.build ?? target.distDir;
+    model = undefined;
+  } else if (target !== undefined) {
+    // The local mode builds the model's bundle; an environment's single model is the default bundle's build.
+    model = values.build === undefined ? target.bundle : undefined;
+  } else if (values.function !== undefined && values.region !== undefined) {
+    aws = Object.freeze({ functionName: values.function, region: values.region, keepVersions: values['keep-versions'] });
   }
   return Object.freeze({
     memorySizes,
     memoryGiven: values.memory !== undefined,
-    invocations: number('invocations', values.invocations, DEFAULT_INVOCATIONS, 1, MAX_INVOCATIONS, true),
-    model: values.model,
-    build: values.build,
+    invocations,
+    model,
+    build,
     event: values.event,
     rows,
-    maxLatencyMs: values['max-latency'] === undefined ? null : number('max-latency', values['max-latency'], 0, 0.001, 900_000, false),
-    timeoutSeconds: number('timeout', values.timeout, DEFAULT_TIMEOUT_SECONDS, LAMBDA_LIMITS.minTimeoutSeconds, LAMBDA_LIMITS.maxTimeoutSeconds, true),
+    maxLatencyMs,
+    timeoutSeconds,
     json: values.json,
     svg: values.svg,
     floor: values.floor,
-    progressS: number('progress', values.progress, 10, 0, 86_400, false),
-    aws: values.function === undefined || values.region === undefined ? undefined : Object.freeze({ functionName: values.function, region: values.region, keepVersions: values['keep-versions'] }),
+    progressS,
+    aws,
+    deployment: target === undefined ? undefined : Object.freeze({ label: target.label, memorySizeMb: target.memorySizeMb }),
     help: values.help,
   });
 }

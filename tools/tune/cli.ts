@@ -3,8 +3,9 @@
  * Interface Emulator inside a control group per memory size with Lambda's CPU share and memory limit, sends each
  * size a cold and then warm invocations, and prints the table; it writes the JSON report and the chart, and
  * recommends the cheapest, fastest and balanced sizes. `--floor` finds the smallest size that answers the largest
- * allowed request instead. `--function` and `--region` choose the AWS mode (commands/tune/aws.ts).
- * docs/TUNING.md describes the method and the flags.
+ * allowed request instead. `--aws --environment <env> [--model <name>]`, or `--function` and `--region`, choose the AWS
+ * mode (commands/tune/aws.ts). With --environment, the model's configured memory size is said beside the
+ * recommendations. docs/TUNING.md describes the method and the flags.
  */
 import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { availableParallelism, cpus, release } from 'node:os';
@@ -58,7 +59,10 @@ function buildDir(options: TuneOptions): string {
   const arch = hostArch();
   const modelDir = bundleDir(options);
   if (modelDir !== undefined) {
-    if (statSync(modelDir, { throwIfNoEntry: false })?.isDirectory() !== true) fail(`--model ${options.model} is not a bundle folder; give a folder such as models/iris`);
+    if (statSync(modelDir, { throwIfNoEntry: false })?.isDirectory() !== true) {
+      if (options.deployment !== undefined) fail(`the bundle of ${options.deployment.label}, ${path.relative(root, modelDir)} (infra/config.ts), is not a folder; fix the model's bundle setting, or give --build <dir>`);
+      fail(`--model ${options.model} is not a bundle folder; give a folder such as models/iris, or with --environment <env> the name of one of its models`);
+    }
     try {
       return ensureLocalBuild(root, modelDir, arch, log);
     } catch (error) {
@@ -103,6 +107,19 @@ async function writeReport(document: TuneDocument, options: TuneOptions, fileBas
   log(`wrote ${path.relative(process.cwd(), svgFile)}`);
 }
 
+/** With --environment: the model's configured memory size beside what the run recommends. */
+function configuredNote(options: TuneOptions, document: TuneDocument): void {
+  if (options.deployment === undefined) return;
+  const { label, memorySizeMb } = options.deployment;
+  const measured = document.sizes.find((s) => s.memoryMb === memorySizeMb);
+  const r = document.recommendations;
+  const size = (memory: number | null) => (memory === null ? 'none' : `${memory} MB`);
+  log(
+    `${label} is configured with ${memorySizeMb} MB (infra/config.ts${measured === undefined ? ', a size this run did not measure' : ''}); ` +
+      `recommended: cheapest ${size(r.cheapest)}, fastest ${size(r.fastest)}, balanced ${size(r.balanced)}`,
+  );
+}
+
 /** The AWS mode: commands/tune/aws.ts measures, this prints; Ctrl-C puts the function back before it exits. */
 async function tuneOnAws(options: TuneOptions, aws: NonNullable<TuneOptions['aws']>, payload: Payload): Promise<void> {
   const controller = new AbortController();
@@ -140,6 +157,7 @@ async function tuneOnAws(options: TuneOptions, aws: NonNullable<TuneOptions['aws
   sink.done();
   const { document, cost } = result;
   await writeReport(document, options, path.join(root, DEFAULT_RESULTS_DIR, `${aws.functionName}-aws`.replace(/[^A-Za-z0-9._-]+/g, '-')));
+  configuredNote(options, document);
   log(`the run made ${cost.invocations} invocations, ${cost.gbSeconds.toFixed(3)} GB-s: about $${cost.usd.toFixed(6)} at ${document.arch} prices as of ${document.prices.asOf}`);
 }
 
@@ -261,6 +279,7 @@ async function main(): Promise<void> {
     sink.done();
     const document = buildDocument({ model, arch: staged.build.arch, machine: machine(), throttling, payload: payload.description, sizes: raws, maxLatencyMs: options.maxLatencyMs, measuredAt: new Date() });
     await writeReport(document, options, fileBase);
+    configuredNote(options, document);
     if (document.sizes.every((s) => s.durationMs === null)) {
       fail(`no size answered a warm invocation (${figuresNote(document)}); see the failures above`);
     }

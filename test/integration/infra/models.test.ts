@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { DEFAULT_CONFIG, type AppConfig, type EnvironmentConfig } from '../../../infra/config.js';
 import { Alarms } from '../../../infra/constructs/alarms.js';
 import { SettingError } from '../../../infra/errors.js';
+import { imageTarget, imageTargets } from '../../../infra/image-target.js';
 import { BootstrapStack, bootstrapProps } from '../../../infra/stacks/bootstrap-stack.js';
 import { runCheckov } from '../../helpers/checkov.js';
 import { all, buildDist, constructStack, decodeDashboardBody, environment, one, oneWhere, runTempDir, serviceStack, synth, synthWithComments, testApp, type Json } from '../../helpers/infra-synth.js';
@@ -168,4 +169,12 @@ test('an Alarms given a shared topic refuses subscribers of its own, which belon
   const stack = constructStack();
   const error = t.throws(() => new Alarms(stack, 'alarms', { prefix: 'onnx-lambda-dev-iris-', functionName: 'onnx-lambda-dev-iris-predict', topicArn: 'arn:aws:sns:us-east-1:123456789012:onnx-lambda-dev-alarms', subscribers: [{ protocol: 'email', endpoint: 'oncall@example.com' }] }), { instanceOf: SettingError });
   t.regex(error.message, /subscribers is .*allowed: unset with topicArn: they belong to the topic given\. Set them on the AlarmTopic/);
+});
+
+test('the deploy workflow\'s image targets list every model of the environment, with its build folder and packaging', (t) => {
+  const config: AppConfig = { ...DEFAULT_CONFIG, environments: [twoModels()] };
+  const targets = imageTargets(config, 'dev');
+  t.deepEqual(targets.map((target) => [target.model, target['packaging']]), [['iris', 'zip'], ['diabetes', 's3']]);
+  t.is(targets[1]!['dist_dir'], diabetesDist);
+  t.regex(t.throws(() => imageTarget(config, 'dev'))!.message, /deploys 2 models \(iris, diabetes\); use --json/);
 });

@@ -18,6 +18,7 @@ import path from 'node:path';
 import { parse } from 'yaml';
 import { spawnSync } from 'node:child_process';
 import { parseRolloutArgs } from '../../../commands/rollout/args.js';
+import { DEFAULT_CONFIG, validateAppConfig } from '../../../infra/config.js';
 import { DEPLOY_SESSION_SECONDS } from '../../../infra/stacks/bootstrap-stack.js';
 import { RIC_BUILD_PACKAGES } from '../../../tools/testbed/paths.js';
 import { ROOT } from '../../helpers/function.js';
@@ -151,7 +152,7 @@ test('deploy and promote jobs run in the GitHub environment they deploy to', (t)
   }
 });
 
-test('deploy applies the synthesized HCL with cdktf deploy and then rolls out the version it published', (t) => {
+test('deploy applies the synthesized HCL with cdktf deploy and then rolls out each model\'s published version', (t) => {
   const list = steps('deploy.yml');
   const order = [/^npm ci\b/, /^npm run build$/, /^npm run synth$/].map((pattern) => runIndex(list, pattern));
   const deploy = runIndex(list, /\bcdktf deploy\b/);
@@ -162,25 +163,28 @@ test('deploy applies the synthesized HCL with cdktf deploy and then rolls out th
   for (const flag of ['--skip-synth', '--auto-approve', '--outputs-file']) t.true(deployRun.includes(flag), `cdktf deploy ${flag}`);
   t.true(rollout > deploy, 'npm run rollout after cdktf deploy');
   const rolloutRun = list[rollout]?.run ?? '';
-  for (const flag of ['--function', '--alias', '--to', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--max-wait 900', '--min-requests 100', '--build dist', '--canary-requests "$CANARY_REQUESTS"', '--json']) {
+  for (const flag of ['--environment "$DEPLOY_ENV"', '--model "$name"', '--function', '--alias', '--to "$version"', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--max-wait 900', '--min-requests 100', '--canary-requests "$CANARY_REQUESTS"', '--json']) {
     t.true(rolloutRun.includes(flag), `npm run rollout ${flag}`);
   }
-  t.regex(String(list[rollout]?.env?.['FUNCTION_VERSION']), /steps\.stack\.outputs\.function_version/, 'the rollout target is the version the apply published');
+  t.true(rolloutRun.includes('version=$(field function_version)'), 'each rollout\'s target is the version the apply published for its model');
+  t.false(rolloutRun.includes('--build'), 'the build folder of each model comes from --environment and --model');
+  t.is(list[rollout]?.env?.['MODELS'], '${{ steps.stack.outputs.models }}');
   t.is(list[rollout]?.env?.['CANARY_REQUESTS'], "${{ (inputs.environment || 'dev') == 'dev' && '1000' || '0' }}", 'dev, which has no users, gets canary traffic; prod gets none');
   const credentials = list.findIndex((step) => step.uses?.startsWith(AWS_CREDENTIALS));
   t.true(credentials >= 0 && credentials < deploy, 'AWS credentials before cdktf deploy');
 });
 
-test('deploy builds and pushes a container-image build before the apply, and only an image build', (t) => {
+test('deploy builds and pushes each container-image build before the apply, and only image builds', (t) => {
   const list = steps('deploy.yml');
-  const target = runIndex(list, /\binfra\/image-target\.ts\b/);
+  const target = runIndex(list, /\binfra\/image-target\.ts "\$DEPLOY_ENV" --json\b/);
+  const budget = list.findIndex((step) => step.name === 'Check the time budget');
   const push = runIndex(list, /\bdocker buildx build\b/);
   const deploy = runIndex(list, /\bcdktf deploy\b/);
   const credentials = list.findIndex((step) => step.uses?.startsWith(AWS_CREDENTIALS));
-  t.true(credentials < target && target < push && push < deploy, `credentials, image target, push, deploy in order: ${[credentials, target, push, deploy].join(', ')}`);
-  t.is(list[push]?.if, "steps.image.outputs.packaging == 'image'", 'zip and S3 builds push nothing');
+  t.true(target >= 0 && target < budget && budget < credentials && credentials < push && push < deploy, `image targets, budget, credentials, push, deploy in order: ${[target, budget, credentials, push, deploy].join(', ')}`);
+  t.is(list[push]?.if, "steps.models.outputs.images != '0'", 'zip and S3 builds push nothing');
   const run = list[push]?.run ?? '';
-  for (const part of ['--provenance=false', '--push', 'imagetools inspect', 'GITHUB_STEP_SUMMARY']) t.true(run.includes(part), `the push step: ${part}`);
+  for (const part of ['select(.packaging == "image")', 'for image in "${images[@]}"', '--provenance=false', '--push', 'imagetools inspect', 'GITHUB_STEP_SUMMARY']) t.true(run.includes(part), `the push step: ${part}`);
 });
 
 test('promote rolls out, resumes or rolls back the requested version with the requested steps, interval and minimum requests', (t) => {
@@ -189,6 +193,7 @@ test('promote rolls out, resumes or rolls back the requested version with the re
   t.truthy(rollout);
   t.deepEqual(rollout?.env, {
     ACTION: '${{ inputs.action }}',
+    MODEL: '${{ steps.stack.outputs.model }}',
     FUNCTION_NAME: '${{ steps.stack.outputs.function_name }}',
     ALIAS_NAME: '${{ steps.stack.outputs.alias_name }}',
     ALARM_PREFIX: '${{ steps.stack.outputs.alarm_prefix }}',
@@ -201,7 +206,9 @@ test('promote rolls out, resumes or rolls back the requested version with the re
   const inputs = (workflow('promote.yml').on['workflow_dispatch'] as { inputs: Record<string, { default?: unknown; required?: boolean }> }).inputs;
   t.is(inputs['version']?.required, false, 'a rollback needs no version; the script requires one to promote');
   t.deepEqual((inputs['action'] as { options?: unknown } | undefined)?.options, ['promote', 'resume', 'rollback']);
-  for (const flag of ['--to "$TO_VERSION"', '--resume', '--rollback', '--max-wait "$MAX_WAIT"']) t.true(rollout?.run?.includes(flag), flag);
+  for (const flag of ['--environment "$DEPLOY_ENV"', '--model "$MODEL"', '--to "$TO_VERSION"', '--resume', '--rollback', '--max-wait "$MAX_WAIT"']) t.true(rollout?.run?.includes(flag), flag);
+  t.false(rollout?.run?.includes('--build'), 'the model\'s build folder comes from --environment and --model');
+  t.is(inputs['model']?.required, false, 'an environment that serves one model needs no model input');
   t.is(inputs['steps']?.default, '10,50,100');
   t.is(inputs['interval']?.default, 300);
   t.is(inputs['min-requests']?.default, 100);
@@ -293,17 +300,157 @@ test('the rollout\'s own waits around the steps fit the workflows\' allowance fo
   t.true(aroundSeconds <= AROUND_STEPS_MINUTES * 60, `${aroundSeconds} s around the steps; the workflows allow ${AROUND_STEPS_MINUTES} min`);
 });
 
-test('deploy\'s rollout, observed steps and everything around them, fits in its job after the apply', (t) => {
+/** The deploy job's rollout command as the rollout parses it, with the script's variables filled in. */
+function deployRolloutArgv(): string[] {
   const [, job] = jobs('deploy.yml')[0]!;
   const run = job.steps[runIndex(job.steps, /\bnpm run rollout\b/)]?.run ?? '';
-  // The command as the rollout parses it, with the step's variables filled in.
-  const values: Record<string, string> = { FUNCTION_NAME: 'onnx-lambda-dev-predict', ALIAS_NAME: 'live', FUNCTION_VERSION: '7', ALARM_PREFIX: 'onnx-lambda-dev-', CANARY_REQUESTS: '1000' };
-  const argv = run.replace(/^npm run rollout --\s*/, '').replace(/"\$([A-Z_]+)"/g, (_, name: string) => values[name] ?? name).split(/\s+/);
-  const options = parseRolloutArgs(argv);
+  const command = /npm run rollout --([\s\S]*?--json)/.exec(run.replace(/\\\n/g, ' '))?.[1] ?? '';
+  const values: Record<string, string> = { DEPLOY_ENV: 'dev', name: 'iris', version: '7', CANARY_REQUESTS: '1000', function_name: 'onnx-lambda-dev-iris-predict', alias_name: 'live', alarm_prefix: 'onnx-lambda-dev-iris-' };
+  return command
+    .replace(/"\$\(field ([a-z_]+)\)"/g, (_, key: string) => values[key] ?? key)
+    .replace(/"\$([A-Za-z_]+)"/g, (_, key: string) => values[key] ?? key)
+    .trim()
+    .split(/\s+/);
+}
+
+/** The "Check the time budget" step's numbers in deploy.yml. */
+function deployBudgetNumbers(): { job: number; before: number; rollout: number } {
+  const env = steps('deploy.yml').find((step) => step.name === 'Check the time budget')?.env ?? {};
+  return { job: Number(env['JOB_MINUTES']), before: Number(env['BEFORE_ROLLOUTS_MINUTES']), rollout: Number(env['ROLLOUT_MINUTES']) };
+}
+
+test('deploy\'s budget per model covers one rollout\'s observed steps and everything around them, and the job fits two models', (t) => {
+  const [, job] = jobs('deploy.yml')[0]!;
+  const [dev, prod] = DEFAULT_CONFIG.environments;
+  const config = validateAppConfig({ ...DEFAULT_CONFIG, environments: [{ ...dev!, models: [{ name: 'iris' }] }, prod!] });
+  const options = parseRolloutArgs(deployRolloutArgv(), () => config);
   const observedMinutes = (options.steps.filter((percent) => percent < 100).length * options.maxWaitS) / 60;
   t.is(observedMinutes, 30, 'two observed steps of 900 s, as the comment says');
-  t.true(SETUP_MINUTES + APPLY_MINUTES + observedMinutes + AROUND_STEPS_MINUTES <= (job['timeout-minutes'] as number), `${observedMinutes} min of observation`);
+  const budget = deployBudgetNumbers();
+  t.is(budget.job, job['timeout-minutes'] as number, 'the check uses the job\'s own timeout');
+  t.true(budget.rollout >= observedMinutes + AROUND_STEPS_MINUTES, `${budget.rollout} min per model for ${observedMinutes} min of observation and ${AROUND_STEPS_MINUTES} around it`);
+  t.true(budget.before >= SETUP_MINUTES + APPLY_MINUTES, `${budget.before} min before the rollouts`);
+  t.true(budget.before + 2 * budget.rollout <= budget.job, 'two models fit');
 });
+
+/** Runs a step's script with bash as the runner does (`-eo pipefail`), with `env` and fake commands in `bin`. */
+function runStep(file: WorkflowFile, name: string, env: Record<string, string>, bin: Record<string, string> = {}): { code: number | null; stdout: string; output: string; summary: string; dir: string } {
+  const step = steps(file).find((s) => s.name === name);
+  const dir = mkdtempSync(path.join(tmpdir(), 'workflow-step-'));
+  try {
+    mkdirSync(path.join(dir, 'bin'));
+    for (const [command, script] of Object.entries(bin)) writeFileSync(path.join(dir, 'bin', command), `#!/bin/bash\n${script}\n`, { mode: 0o755 });
+    const output = path.join(dir, 'output');
+    const summary = path.join(dir, 'summary');
+    writeFileSync(output, '');
+    writeFileSync(summary, '');
+    const stepEnv = Object.fromEntries(Object.entries(step?.env ?? {}).filter(([, value]) => !String(value).includes('${{')).map(([key, value]) => [key, String(value)]));
+    const run = spawnSync('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', step?.run ?? 'exit 99'], {
+      env: { PATH: `${path.join(dir, 'bin')}:${process.env['PATH'] ?? ''}`, RUNNER_TEMP: dir, GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...stepEnv, ...env },
+      encoding: 'utf8',
+    });
+    return { code: run.status, stdout: run.stdout, output: readFileSync(output, 'utf8'), summary: readFileSync(summary, 'utf8'), dir };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const DEPLOY_BUDGETS: readonly { models: string; passes: boolean; message?: RegExp }[] = [
+  { models: '1', passes: true },
+  { models: '2', passes: true },
+  { models: '3', passes: false, message: /3 models need up to 50 min before the rollouts and 60 min per model's rollout, 50 \+ 3 x 60 = 230 min; this job allows 180 min .* List at most 2 models per environment, or give this job's rollouts shorter steps \(--max-wait\) and ROLLOUT_MINUTES to match/ },
+  { models: '0', passes: false, message: /lists no model to roll out/ },
+];
+
+for (const { models, passes, message } of DEPLOY_BUDGETS) {
+  test(`deploy's time budget check ${passes ? 'passes' : 'refuses'} ${models} model(s)`, (t) => {
+    const result = runStep('deploy.yml', 'Check the time budget', { MODELS: models });
+    t.is(result.code === 0, passes, result.stdout);
+    if (message !== undefined) t.regex(result.stdout, message);
+  });
+}
+
+/** A stand-in for npm that logs its arguments and exits with the code given for the model it was asked to roll out. */
+const FAKE_NPM = 'echo "$*" >> "$RUNNER_TEMP/npm.log"; model=$(sed -E \'s/.*--model ([^ ]+).*/\\1/\' <<< "$*"); code_var="EXIT_$model"; exit "${!code_var:-0}"';
+
+function rollOut(models: Record<string, Record<string, string>>, exits: Record<string, number>): { code: number | null; stdout: string; summary: string; calls: string[] } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deploy-models-'));
+  try {
+    const file = path.join(dir, 'models.json');
+    writeFileSync(file, JSON.stringify(models));
+    const log = path.join(dir, 'npm.log');
+    const result = runStep('deploy.yml', 'Roll out the published versions', {
+      MODELS: file,
+      DEPLOY_ENV: 'dev',
+      CANARY_REQUESTS: '1000',
+      ...Object.fromEntries(Object.entries(exits).map(([model, code]) => [`EXIT_${model}`, String(code)])),
+    }, { npm: FAKE_NPM.replace('$RUNNER_TEMP/npm.log', log) });
+    let calls: string[] = [];
+    try {
+      calls = readFileSync(log, 'utf8').trim().split('\n');
+    } catch {
+      calls = [];
+    }
+    return { ...result, calls };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const MODELS_OUTPUT = {
+  fraud: { function_name: 'onnx-lambda-dev-fraud-predict', function_version: '4', alias_name: 'live', alarm_prefix: 'onnx-lambda-dev-fraud-', endpoint_url: 'https://f' },
+  iris: { function_name: 'onnx-lambda-dev-iris-predict', function_version: '9', alias_name: 'live', alarm_prefix: 'onnx-lambda-dev-iris-', endpoint_url: 'https://i' },
+};
+
+test('deploy rolls out every model of the models output in turn, each with its own names and version', (t) => {
+  const run = rollOut(MODELS_OUTPUT, {});
+  t.is(run.code, 0, run.stdout);
+  t.deepEqual(run.calls, [
+    'run rollout -- --environment dev --model fraud --function onnx-lambda-dev-fraud-predict --alias live --to 4 --alarm-prefix onnx-lambda-dev-fraud- --steps 10,50,100 --interval 300 --max-wait 900 --min-requests 100 --canary-requests 1000 --json',
+    'run rollout -- --environment dev --model iris --function onnx-lambda-dev-iris-predict --alias live --to 9 --alarm-prefix onnx-lambda-dev-iris- --steps 10,50,100 --interval 300 --max-wait 900 --min-requests 100 --canary-requests 1000 --json',
+  ]);
+  t.is(run.summary, '### Rollouts\n- fraud: version 4, promoted\n- iris: version 9, promoted\n');
+});
+
+test('a model rolled back does not stop the next model\'s rollout, and fails the job at the end', (t) => {
+  const run = rollOut(MODELS_OUTPUT, { fraud: 2 });
+  t.is(run.code, 1);
+  t.is(run.calls.length, 2, 'iris is rolled out after fraud rolled back');
+  t.regex(run.stdout, /::error::fraud: version 4 rolled back/);
+  t.regex(run.stdout, /::error::not promoted: fraud$/m);
+  t.true(run.summary.includes('- fraud: version 4, rolled back\n- iris: version 9, promoted'), run.summary);
+});
+
+/** A stand-in for terraform whose `output -json` prints `outputs`. */
+function promoteOutputs(outputs: unknown, model: string): ReturnType<typeof runStep> {
+  return runStep('promote.yml', 'Read the stack outputs', { DEPLOY_ENV: 'dev', MODEL: model }, { terraform: `if [ "$2" = output ]; then echo '${JSON.stringify(outputs)}'; fi` });
+}
+
+test('promote reads the named model\'s function, alias and alarm prefix from the models output', (t) => {
+  const run = promoteOutputs({ models: { value: MODELS_OUTPUT } }, 'iris');
+  t.is(run.code, 0, run.stdout);
+  t.is(run.output, 'model=iris\nfunction_name=onnx-lambda-dev-iris-predict\nalias_name=live\nalarm_prefix=onnx-lambda-dev-iris-\n');
+});
+
+test('promote takes the only model when none is named', (t) => {
+  const run = promoteOutputs({ models: { value: { iris: MODELS_OUTPUT.iris } } }, '');
+  t.is(run.code, 0, run.stdout);
+  t.regex(run.output, /^model=iris\nfunction_name=onnx-lambda-dev-iris-predict\n/);
+});
+
+const PROMOTE_REFUSALS: readonly { what: string; outputs: unknown; model: string; message: RegExp }[] = [
+  { what: 'no model where the environment serves several, listing them', outputs: { models: { value: MODELS_OUTPUT } }, model: '', message: /::error::dev serves several models \(fraud, iris\); give the model input/ },
+  { what: 'a model the environment does not serve, listing the ones it does', outputs: { models: { value: MODELS_OUTPUT } }, model: 'irs', message: /::error::model is irs; dev serves fraud, iris/ },
+  { what: 'a state with no models output', outputs: { function_name: { value: 'f' } }, model: '', message: /::error::the dev state has no models output; deploy the environment first/ },
+];
+
+for (const { what, outputs, model, message } of PROMOTE_REFUSALS) {
+  test(`promote refuses ${what}`, (t) => {
+    const run = promoteOutputs(outputs, model);
+    t.is(run.code, 1);
+    t.regex(run.stdout, message);
+  });
+}
 
 /** The promote job's budget check, run by bash as the runner runs it. */
 function budget(stepsInput: string, interval: string): { code: number | null; output: string; stdout: string } {

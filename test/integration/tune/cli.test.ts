@@ -34,8 +34,20 @@ test('the AWS mode refuses to run without an explicit region, before it calls AW
 test('flags of one mode are refused in the other', async (t) => {
   const local = await runNpm('tune', ['--keep-versions']);
   t.is(local.code, 1);
-  t.regex(local.stderr, /^tune: --keep-versions is true; expected the AWS mode \(--function and --region\)/m);
+  t.regex(local.stderr, /^tune: --keep-versions is true; expected the AWS mode \(--aws --environment <env>, or --function and --region\)/m);
   const aws = await runNpm('tune', ['--function', 'predict', '--region', 'eu-west-1', '--model', 'models/iris']);
   t.is(aws.code, 1);
-  t.regex(aws.stderr, /^tune: --model is "models\/iris"; expected no --model in the AWS mode/m);
+  t.regex(aws.stderr, /^tune: --model is "models\/iris"; expected no --model in the AWS mode with --function/m);
+});
+
+test('the AWS mode refuses an environment infra/config.ts does not have, naming the ones it has, before it calls AWS', async (t) => {
+  const run = await runNpm('tune', ['--aws', '--environment', 'staging']);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /^tune: --environment is "staging"; expected one of the environments in infra\/config\.ts: dev, prod$/m);
+});
+
+test('--aws without --environment or --function is refused, naming what it needs', async (t) => {
+  const run = await runNpm('tune', ['--aws', '--memory', '512']);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /^tune: --environment is missing; expected with --aws, the environment whose deployed function to measure, e\.g\. --aws --environment dev --model iris/m);
 });

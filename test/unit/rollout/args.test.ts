@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import test from 'ava';
 import { parseRolloutArgs } from '../../../commands/rollout/args.js';
 import { UsageError } from '../../../commands/rollout/errors.js';
+import { DEFAULT_CONFIG, validateAppConfig, type AppConfig } from '../../../infra/config.js';
+import { ROOT } from '../../helpers/function.js';
 
 test('applies the documented defaults', (t) => {
   const options = parseRolloutArgs(['--function', 'f', '--to', '4']);
@@ -60,4 +65,75 @@ test('--resume and --rollback may leave out --to', (t) => {
 
 test('--help needs no other flag', (t) => {
   t.true(parseRolloutArgs(['--help']).help);
+});
+
+/**
+ * A configuration of the tests' own: dev lists two models (one with a build folder of its own), prod lists none and
+ * deploys the build in a temp folder whose build.json names its model iris.
+ */
+function twoModelConfig(prodDist: string): AppConfig {
+  writeFileSync(path.join(prodDist, 'build.json'), JSON.stringify({ model: { name: 'iris', version: '1' } }));
+  const [dev, prod] = DEFAULT_CONFIG.environments;
+  return validateAppConfig({
+    ...DEFAULT_CONFIG,
+    environments: [
+      { ...dev!, models: [{ name: 'iris' }, { name: 'fraud', distDir: 'dist-fraud' }] },
+      { ...prod!, distDir: prodDist },
+    ],
+  });
+}
+const PROD_DIST = mkdtempSync(path.join(tmpdir(), 'rollout-args-'));
+test.after.always(() => rmSync(PROD_DIST, { recursive: true, force: true }));
+const CONFIG = twoModelConfig(PROD_DIST);
+const config = () => CONFIG;
+
+test('--environment and --model take the function, alarm prefix and build folder of a listed model', (t) => {
+  const options = parseRolloutArgs(['--environment', 'dev', '--model', 'iris', '--to', '4'], config);
+  t.like(options, { functionName: 'onnx-lambda-dev-iris-predict', alarmPrefix: 'onnx-lambda-dev-iris-', alias: 'live', build: path.relative(process.cwd(), path.join(ROOT, 'dist', 'iris')) });
+  t.is(options.target?.label, 'dev/iris');
+  t.like(parseRolloutArgs(['--environment', 'dev', '--model', 'fraud', '--to', '4'], config), { functionName: 'onnx-lambda-dev-fraud-predict', alarmPrefix: 'onnx-lambda-dev-fraud-', build: path.relative(process.cwd(), path.join(ROOT, 'dist-fraud')) });
+});
+
+test('flags given explicitly win over what --environment gives', (t) => {
+  const options = parseRolloutArgs(['--environment', 'dev', '--model', 'iris', '--to', '4', '--function', 'other', '--alarm-prefix', 'p-', '--build', 'elsewhere'], config);
+  t.like(options, { functionName: 'other', alarmPrefix: 'p-', build: 'elsewhere' });
+});
+
+test('an environment without a models list needs no --model and takes its own names', (t) => {
+  const options = parseRolloutArgs(['--environment', 'prod', '--to', '4'], config);
+  t.like(options, { functionName: 'onnx-lambda-prod-predict', alarmPrefix: 'onnx-lambda-prod-' });
+  t.is(options.target?.label, 'prod');
+  t.is(options.target?.model, undefined);
+});
+
+test('an environment without a models list takes as --model the name its build record gives', (t) => {
+  t.is(parseRolloutArgs(['--environment', 'prod', '--model', 'iris', '--to', '4'], config).target?.model, 'iris');
+});
+
+test('the configuration is not read without --environment', (t) => {
+  const options = parseRolloutArgs(['--function', 'f', '--to', '4'], () => t.fail('the configuration was read') as never);
+  t.is(options.target, undefined);
+});
+
+const REFUSED_TARGETS: readonly { readonly what: string; readonly argv: readonly string[]; readonly message: string | RegExp }[] = [
+  { what: 'an unknown environment, with the choices', argv: ['--environment', 'staging', '--to', '4'], message: '--environment is "staging"; expected one of the environments in infra/config.ts: dev, prod' },
+  { what: 'an unknown model, with the choices', argv: ['--environment', 'dev', '--model', 'irs', '--to', '4'], message: '--model is "irs"; expected one of the models environment dev serves (infra/config.ts): iris, fraud' },
+  { what: 'a missing --model where the environment lists several', argv: ['--environment', 'dev', '--to', '4'], message: '--model is missing; expected one of the models environment dev serves (infra/config.ts): iris, fraud' },
+  { what: 'a --model that is not the single model\'s name', argv: ['--environment', 'prod', '--model', 'fraud', '--to', '4'], message: /^--model is "fraud"; expected "iris", the model environment prod serves \(.*build\.json\), or leave --model out/ },
+  { what: '--model without --environment', argv: ['--function', 'f', '--model', 'iris', '--to', '4'], message: '--model is "iris"; expected a model of an environment, with --environment <env> (infra/config.ts)' },
+  { what: 'an empty --function beside --environment', argv: ['--environment', 'prod', '--function', '', '--to', '4'], message: /^--function is ""; expected the Lambda function name or ARN/ },
+];
+
+for (const { what, argv, message } of REFUSED_TARGETS) {
+  test(`refuses ${what}`, (t) => {
+    t.throws(() => parseRolloutArgs(argv, config), { instanceOf: UsageError, message });
+  });
+}
+
+test('a single model whose build record cannot be read refuses --model, saying how to make it', (t) => {
+  const missing = validateAppConfig({ ...CONFIG, environments: [{ ...CONFIG.environments[1]!, distDir: path.join(tmpdir(), 'no-such-build') }] });
+  t.throws(() => parseRolloutArgs(['--environment', 'prod', '--model', 'iris', '--to', '4'], () => missing), {
+    instanceOf: UsageError,
+    message: /^--model is "iris"; expected the model environment prod serves, named by its build record, and .*no-such-build\/build\.json cannot be read \(ENOENT.*\); run npm run build, or leave --model out/,
+  });
 });
