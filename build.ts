@@ -2,28 +2,34 @@
  * `npm run build`: the deployable artifacts in `dist/` (SPEC "Build artifacts").
  *
  *   npm run build -- [--arch arm64|x86_64] [--model <bundle dir>] [--runtime nodejs24.x|nodejs22.x]
- *                    [--package auto|zip|s3|image] [--zip-model-limit-mb <n>] [--ephemeral-storage-mb <n>]
- *                    [--out <dir>] [--allow-missing-golden]
+ *                    [--package auto|zip|s3|image] [--optimize auto|ort|none] [--zip-model-limit-mb <n>]
+ *                    [--ephemeral-storage-mb <n>] [--out <dir>] [--allow-missing-golden]
  *   (`--model-packaging` is the older name of `--package` and still works.)
  *
  * 1. The model bundle proves itself: manifest (or the one derived for a bare model.onnx) against the ONNX file,
  *    golden outputs within the bundle's tolerance; a bundle without golden.json builds only when told to.
- * 2. esbuild bundles functions/predict as an ES module (top-level await loads the model during Lambda's init;
+ * 2. `--optimize auto` (the default) saves the model in ORT format after onnxruntime's "extended" optimisations, in
+ *    a temp folder, and ships that model.ort when it passes golden.json through the function's own loader; else it
+ *    ships model.onnx and says why in one line (commands/build/optimize-model.ts; `ort` fails the build instead,
+ *    `none` ships model.onnx). The function uses model.ort's bytes in place, so its init skips protobuf parsing and
+ *    the saved optimisations. build.json's model.format, shippedName and shippedSha256 say what shipped.
+ * 3. esbuild bundles functions/predict as an ES module (top-level await loads the model during Lambda's init;
  *    onnxruntime-node comes from the runtime layer through createRequire, which honours NODE_PATH; minified;
  *    source maps; target the oldest Node in package.json's engines). The AWS SDK is bundled into its own file,
  *    loaded only for a model in S3 (docs/PERFORMANCE.md has the measurements).
- * 3. The runtime layer holds onnxruntime-node for linux/<arch> only.
- * 4. `--package auto` (the default) picks the packaging the model needs and prints why
+ * 4. The runtime layer holds onnxruntime-node for linux/<arch> only.
+ * 5. `--package auto` (the default) picks the packaging the shipped model file needs and prints why
  *    (commands/build/packaging.ts): the function zip up to --zip-model-limit-mb while function and layer fit 250 MB
  *    unzipped, else a separate artifact for S3 while it fits /tmp, else a container image (up to 10 GB): a build
  *    context in `<out>/image/` (Dockerfile and the image's file tree, commands/build/image-context.ts).
- * 5. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.
- * 6. golden.json is copied beside build.json (model.golden's file and sha256), so the rollout can send a new version
+ * 6. Zips are byte-reproducible; Lambda's limits are checked; a size table is printed.
+ * 7. golden.json is copied beside build.json (model.golden's file and sha256), so the rollout can send a new version
  *    the bundle's golden rows before any traffic moves.
  * A failed build removes dist/build.json, so nothing claims a success that did not happen.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -33,7 +39,16 @@ import { readMemoryFloor } from './commands/build/memory-floor.js';
 import { baseImageFor, dockerfile, IMAGE_COMMAND, IMAGE_ROOTFS } from './commands/build/dockerfile.js';
 import { checkModelFitsImage, imageRuntimeEntries, writeImageContext } from './commands/build/image-context.js';
 import { checkBudgets, formatBreach, sizeTable, type MeasuredArtifact } from './commands/build/limits.js';
-import { choosePackaging, PACKAGE_CHOICES, type PackageChoice } from './commands/build/packaging.js';
+import { OptimizeModelError, optimizeModel, type OptimizedModel } from './commands/build/optimize-model.js';
+import {
+  chooseModelFormat,
+  choosePackaging,
+  OPTIMIZE_CHOICES,
+  PACKAGE_CHOICES,
+  type OptimizeChoice,
+  type OrtAttempt,
+  type PackageChoice,
+} from './commands/build/packaging.js';
 import { runtimeLayerEntries } from './commands/build/runtime-layer.js';
 import { deterministicZip, type ZipEntry, type ZipResult } from './commands/build/zip.js';
 import {
@@ -53,6 +68,7 @@ import {
 } from './functions/contract/build-record.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from './functions/contract/env.js';
 import { IMAGE_MAX_BYTES, LAMBDA_LIMITS, MB } from './functions/contract/lambda-limits.js';
+import { MODEL_FILE_OF_FORMAT, type ModelFormat } from './functions/contract/model-format.js';
 import type { Manifest } from './functions/predict/manifest.js';
 import { float16InputMessage } from './functions/predict/signature.js';
 
@@ -67,6 +83,8 @@ interface BuildOptions {
   readonly runtime: Runtime;
   readonly modelDir: string;
   readonly packaging: PackageChoice;
+  /** Which model file to ship: model.ort when it passes golden.json (`auto`), model.ort or fail (`ort`), model.onnx (`none`). */
+  readonly optimize: OptimizeChoice;
   readonly zipModelLimitBytes: number;
   readonly ephemeralMb: number;
   readonly outDir: string;
@@ -96,6 +114,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
         model: { type: 'string', default: path.join(root, 'models', 'iris') },
         package: { type: 'string' },
         'model-packaging': { type: 'string' },
+        optimize: { type: 'string', default: 'auto' },
         'zip-model-limit-mb': { type: 'string', default: '20' },
         'ephemeral-storage-mb': { type: 'string', default: String(LAMBDA_LIMITS.minEphemeralMb) },
         out: { type: 'string', default: path.join(root, 'dist') },
@@ -116,6 +135,7 @@ export function parseBuildArgs(argv: readonly string[]): BuildOptions {
     runtime: oneOf('runtime', values.runtime, RUNTIMES),
     modelDir: path.resolve(values.model),
     packaging: packageFlag === undefined && modelPackagingFlag !== undefined ? oneOf('model-packaging', modelPackagingFlag, PACKAGE_CHOICES) : oneOf('package', packageFlag ?? 'auto', PACKAGE_CHOICES),
+    optimize: oneOf('optimize', values.optimize, OPTIMIZE_CHOICES),
     zipModelLimitBytes: number('zip-model-limit-mb', values['zip-model-limit-mb'], 0, 250) * MB,
     ephemeralMb: number('ephemeral-storage-mb', values['ephemeral-storage-mb'], LAMBDA_LIMITS.minEphemeralMb, LAMBDA_LIMITS.maxEphemeralMb),
     outDir: path.resolve(values.out),
@@ -233,22 +253,29 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   }
   if (floor.kind === 'measured') log(`memory floor: ${floor.floorMb} MB, the smallest size that answered ${manifest.maxBatch} rows (${relative(floor.file)})`);
   if (floor.kind === 'unusable') log(`WARNING memory floor not recorded: ${floor.reason}`);
-  if (options.packaging === 'zip' && model.length > options.zipModelLimitBytes) {
-    throw new BuildError(
-      `model.onnx is ${(model.length / MB).toFixed(1)} MB, over the ${(options.zipModelLimitBytes / MB).toFixed(1)} MB packaging threshold for the function zip; ` +
-        'use --package s3 (or auto), or raise --zip-model-limit-mb',
-    );
-  }
 
   const functionEntries = await bundleFunction();
   // The manifest as the function will read it: a bare model.onnx's derived one is written out, since inside Lambda
   // the folder is always `model/` and its name is gone.
-  functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${MODEL_MANIFEST_FILE}`, data: Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`) });
+  const manifestFile = Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`);
+  functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${MODEL_MANIFEST_FILE}`, data: manifestFile });
+  const shipped = await shippedModel(options, { file: modelFile, data: model, sha256: modelSha }, manifestFile, verified.goldenFile, log);
+  if (options.packaging === 'zip' && shipped.data.length > options.zipModelLimitBytes) {
+    throw new BuildError(
+      `${shipped.name} is ${(shipped.data.length / MB).toFixed(1)} MB, over the ${(options.zipModelLimitBytes / MB).toFixed(1)} MB packaging threshold for the function zip; ` +
+        'use --package s3 (or auto), or raise --zip-model-limit-mb',
+    );
+  }
   const layerEntries = runtimeLayerEntries(path.join(root, 'node_modules'), options.arch);
   const unzipped = (entries: readonly ZipEntry[]) => entries.reduce((sum, e) => sum + e.data.length, 0);
   let decision;
   try {
-    decision = choosePackaging(options.packaging, { modelBytes: model.length, codeUnzippedBytes: unzipped(functionEntries) + unzipped(layerEntries), zipModelLimitBytes: options.zipModelLimitBytes });
+    decision = choosePackaging(options.packaging, {
+      modelBytes: shipped.data.length,
+      modelFile: shipped.name,
+      codeUnzippedBytes: unzipped(functionEntries) + unzipped(layerEntries),
+      zipModelLimitBytes: options.zipModelLimitBytes,
+    });
   } catch (error) {
     throw new BuildError(error instanceof Error ? error.message : String(error));
   }
@@ -257,13 +284,14 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   mkdirSync(options.outDir, { recursive: true });
   // An image build's context is large (it holds the model); no other build leaves one behind to be mistaken for its own.
   rmSync(path.join(options.outDir, IMAGE_CONTEXT_DIR), { recursive: true, force: true });
-  const common = { manifest, golden, verified, floor, model, modelSha, recordFile };
+  const modelEntry: ZipEntry = { path: `${DEFAULT_MODEL_DIR}/${shipped.name}`, data: shipped.data };
+  const common = { manifest, golden, verified, floor, model, modelSha, shipped, recordFile };
   if (packaging === 'image') {
-    writeImageBuild(options, [...functionEntries, { path: `${DEFAULT_MODEL_DIR}/${DEFAULT_MODEL_FILE}`, data: model }], common, log);
+    writeImageBuild(options, [...functionEntries, modelEntry], common, log);
     return;
   }
 
-  if (packaging === 'zip') functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${DEFAULT_MODEL_FILE}`, data: model });
+  if (packaging === 'zip') functionEntries.push(modelEntry);
   const functionZip = deterministicZip(functionEntries);
   const layerZip = deterministicZip(layerEntries);
 
@@ -271,13 +299,14 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
     golden: path.join(options.outDir, GOLDEN_FILE),
     function: path.join(options.outDir, 'function.zip'),
     layer: path.join(options.outDir, `layer-${options.arch}.zip`),
-    model: path.join(options.outDir, `model-${modelSha.slice(0, 16)}.onnx`),
+    // Named by model.onnx's sha256 (the model's identity), with the shipped file's extension.
+    model: path.join(options.outDir, `model-${modelSha.slice(0, 16)}.${shipped.format}`),
   };
   const measured: MeasuredArtifact[] = [
     { name: ARTIFACT.function, file: relative(files.function), bytes: functionZip.bytes.length, unzippedBytes: functionZip.unzippedBytes, kind: 'function' },
     { name: ARTIFACT.runtimeLayer, file: relative(files.layer), bytes: layerZip.bytes.length, unzippedBytes: layerZip.unzippedBytes, kind: 'layer' },
   ];
-  if (packaging === 's3') measured.push({ name: 'model', file: relative(files.model), bytes: model.length, unzippedBytes: model.length, kind: 'model' });
+  if (packaging === 's3') measured.push({ name: 'model', file: relative(files.model), bytes: shipped.data.length, unzippedBytes: shipped.data.length, kind: 'model' });
 
   const table = sizeTable(measured, options.ephemeralMb);
   const breaches = checkBudgets(measured, { ephemeralMb: options.ephemeralMb });
@@ -289,7 +318,7 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   rmSync(path.join(options.outDir, 'function'), { recursive: true, force: true });
   writeFileSync(files.function, functionZip.bytes);
   writeFileSync(files.layer, layerZip.bytes);
-  if (packaging === 's3') writeFileSync(files.model, model);
+  if (packaging === 's3') writeFileSync(files.model, shipped.data);
   // The golden rows travel with the build; a build without them leaves no stale copy from an earlier one.
   if (verified.goldenFile === undefined) rmSync(files.golden, { force: true });
   else writeFileSync(files.golden, verified.goldenFile);
@@ -313,6 +342,55 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   log(`wrote ${relative(recordFile)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: ${packaging})`);
 }
 
+/** The model file that ships: model.onnx, or model.ort made from it and checked against golden.json. */
+interface ShippedModel {
+  readonly format: ModelFormat;
+  /** MODEL_FILE_OF_FORMAT[format]. */
+  readonly name: string;
+  readonly data: Buffer;
+  readonly sha256: string;
+  /** model.ort's largest difference from golden.json, when it ships. */
+  readonly ortMaxDiff: number | undefined;
+}
+
+/**
+ * Decides, with `--optimize`, which model file ships: tries model.ort in a temp folder of its own (never the bundle
+ * folder, which the build only reads) unless told not to, and prints the decision in one line.
+ */
+async function shippedModel(
+  options: BuildOptions,
+  onnx: { readonly file: string; readonly data: Buffer; readonly sha256: string },
+  manifestFile: Buffer,
+  goldenFile: Buffer | undefined,
+  log: (line: string) => void,
+): Promise<ShippedModel> {
+  let attempt: OrtAttempt | undefined;
+  let optimized: OptimizedModel | undefined;
+  if (options.optimize !== 'none') {
+    const workDir = mkdtempSync(path.join(tmpdir(), 'build-ort-'));
+    try {
+      optimized = await optimizeModel({ onnxFile: onnx.file, manifestJson: manifestFile, goldenJson: goldenFile, workDir });
+      attempt = { ok: true, bytes: optimized.data.length, maxDiff: optimized.golden.maxDiff };
+    } catch (error) {
+      if (!(error instanceof OptimizeModelError)) throw error;
+      attempt = { ok: false, reason: error.message };
+    } finally {
+      rmSync(workDir, { recursive: true, force: true });
+    }
+  }
+  let decision;
+  try {
+    decision = chooseModelFormat(options.optimize, onnx.data.length, attempt);
+  } catch (error) {
+    throw new BuildError(`model bundle ${options.modelDir}: ${error instanceof Error ? error.message : String(error)}`);
+  }
+  log(decision.line);
+  if (decision.format === 'ort' && optimized !== undefined) {
+    return { format: 'ort', name: MODEL_FILE_OF_FORMAT.ort, data: optimized.data, sha256: sha256(optimized.data), ortMaxDiff: optimized.golden.maxDiff };
+  }
+  return { format: 'onnx', name: MODEL_FILE_OF_FORMAT.onnx, data: onnx.data, sha256: onnx.sha256, ortMaxDiff: undefined };
+}
+
 /** What both kinds of build record say about the model. */
 interface BuiltModel {
   readonly manifest: Manifest;
@@ -321,17 +399,22 @@ interface BuiltModel {
   readonly floor: ReturnType<typeof readMemoryFloor>;
   readonly model: Buffer;
   readonly modelSha: string;
+  readonly shipped: ShippedModel;
   readonly recordFile: string;
 }
 
 function modelRecord(built: BuiltModel, packaging: BuildRecord['model']['packaging'], file: string | undefined): BuildRecord['model'] {
-  const { manifest, golden, verified, floor, model, modelSha } = built;
+  const { manifest, golden, verified, floor, model, modelSha, shipped } = built;
   return {
     name: manifest.name,
     version: manifest.version,
     sha256: modelSha,
-    bytes: model.length,
+    bytes: shipped.data.length,
     packaging,
+    format: shipped.format,
+    shippedName: shipped.name,
+    shippedSha256: shipped.sha256,
+    onnxBytes: model.length,
     task: manifest.task,
     maxBatch: manifest.maxBatch,
     ...(file === undefined ? {} : { file }),
@@ -339,7 +422,12 @@ function modelRecord(built: BuiltModel, packaging: BuildRecord['model']['packagi
     golden:
       golden === undefined || verified.goldenFile === undefined
         ? 'missing'
-        : { ...golden, file: relative(path.join(path.dirname(built.recordFile), GOLDEN_FILE)), sha256: sha256(verified.goldenFile) },
+        : {
+            ...golden,
+            ...(shipped.ortMaxDiff === undefined ? {} : { ortMaxDiff: shipped.ortMaxDiff }),
+            file: relative(path.join(path.dirname(built.recordFile), GOLDEN_FILE)),
+            sha256: sha256(verified.goldenFile),
+          },
   };
 }
 
@@ -383,10 +471,24 @@ function writeImageBuild(options: BuildOptions, taskFiles: readonly ZipEntry[], 
   log(`wrote ${relative(built.recordFile)} (${options.arch}, ${options.runtime}, handler ${HANDLER}, model packaged: image)`);
 }
 
+/** Runs builds one after another, each named by who deploys it; the first failure stops the rest. */
+export async function runBuilds(builds: readonly { readonly args: readonly string[]; readonly deployedBy: readonly string[] }[], log: (line: string) => void): Promise<void> {
+  for (const [i, build] of builds.entries()) {
+    log(`== build ${i + 1} of ${builds.length}, for ${build.deployedBy.join(', ')}: npm run build -- ${build.args.join(' ')}`);
+    await runBuild(parseBuildArgs(build.args), log);
+  }
+}
+
 if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const log = (line: string) => process.stdout.write(`${line}\n`);
+  const argv = process.argv.slice(2);
   try {
-    await runBuild(parseBuildArgs(process.argv.slice(2)), log);
+    // A configuration that lists models (infra/config.ts) is built whole: each listed bundle into its own folder.
+    const { configuredBuilds } = await import('./infra/model-builds.js');
+    const { loadAppConfig } = await import('./infra/config.js');
+    const planned = configuredBuilds(argv, loadAppConfig());
+    if (planned === undefined) await runBuild(parseBuildArgs(argv), log);
+    else await runBuilds(planned, log);
   } catch (error) {
     process.stderr.write(`build failed: ${error instanceof Error ? error.message : String(error)}\n`);
     process.exitCode = 1;

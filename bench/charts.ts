@@ -200,8 +200,8 @@ export interface CurveChartPoint {
 }
 
 const CURVE_SERIES = [
-  { key: 'zipMs', label: 'function, model in the zip', color: '#4c78a8', dash: [] },
-  { key: 's3Ms', label: 'function, model from S3 (loopback stand-in)', color: '#e45756', dash: [] },
+  { key: 'zipMs', label: 'function, model.ort in the zip', color: '#4c78a8', dash: [] },
+  { key: 's3Ms', label: 'function, model.ort from S3 (loopback stand-in)', color: '#e45756', dash: [] },
   { key: 'floorMs', label: 'floor: read + session', color: '#333333', dash: [5, 3] },
   { key: 'ortFormatMs', label: 'ORT format in place', color: '#54a24b', dash: [2, 2] },
 ] as const;

@@ -4,7 +4,8 @@
  *
  * - zip: the built function with the model packaged beside it (only where function, layer and model unzip to
  *   Lambda's 250 MB), and s3: the same function downloading the model to /tmp from a file-backed stand-in for S3 on
- *   loopback (cold-start-curve-s3-stub.ts says why not moto, which the tests use);
+ *   loopback (cold-start-curve-s3-stub.ts says why not moto, which the tests use); each with the model.ort the build
+ *   ships (made and checked by the build's own optimizeModel) and, beside it, with model.onnx (`--optimize none`);
  * - floor: onnxruntime alone reading the file and creating the session (bench/entries/cold-start-curve-floor.mjs);
  * - the ways under the floor, each beside it: the model saved after onnxruntime's graph optimisations (optimized ONNX;
  *   ORT format, whose bytes the session uses in place), and reading or downloading the model while onnxruntime loads;
@@ -15,18 +16,20 @@
  * alone: `npx tsx bench/cold-start-curve-cli.ts [--quick] [--sizes 1,10]`.
  */
 import { spawn } from 'node:child_process';
-import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_INTRA_OP_THREADS, ENV, LAMBDA_ENV } from '../functions/contract/env.js';
+import { optimizeModel } from '../commands/build/optimize-model.js';
+import { DEFAULT_INTRA_OP_THREADS, ENV, LAMBDA_ENV, ORT_MODEL_FILE } from '../functions/contract/env.js';
 import { LAMBDA_LIMITS } from '../functions/contract/lambda-limits.js';
+import { ORT_IN_PLACE_SESSION_ENTRIES } from '../functions/contract/model-format.js';
 import { sessionOptions } from '../functions/predict/model-session.js';
 import type { StagedArtifacts } from '../tools/stage-artifacts.js';
 import { ENTRIES, scratch } from './baselines.js';
 import { checkPrediction, predictEvent, readBundle, sampled, type BenchBundle, type Sampled } from './bench-data.js';
 import type { CurveChartPoint } from './charts.js';
-import { writeCurveModel } from './cold-start-curve-model.js';
+import { writeCurveModel, type CurveModel } from './cold-start-curve-model.js';
 import { startS3Stub } from './cold-start-curve-s3-stub.js';
 import type { DownloadResult } from './cold-start-curve-download.js';
 import { round, timingCase, type BenchCase } from './report.js';
@@ -47,21 +50,20 @@ function optionsJson(level: 'all' | 'disabled', extra: Record<string, string> = 
   return JSON.stringify({ ...base, graphOptimizationLevel: level, extra: { session: { ...(base.extra as { session: Record<string, unknown> }).session, ...extra } } });
 }
 
-/**
- * The ORT-format model's bytes used in place: the session keeps pointers into the buffer instead of copying the
- * initializers (onnxruntime's session options `session.use_ort_model_bytes_directly` and
- * `session.use_ort_model_bytes_for_initializers`; the buffer must live as long as the session).
- */
-const ORT_IN_PLACE = { use_ort_model_bytes_directly: '1', use_ort_model_bytes_for_initializers: '1' };
-
 export interface CurvePoint {
   readonly megabytes: number;
+  /** model.onnx's bytes. */
   readonly modelBytes: number;
-  /** Function, layer and model unzip within Lambda's 250 MB: the zip is an option. */
+  /** The bytes of the model.ort the build ships. */
+  readonly ortBytes: number;
+  /** Function, layer and model.ort unzip within Lambda's 250 MB: the zip is an option. */
   readonly fitsZip: boolean;
-  /** ms from process start to the first answer. */
+  /** ms from process start to the first answer: the function with the model.ort the build ships. */
   readonly zip: Sampled | undefined;
   readonly s3: Sampled;
+  /** The same with model.onnx (`--optimize none`), where it fits the zip. */
+  readonly zipOnnx: Sampled | undefined;
+  readonly s3Onnx: Sampled;
   readonly floor: Sampled;
   /** The floor's session creation alone. */
   readonly floorSession: Sampled;
@@ -108,13 +110,18 @@ async function run(args: readonly string[], cwd: string, env: NodeJS.ProcessEnv,
   }
 }
 
-/** Writes the optimized ONNX and ORT-format copies of `file`, with onnxruntime's "extended" level (portable). */
-async function optimizedCopies(file: string, dir: string): Promise<{ onnx: string; ort: string }> {
-  const out = { onnx: path.join(dir, 'model.optimized.onnx'), ort: path.join(dir, 'model.ort') };
-  // "all" adds layout changes for this machine's CPU (onnxruntime warns so): a build for another architecture
-  // cannot use them, so the saved model stops at "extended" and the session applies the rest at load.
-  for (const target of [out.onnx, out.ort]) await ort.InferenceSession.create(file, { graphOptimizationLevel: 'extended', optimizedModelFilePath: target });
-  return out;
+/**
+ * The model's two optimized forms: the optimized ONNX copy (onnxruntime's "extended" level, portable: "all" adds
+ * layout changes for this machine's CPU), and the model.ort the build ships, made by the build's own optimizeModel
+ * (canonical, checked against golden.json) in a folder laid out as the function's model folder.
+ */
+async function optimizedCopies(model: CurveModel, work: string): Promise<{ onnx: string; ortDir: string; ort: string }> {
+  const onnx = path.join(model.dir, 'model.optimized.onnx');
+  await ort.InferenceSession.create(model.file, { graphOptimizationLevel: 'extended', optimizedModelFilePath: onnx });
+  const ortDir = mkdtempSync(path.join(work, `${model.megabytes}mb-ort-`));
+  const read = (name: string) => readFileSync(path.join(model.dir, name));
+  const shipped = await optimizeModel({ onnxFile: model.file, manifestJson: read('model.json'), goldenJson: read('golden.json'), workDir: ortDir });
+  return { onnx, ortDir, ort: shipped.file };
 }
 
 /**
@@ -133,12 +140,16 @@ export async function coldStartCurve(staged: StagedArtifacts, settings: CurveSet
       settings.log(`cold-curve/${megabytes}mb: making the model, its optimized copies, and its S3 object`);
       const model = writeCurveModel(path.join(work, `${megabytes}mb`), megabytes);
       const bundle = readBundle(model.dir);
-      const copies = await optimizedCopies(model.file, model.dir);
-      const key = `curve/${megabytes}mb/model.onnx`;
-      stub.put(BUCKET, key, model.file);
-      const fitsZip = codeUnzipped + model.modelBytes <= LAMBDA_LIMITS.unzippedBytes;
-      points.push(await measureSize(staged, work, stub.endpoint, key, bundle, model.modelBytes, megabytes, fitsZip, copies, settings));
+      const copies = await optimizedCopies(model, work);
+      // The keys the model store gives each file: models/<name>/<version>/<shipped file>.
+      const keys = { onnx: `curve/${megabytes}mb/model.onnx`, ort: `curve/${megabytes}mb/${ORT_MODEL_FILE}` };
+      stub.put(BUCKET, keys.onnx, model.file);
+      stub.put(BUCKET, keys.ort, copies.ort);
+      const ortBytes = readFileSync(copies.ort).length;
+      const fits = { ort: codeUnzipped + ortBytes <= LAMBDA_LIMITS.unzippedBytes, onnx: codeUnzipped + model.modelBytes <= LAMBDA_LIMITS.unzippedBytes };
+      points.push(await measureSize(staged, work, stub.endpoint, keys, bundle, { onnx: model.modelBytes, ort: ortBytes }, megabytes, fits, copies, settings));
       rmSync(model.dir, { recursive: true, force: true });
+      rmSync(copies.ortDir, { recursive: true, force: true });
     }
   } finally {
     await stub.close();
@@ -147,39 +158,46 @@ export async function coldStartCurve(staged: StagedArtifacts, settings: CurveSet
   return points;
 }
 
+type Shipped = 'ort' | 'onnx';
+
 async function measureSize(
   staged: StagedArtifacts,
   work: string,
   endpoint: string,
-  key: string,
+  keys: Readonly<Record<Shipped, string>>,
   bundle: BenchBundle,
-  modelBytes: number,
+  bytes: Readonly<Record<Shipped, number>>,
   megabytes: number,
-  fitsZip: boolean,
-  copies: { onnx: string; ort: string },
+  fits: Readonly<Record<Shipped, boolean>>,
+  copies: { onnx: string; ortDir: string; ort: string },
   settings: CurveSettings,
 ): Promise<CurvePoint> {
   const event = JSON.stringify(predictEvent(bundle, 1));
   const instances = JSON.stringify(bundle.rows(1));
-  const handler = (s3: boolean) => async () => {
+  // The function as deployed: a packaged model.ort named by MODEL_FILE (as infra sets it), from the folder the build
+  // would ship (model.ort and model.json); a packaged model.onnx from the bundle; an S3 model by its key.
+  const handler = (s3: boolean, shipped: Shipped) => async () => {
     const downloadDir = mkdtempSync(path.join(work, 'tmp-'));
+    const what = `${s3 ? 's3' : 'zip'}, ${shipped === 'ort' ? ORT_MODEL_FILE : 'model.onnx'}`;
     try {
+      const packaged = shipped === 'ort' ? { [ENV.MODEL_DIR]: copies.ortDir, [ENV.MODEL_FILE]: ORT_MODEL_FILE } : { [ENV.MODEL_DIR]: bundle.dir };
       const env = lambdaEnv(staged, {
         BENCH_EVENT: event,
         [LAMBDA_ENV.TASK_ROOT]: staged.taskRoot,
-        [ENV.MODEL_DIR]: bundle.dir,
-        ...(s3 ? { ...AWS_ENV, AWS_ENDPOINT_URL: endpoint, [ENV.MODEL_BUCKET]: BUCKET, [ENV.MODEL_KEY]: key, [ENV.MODEL_DOWNLOAD_DIR]: downloadDir } : {}),
+        ...(s3
+          ? { [ENV.MODEL_DIR]: bundle.dir, ...AWS_ENV, AWS_ENDPOINT_URL: endpoint, [ENV.MODEL_BUCKET]: BUCKET, [ENV.MODEL_KEY]: keys[shipped], [ENV.MODEL_DOWNLOAD_DIR]: downloadDir }
+          : packaged),
       });
-      const out = await run([path.join(work, 'handler-entry.mjs'), path.join(staged.taskRoot, 'index.mjs')], staged.taskRoot, env, `cold-curve ${megabytes} MB handler (${s3 ? 's3' : 'zip'})`);
-      if (out['statusCode'] !== 200) throw new Error(`cold-curve ${megabytes} MB handler answered ${String(out['statusCode'])}: ${String(out['body'])}`);
-      checkPrediction(bundle, 1, `the function (${s3 ? 'model from S3' : 'model packaged'}) after a cold start`, JSON.parse(String(out['body'])) as Record<string, unknown>);
+      const out = await run([path.join(work, 'handler-entry.mjs'), path.join(staged.taskRoot, 'index.mjs')], staged.taskRoot, env, `cold-curve ${megabytes} MB handler (${what})`);
+      if (out['statusCode'] !== 200) throw new Error(`cold-curve ${megabytes} MB handler (${what}) answered ${String(out['statusCode'])}: ${String(out['body'])}`);
+      checkPrediction(bundle, 1, `the function (${what}) after a cold start`, JSON.parse(String(out['body'])) as Record<string, unknown>);
       return out as { totalMs: number };
     } finally {
       rmSync(downloadDir, { recursive: true, force: true });
     }
   };
   const floor = (load: Load, file: string, options: string, label: string) => async () => {
-    const model = load.startsWith('url') ? `${endpoint}/${BUCKET}/${key}` : file;
+    const model = load.startsWith('url') ? `${endpoint}/${BUCKET}/${keys.onnx}` : file;
     const env = lambdaEnv(staged, { BENCH_MODEL: model, BENCH_LOAD: load, BENCH_SESSION_OPTIONS: options, BENCH_INSTANCES: instances, BENCH_OUTPUT: bundle.output });
     const out = await run([path.join(work, 'floor.mjs')], work, env, `cold-curve ${megabytes} MB ${label}`);
     checkPrediction(bundle, 1, `${label} after a cold start`, out['output'] as number[]);
@@ -189,13 +207,15 @@ async function measureSize(
   const variants = {
     floor: floor('path', bundle.dir + '/model.onnx', all, 'floor'),
     optimizedOnnx: floor('path', copies.onnx, all, 'optimized ONNX'),
-    ortFormat: floor('bytes', copies.ort, optionsJson('all', ORT_IN_PLACE), 'ORT format in place'),
+    ortFormat: floor('bytes', copies.ort, optionsJson('all', ORT_IN_PLACE_SESSION_ENTRIES), 'ORT format in place'),
     bytes: floor('bytes', bundle.dir + '/model.onnx', all, 'read, then session from bytes'),
     bytesOverlap: floor('bytes-overlap', bundle.dir + '/model.onnx', all, 'read while onnxruntime loads'),
     url: floor('url', '', all, 'download to memory, then session'),
     urlOverlap: floor('url-overlap', '', all, 'download while onnxruntime loads'),
-    s3: handler(true),
-    ...(fitsZip ? { zip: handler(false) } : {}),
+    s3: handler(true, 'ort'),
+    s3Onnx: handler(true, 'onnx'),
+    ...(fits.ort ? { zip: handler(false, 'ort') } : {}),
+    ...(fits.onnx ? { zipOnnx: handler(false, 'onnx') } : {}),
   } as const;
   const names = Object.keys(variants) as (keyof typeof variants)[];
   const samples = new Map<string, Record<string, number>[]>(names.map((n) => [n, []]));
@@ -210,15 +230,18 @@ async function measureSize(
   }
   const of = (name: string, field = 'totalMs') => sampled(samples.get(name)!.map((s) => s[field]!));
   settings.log(`cold-curve/${megabytes}mb: the S3 download alone, one GET against ranged GETs, in fresh processes`);
-  const download = (partBytes: number) => downloadAlone(endpoint, key, partBytes, settings.runs);
+  const download = (partBytes: number) => downloadAlone(endpoint, keys.onnx, partBytes, settings.runs);
   const single = await download(Number.MAX_SAFE_INTEGER);
   const ranged = await download(0);
   return {
     megabytes,
-    modelBytes,
-    fitsZip,
-    zip: fitsZip ? of('zip') : undefined,
+    modelBytes: bytes.onnx,
+    ortBytes: bytes.ort,
+    fitsZip: fits.ort,
+    zip: fits.ort ? of('zip') : undefined,
     s3: of('s3'),
+    zipOnnx: fits.onnx ? of('zipOnnx') : undefined,
+    s3Onnx: of('s3Onnx'),
     floor: of('floor'),
     floorSession: of('floor', 'sessionMs'),
     optimizedOnnx: of('optimizedOnnx'),
@@ -247,9 +270,12 @@ export function curveCases(points: readonly CurvePoint[]): BenchCase[] {
   return points.flatMap((p) => {
     const name = `cold-curve/${p.megabytes}mb`;
     const extra = { model_bytes: p.modelBytes, from: 'process start, to the first checked answer' };
+    const shipped = { ...extra, shipped: ORT_MODEL_FILE, ort_bytes: p.ortBytes };
     return [
-      ...(p.zip === undefined ? [] : [timingCase(`${name}/zip`, 'ms', p.zip, floorLabel, p.floor, undefined, extra)]),
-      timingCase(`${name}/s3`, 'ms', p.s3, floorLabel, p.floor, undefined, { ...extra, fits_zip: p.fitsZip }),
+      ...(p.zip === undefined ? [] : [timingCase(`${name}/zip`, 'ms', p.zip, floorLabel, p.floor, undefined, shipped)]),
+      ...(p.zipOnnx === undefined ? [] : [timingCase(`${name}/zip-onnx`, 'ms', p.zipOnnx, floorLabel, p.floor, undefined, { ...extra, shipped: 'model.onnx' })]),
+      timingCase(`${name}/s3`, 'ms', p.s3, floorLabel, p.floor, undefined, { ...shipped, fits_zip: p.fitsZip }),
+      timingCase(`${name}/s3-onnx`, 'ms', p.s3Onnx, floorLabel, p.floor, undefined, { ...extra, shipped: 'model.onnx' }),
       timingCase(`${name}/optimized-onnx`, 'ms', p.optimizedOnnx, floorLabel, p.floor, undefined, extra),
       timingCase(`${name}/ort-format`, 'ms', p.ortFormat, floorLabel, p.floor, undefined, { ...extra, session_p50: round(p.ortFormatSession.p50, 'ms'), baseline_session_p50: round(p.floorSession.p50, 'ms'), rss_mb: p.ortFormatRssMb, baseline_rss_mb: p.floorRssMb }),
       timingCase(`${name}/read-overlap`, 'ms', p.bytesOverlap, 'read, then session from the bytes', p.bytes, undefined, extra),
@@ -266,14 +292,18 @@ export function curveCases(points: readonly CurvePoint[]): BenchCase[] {
 
 const ms = (s: Sampled | undefined) => (s === undefined ? '–' : `${Math.round(s.p50)}`);
 
-/** docs/PERFORMANCE.md's curve table: p50 ms from process start to the first answer, one row per size. */
+/**
+ * docs/PERFORMANCE.md's curve table: p50 ms from process start to the first answer, one row per size. The zip and
+ * S3 columns give the function with the model.ort the build ships, then with model.onnx.
+ */
 export function curveMarkdown(points: readonly CurvePoint[]): string {
   const header =
-    '| model | zip | S3 (loopback stand-in) | floor | optimized ONNX | ORT format in place | read, then session / read while onnxruntime loads | download, then session / download while onnxruntime loads | S3 download alone: one GET / ranged (parts), peak RSS | peak RSS: floor / ORT format |\n' +
+    '| model | zip: model.ort / model.onnx | S3 (loopback stand-in): model.ort / model.onnx | floor | optimized ONNX | ORT format in place | read, then session / read while onnxruntime loads | download, then session / download while onnxruntime loads | S3 download alone: one GET / ranged (parts), peak RSS | peak RSS: floor / ORT format |\n' +
     '|---|---|---|---|---|---|---|---|---|---|';
+  const fit = (s: Sampled | undefined) => (s === undefined ? 'does not fit' : ms(s));
   const rows = points.map(
     (p) =>
-      `| ${p.megabytes} MB | ${p.zip === undefined ? 'does not fit' : ms(p.zip)} | ${ms(p.s3)} | ${ms(p.floor)} | ${ms(p.optimizedOnnx)} | ${ms(p.ortFormat)} | ${ms(p.bytes)} / ${ms(p.bytesOverlap)} | ${ms(p.url)} / ${ms(p.urlOverlap)} | ${ms(p.download.single.ms)} / ${ms(p.download.ranged.ms)} (${p.download.ranged.parts}), ${p.download.single.peakRssMb} / ${p.download.ranged.peakRssMb} MB | ${Math.round(p.floorRssMb)} / ${Math.round(p.ortFormatRssMb)} MB |`,
+      `| ${p.megabytes} MB | ${fit(p.zip)} / ${fit(p.zipOnnx)} | ${ms(p.s3)} / ${ms(p.s3Onnx)} | ${ms(p.floor)} | ${ms(p.optimizedOnnx)} | ${ms(p.ortFormat)} | ${ms(p.bytes)} / ${ms(p.bytesOverlap)} | ${ms(p.url)} / ${ms(p.urlOverlap)} | ${ms(p.download.single.ms)} / ${ms(p.download.ranged.ms)} (${p.download.ranged.parts}), ${p.download.single.peakRssMb} / ${p.download.ranged.peakRssMb} MB | ${Math.round(p.floorRssMb)} / ${Math.round(p.ortFormatRssMb)} MB |`,
   );
   return `${header}\n${rows.join('\n')}`;
 }
@@ -284,9 +314,12 @@ export function curveJson(points: readonly CurvePoint[]): unknown[] {
   return points.map((p) => ({
     megabytes: p.megabytes,
     model_bytes: p.modelBytes,
+    ort_bytes: p.ortBytes,
     fits_zip: p.fitsZip,
     zip: r(p.zip),
     s3: r(p.s3),
+    zip_onnx: r(p.zipOnnx),
+    s3_onnx: r(p.s3Onnx),
     floor: r(p.floor),
     floor_session: r(p.floorSession),
     optimized_onnx: r(p.optimizedOnnx),
@@ -301,7 +334,7 @@ export function curveJson(points: readonly CurvePoint[]): unknown[] {
   }));
 }
 
-/** The chart's points: p50s of the function's two packagings, the floor, and the ORT-format model in place. */
+/** The chart's points: p50s of the function's two packagings (with the model.ort it ships), the floor, and the ORT-format model in place. */
 export function curveChartPoints(points: readonly CurvePoint[]): CurveChartPoint[] {
   return points.map((p) => ({ megabytes: p.megabytes, zipMs: p.zip?.p50, s3Ms: p.s3.p50, floorMs: p.floor.p50, ortFormatMs: p.ortFormat.p50 }));
 }

@@ -6,7 +6,7 @@
 import { spawnSync } from 'node:child_process';
 import { copyFile, rm } from 'node:fs/promises';
 import path from 'node:path';
-import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, LAMBDA_ENV } from '../functions/contract/env.js';
+import { DEFAULT_MODEL_FILE, LAMBDA_ENV } from '../functions/contract/env.js';
 import type { StagedArtifacts } from '../tools/stage-artifacts.js';
 import { ENTRIES, floorEnv, scratch } from './baselines.js';
 import { checkPrediction, predictEvent, sampled, type BenchBundle, type Sampled } from './bench-data.js';
@@ -16,9 +16,9 @@ function lambdaLikeEnv(staged: StagedArtifacts, extra: Record<string, string>): 
   return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TZ: 'UTC', NODE_PATH: path.join(staged.optDir, 'nodejs', 'node_modules'), ...extra };
 }
 
-/** The model file inside the staged function, where the build packages it. */
-function stagedModel(staged: StagedArtifacts): string {
-  return path.join(staged.taskRoot, DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE);
+/** The floor's model: the bundle's plain model.onnx, what a function without the kit would load. */
+function floorModel(bundle: BenchBundle): string {
+  return path.join(bundle.dir, DEFAULT_MODEL_FILE);
 }
 
 function runEntry(args: string[], cwd: string, env: NodeJS.ProcessEnv, what: string): Record<string, unknown> {
@@ -52,7 +52,7 @@ export async function coldInProcess(staged: StagedArtifacts, bundle: BenchBundle
     await copyFile(path.join(ENTRIES, 'floor-entry.mjs'), path.join(dir, 'floor-entry.mjs'));
     const event = predictEvent(bundle, 1);
     const handlerEnv = lambdaLikeEnv(staged, { BENCH_EVENT: JSON.stringify(event), [LAMBDA_ENV.TASK_ROOT]: staged.taskRoot });
-    const floorEnvironment = lambdaLikeEnv(staged, { ...floorEnv(bundle, stagedModel(staged)), BENCH_INSTANCES: JSON.stringify(bundle.rows(1)) });
+    const floorEnvironment = lambdaLikeEnv(staged, { ...floorEnv(bundle, floorModel(bundle)), BENCH_INSTANCES: JSON.stringify(bundle.rows(1)) });
     const runHandler = () => {
       const out = runEntry([path.join(dir, 'handler-entry.mjs'), path.join(staged.taskRoot, 'index.mjs')], staged.taskRoot, handlerEnv, 'cold-start process (handler)');
       if (out['statusCode'] !== 200) throw new Error(`cold-start handler answered ${String(out['statusCode'])}: ${String(out['body'])}`);
@@ -105,7 +105,7 @@ export async function peakMemory(staged: StagedArtifacts, bundle: BenchBundle, r
     const events = [predictEvent(bundle, 1), predictEvent(bundle, 100)];
     const common = { BENCH_EVENTS: JSON.stringify(events), BENCH_REQUESTS: String(requests) };
     const handlerEnv = lambdaLikeEnv(staged, { ...common, [LAMBDA_ENV.TASK_ROOT]: staged.taskRoot });
-    const floorEnvironment = lambdaLikeEnv(staged, { ...common, ...floorEnv(bundle, stagedModel(staged)) });
+    const floorEnvironment = lambdaLikeEnv(staged, { ...common, ...floorEnv(bundle, floorModel(bundle)) });
     const handler: number[] = [];
     const floor: number[] = [];
     for (let i = 0; i < runs; i++) {

@@ -24,11 +24,15 @@ interface Subject {
   readonly kind: Kind;
 }
 
-/** The naive function staged as Lambda would unpack it: index.mjs beside the function's own model/ folder. */
-async function stageNaive(staged: StagedArtifacts): Promise<{ taskRoot: string; remove(): Promise<void> }> {
+/**
+ * The naive function staged as Lambda would unpack it: index.mjs beside the function's own model/ folder, with the
+ * bundle's plain model.onnx (the build ships model.ort; a naive function knows nothing of it).
+ */
+async function stageNaive(staged: StagedArtifacts, bundle: BenchBundle): Promise<{ taskRoot: string; remove(): Promise<void> }> {
   const taskRoot = await scratch('bench-naive-function-');
   await copyFile(path.join(ENTRIES, 'naive-function.mjs'), path.join(taskRoot, 'index.mjs'));
   await cp(path.join(staged.taskRoot, DEFAULT_MODEL_DIR), path.join(taskRoot, DEFAULT_MODEL_DIR), { recursive: true });
+  await copyFile(path.join(bundle.dir, DEFAULT_MODEL_FILE), path.join(taskRoot, DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE));
   return { taskRoot, remove: () => rm(taskRoot, { recursive: true, force: true }) };
 }
 
@@ -118,7 +122,7 @@ export interface WarmRie {
  * has `samples` per size.
  */
 export async function warmUnderEmulator(staged: StagedArtifacts, bundle: BenchBundle, sizes: readonly number[], warmup: number, samples: number): Promise<WarmRie[]> {
-  const naiveRoot = await stageNaive(staged);
+  const naiveRoot = await stageNaive(staged, bundle);
   const subjects: Subject[] = [];
   try {
     const events = new Map(sizes.map((rows) => [rows, JSON.stringify(predictEvent(bundle, rows))]));
@@ -173,7 +177,7 @@ export interface ColdRie {
  * on that first call), for the function and the naive function alternately.
  */
 export async function coldUnderEmulator(staged: StagedArtifacts, bundle: BenchBundle, runs: number): Promise<ColdRie> {
-  const naiveRoot = await stageNaive(staged);
+  const naiveRoot = await stageNaive(staged, bundle);
   try {
     const event = predictEvent(bundle, 1);
     const once = async (naive: boolean) => {

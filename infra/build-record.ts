@@ -23,7 +23,9 @@ import {
   type ModelPackaging,
   type Runtime,
 } from '../functions/contract/build-record.js';
+import { DEFAULT_MODEL_FILE } from '../functions/contract/env.js';
 import { LAMBDA_LIMITS } from '../functions/contract/lambda-limits.js';
+import { MODEL_FILE_OF_FORMAT, MODEL_FORMATS, type ModelFormat } from '../functions/contract/model-format.js';
 import { BuildRecordError } from './errors.js';
 
 /** The project root: build.json's relative paths and a relative `distDir` are resolved against it. */
@@ -40,15 +42,26 @@ export interface BuildArtifact {
   readonly sha256: string;
 }
 
-/** The model the build packaged, from build.json's `model`. */
+/**
+ * The model the build packaged, from build.json's `model`: the model's identity (`sha256`, model.onnx's) and the file
+ * that ships (model.onnx or model.ort: `format`, `shippedName`, `shippedSha256`, `bytes`). A record written before the
+ * build could ship ORT format reads as shipping model.onnx.
+ */
 export interface ModelArtifact {
   readonly name: string;
   readonly version: string;
-  /** Hex sha256 of model.onnx. */
+  /** Hex sha256 of model.onnx, the model's identity. */
   readonly sha256: string;
+  /** Bytes of the shipped file: what the model store holds and /tmp must take. */
   readonly bytes: number;
   readonly packaging: ModelPackaging;
-  /** The ONNX file to upload (absolute), only for packaging "s3". */
+  /** The shipped file's format. */
+  readonly format: ModelFormat;
+  /** The shipped file's name in the function's model folder (MODEL_FILE) and the S3 key's last segment. */
+  readonly shippedName: string;
+  /** Hex sha256 of the shipped file: what MODEL_SHA256 checks for a model from S3. */
+  readonly shippedSha256: string;
+  /** The shipped file to upload (absolute), only for packaging "s3". */
   readonly path: string | undefined;
   /** As build.json shows it. */
   readonly file: string | undefined;
@@ -217,7 +230,13 @@ export function readBuildRecord(distDir: string, expect: BuildExpectation): Depl
   const model = fields.object(json['model'], 'model');
   const packaging = fields.oneOf(model['packaging'], 'model.packaging', MODEL_PACKAGINGS);
   const modelBytes = fields.count(model['bytes'], 'model.bytes');
-  const modelFile = packaging === 's3' ? fields.string(model['file'], 'model.file', undefined, 'the ONNX file to upload (packaging "s3")') : undefined;
+  const modelFile = packaging === 's3' ? fields.string(model['file'], 'model.file', undefined, 'the model file to upload (packaging "s3")') : undefined;
+  const sha256 = fields.string(model['sha256'], 'model.sha256', SHA256, '64 lowercase hex digits');
+  const format = model['format'] === undefined ? 'onnx' : fields.oneOf(model['format'], 'model.format', MODEL_FORMATS);
+  const shippedName = model['shippedName'] === undefined ? DEFAULT_MODEL_FILE : fields.string(model['shippedName'], 'model.shippedName');
+  if (shippedName !== MODEL_FILE_OF_FORMAT[format]) fields.fail('model.shippedName', shippedName, `"${MODEL_FILE_OF_FORMAT[format]}", the file of model.format "${format}"`);
+  const shippedSha256 = model['shippedSha256'] === undefined ? sha256 : fields.string(model['shippedSha256'], 'model.shippedSha256', SHA256, '64 lowercase hex digits');
+  if (format === 'onnx' && shippedSha256 !== sha256) fields.fail('model.shippedSha256', shippedSha256, `"${sha256}", model.sha256, since model.onnx itself ships (model.format "onnx")`);
   if (model['golden'] === 'missing' && expect.allowMissingGolden !== true) {
     throw new BuildRecordError(
       expect.where,
@@ -236,9 +255,12 @@ export function readBuildRecord(distDir: string, expect: BuildExpectation): Depl
     model: Object.freeze({
       name: fields.string(model['name'], 'model.name'),
       version: fields.string(model['version'], 'model.version'),
-      sha256: fields.string(model['sha256'], 'model.sha256', SHA256, '64 lowercase hex digits'),
+      sha256,
       bytes: modelBytes,
       packaging,
+      format,
+      shippedName,
+      shippedSha256,
       file: modelFile,
       path: modelFile === undefined ? undefined : fields.existing(modelFile, 'model.file', modelBytes),
       memoryFloorMb: model['memoryFloorMb'] === undefined ? undefined : fields.memoryMb(model['memoryFloorMb'], 'model.memoryFloorMb'),

@@ -38,15 +38,27 @@ function rowValues(all: ArrayLike<number>, row: number, rows: number): ArrayLike
   return Array.prototype.slice.call(all, row * width, (row + 1) * width) as number[];
 }
 
+export interface VerifyOptions {
+  /** Go on without golden.json (the result's `golden` is then undefined). @default false */
+  readonly allowMissingGolden?: boolean;
+  /**
+   * The model file in the folder, as the function's MODEL_FILE names it: the build checks the model.ort it is about
+   * to ship the same way, from a folder laid out as the function's (model.ort, model.json, golden.json).
+   * @default model.onnx
+   */
+  readonly modelFile?: string;
+}
+
 /**
  * Loads the bundle as the function would and checks it against golden.json. Without golden.json the bundle is
  * refused unless `allowMissingGolden` is set.
  */
-export async function verifyBundle(dir: string, options: { readonly allowMissingGolden?: boolean } = {}): Promise<VerifiedBundle> {
+export async function verifyBundle(dir: string, options: VerifyOptions = {}): Promise<VerifiedBundle> {
   if (!(await stat(dir).catch(() => undefined))?.isDirectory()) {
     throw new BundleError(`${dir} is not a folder; pass --model <bundle dir> holding model.onnx (and model.json and golden.json)`);
   }
-  const model = await loadModel(loadConfig({ [ENV.MODEL_DIR]: dir }));
+  const model = await loadModel(loadConfig({ [ENV.MODEL_DIR]: dir, ...(options.modelFile === undefined ? {} : { [ENV.MODEL_FILE]: options.modelFile }) }));
+  const outputsOf = options.modelFile === undefined ? 'the ONNX outputs' : `the outputs of ${options.modelFile}`;
   const { manifest } = model;
   const goldenFile = path.join(dir, GOLDEN_FILE);
   let bytes: Buffer;
@@ -90,7 +102,7 @@ export async function verifyBundle(dir: string, options: { readonly allowMissing
   }
   if (difference?.kind === 'value') {
     throw new BundleError(
-      `model ${manifest.name}: the ONNX outputs differ from golden.json by ${maxDiff.toExponential(2)} (row ${comparison.worstRow}); the limit is ${golden.tolerance}. ` +
+      `model ${manifest.name}: ${outputsOf} differ from golden.json by ${maxDiff.toExponential(2)} (row ${comparison.worstRow}); the limit is ${golden.tolerance}. ` +
         'Re-export the model, or regenerate golden.json from the same trained model on float32-cast inputs',
     );
   }

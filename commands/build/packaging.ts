@@ -1,5 +1,9 @@
 /**
- * How the build packages the model, and why (`--package`). Pure: the build hands in the sizes it measured.
+ * How the build packages the model, and why: which file ships (`--optimize`: model.ort or model.onnx) and where
+ * (`--package`). Pure: the build hands in what it measured and tried.
+ *
+ * `--optimize auto` (the default) ships the model in ORT format when the build could write it and it passed golden.json,
+ * and model.onnx otherwise, saying why; `ort` fails the build instead; `none` ships model.onnx without trying.
  *
  * `auto` takes the first packaging that fits, cheapest cold start first:
  * 1. zip: the model inside the function zip, while it is under the zip threshold (--zip-model-limit-mb) and the
@@ -10,15 +14,63 @@
  * A model over the image limit fits nothing, and the build fails saying so.
  */
 import { MODEL_PACKAGINGS, type ModelPackaging } from '../../functions/contract/build-record.js';
+import { DEFAULT_MODEL_FILE, ORT_MODEL_FILE } from '../../functions/contract/env.js';
 import { IMAGE_MAX_BYTES, LAMBDA_LIMITS, MB, MODEL_TMP_SHARE } from '../../functions/contract/lambda-limits.js';
+import type { ModelFormat } from '../../functions/contract/model-format.js';
+
+/** `--optimize`: which model file the build tries to ship. */
+export const OPTIMIZE_CHOICES = ['auto', 'ort', 'none'] as const;
+export type OptimizeChoice = (typeof OPTIMIZE_CHOICES)[number];
+
+/** What the build's attempt at model.ort gave: its size and largest difference from golden.json, or why it failed. */
+export type OrtAttempt = { readonly ok: true; readonly bytes: number; readonly maxDiff: number } | { readonly ok: false; readonly reason: string };
+
+export interface FormatDecision {
+  readonly format: ModelFormat;
+  /** One line for the build's output: the format that ships, its size against model.onnx's, and why. */
+  readonly line: string;
+}
+
+/** `--optimize ort` could not be honoured: model.ort cannot ship. */
+export class ModelFormatError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ModelFormatError';
+  }
+}
+
+/** Sizes as the build's lines show them: KB below a megabyte, MB above. */
+export function size(bytes: number): string {
+  return bytes < MB ? `${(bytes / 1024).toFixed(1)} KB` : `${(bytes / MB).toFixed(1)} MB`;
+}
+
+/** The file that ships, from `--optimize` and the build's attempt at model.ort (undefined for `none`, which makes none). */
+export function chooseModelFormat(choice: OptimizeChoice, onnxBytes: number, attempt: OrtAttempt | undefined): FormatDecision {
+  if (choice === 'none' || attempt === undefined) {
+    return { format: 'onnx', line: `model format: ONNX, as asked (--optimize ${choice}); ${DEFAULT_MODEL_FILE} ${size(onnxBytes)}` };
+  }
+  if (!attempt.ok) {
+    if (choice === 'ort') throw new ModelFormatError(`--optimize ort: ${ORT_MODEL_FILE} cannot ship: ${attempt.reason}; build with --optimize auto or none to ship ${DEFAULT_MODEL_FILE}`);
+    return { format: 'onnx', line: `model format: ONNX, ${DEFAULT_MODEL_FILE} ${size(onnxBytes)}; ${ORT_MODEL_FILE} not shipped: ${attempt.reason}` };
+  }
+  const ratio = (attempt.bytes / onnxBytes).toFixed(2);
+  return {
+    format: 'ort',
+    line:
+      `model format: ORT, ${ORT_MODEL_FILE} ${size(attempt.bytes)} against ${DEFAULT_MODEL_FILE}'s ${size(onnxBytes)} (${ratio}x), golden rows within ${attempt.maxDiff.toExponential(1)}; ` +
+      'init uses its bytes in place, with no protobuf to parse and the graph already optimised',
+  };
+}
 
 /** `--package`: one of the build record's packagings, or `auto` to choose by size. */
 export const PACKAGE_CHOICES = ['auto', ...MODEL_PACKAGINGS] as const;
 export type PackageChoice = (typeof PACKAGE_CHOICES)[number];
 
 export interface PackagingSizes {
-  /** model.onnx's size. */
+  /** The shipped model file's size. */
   readonly modelBytes: number;
+  /** The shipped model file's name, for the reason. @default "model.onnx" */
+  readonly modelFile?: string;
   /** The function's code and the runtime layer, unzipped, without the model. */
   readonly codeUnzippedBytes: number;
   /** --zip-model-limit-mb in bytes. */
@@ -44,7 +96,7 @@ export function ephemeralMbFor(modelBytes: number): number {
 }
 
 export function choosePackaging(requested: PackageChoice, sizes: PackagingSizes): PackagingDecision {
-  const model = `model.onnx is ${mb(sizes.modelBytes)}`;
+  const model = `${sizes.modelFile ?? DEFAULT_MODEL_FILE} is ${mb(sizes.modelBytes)}`;
   if (requested !== 'auto') return { packaging: requested, reason: `${requested}, as asked (--package ${requested}); ${model}` };
   if (sizes.modelBytes > IMAGE_MAX_BYTES) {
     throw new Error(`${model}, over the ${mb(IMAGE_MAX_BYTES)} a Lambda container image may hold (the largest packaging there is); quantize or shrink the model`);

@@ -3,6 +3,8 @@
  * (SPEC "Build artifacts"). The shape is the JSON on disk; infra/build-record.ts checks a file against it.
  */
 
+import type { ModelFormat } from './model-format.js';
+
 export const BUILD_RECORD_FILE = 'build.json';
 
 /** Where `npm run build` writes without `--out`, relative to the project; the environments deploy it by default. */
@@ -57,6 +59,11 @@ export type GoldenRecord =
       readonly maxDiff: number;
       readonly top1Agreement?: number;
       readonly minTop1Agreement?: number;
+      /**
+       * When the model ships in ORT format: the largest difference of model.ort's answers from golden.json, checked
+       * the same way as model.onnx's (`maxDiff`) and within the same tolerance.
+       */
+      readonly ortMaxDiff?: number;
       /** The copy of golden.json, in build.json's folder: relative to the project when inside it, absolute otherwise. */
       readonly file: string;
       /** Hex sha256 of that file. */
@@ -66,14 +73,34 @@ export type GoldenRecord =
 /** A bundle's golden outputs (SPEC "Model bundle"), and the name of the copy the build writes beside build.json. */
 export const GOLDEN_FILE = 'golden.json';
 
+/**
+ * `model`. Two files can be meant: model.onnx, the bundle's model, and the file that ships (model.onnx itself, or
+ * model.ort, the same model saved in ORT format by `npm run build -- --optimize auto|ort`). `sha256` is always
+ * model.onnx's: it is the model's identity, on which memory-floor.json, a bare bundle's version and messages key.
+ * `bytes`, `shippedName` and `shippedSha256` describe the shipped file: what the zip, the model store or the image
+ * carries, what /tmp must hold, and what MODEL_SHA256 checks. The fields added with the ORT format are optional, so
+ * records written before it still read: they shipped model.onnx.
+ */
 export interface BuildRecordModel {
   readonly name: string;
   readonly version: string;
-  /** Hex sha256 of model.onnx. */
+  /** Hex sha256 of model.onnx, the model's identity (whatever file ships). */
   readonly sha256: string;
+  /** Bytes of the shipped file (`shippedName`). */
   readonly bytes: number;
   readonly packaging: ModelPackaging;
-  /** The ONNX file to upload, only for packaging "s3". */
+  /** The shipped file's format. @default "onnx" */
+  readonly format?: ModelFormat;
+  /**
+   * The shipped file's name in the function's model folder (MODEL_FILE) and the last segment of its S3 key:
+   * MODEL_FILE_OF_FORMAT[format]. @default "model.onnx"
+   */
+  readonly shippedName?: string;
+  /** Hex sha256 of the shipped file: for a model in S3, what MODEL_SHA256 checks. @default `sha256` (model.onnx ships) */
+  readonly shippedSha256?: string;
+  /** Bytes of model.onnx, beside the shipped file's `bytes`. @default `bytes` (model.onnx ships) */
+  readonly onnxBytes?: number;
+  /** The shipped file to upload, only for packaging "s3". */
   readonly file?: string;
   readonly task: string;
   /** The most rows one request may carry (model.json's maxBatch). */

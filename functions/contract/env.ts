@@ -23,6 +23,8 @@ export const ENV = Object.freeze({
   LOG_LEVEL: 'LOG_LEVEL',
   ORT_INTRA_OP_THREADS: 'ORT_INTRA_OP_THREADS',
   MAX_REQUEST_ELEMENTS: 'MAX_REQUEST_ELEMENTS',
+  /** Share of requests (0 to 1, default 0) written as capture records (contract/capture.ts); infra/config.ts sets it per environment. */
+  CAPTURE_SAMPLE_RATE: 'CAPTURE_SAMPLE_RATE',
 });
 
 /** Variables Lambda itself sets; the function reads them and never expects them from the infrastructure. */
@@ -31,6 +33,10 @@ export const LAMBDA_ENV = Object.freeze({
   FUNCTION_NAME: 'AWS_LAMBDA_FUNCTION_NAME',
   FUNCTION_VERSION: 'AWS_LAMBDA_FUNCTION_VERSION',
   FUNCTION_MEMORY_SIZE: 'AWS_LAMBDA_FUNCTION_MEMORY_SIZE',
+  /** `host:port` of the X-Ray daemon, which takes segment documents over UDP; set in Lambda whether or not tracing is on. */
+  XRAY_DAEMON_ADDRESS: 'AWS_XRAY_DAEMON_ADDRESS',
+  /** The invocation's trace header (`Root=...;Parent=...;Sampled=...`), set by the runtime client before each invocation. */
+  TRACE_ID: '_X_AMZN_TRACE_ID',
 });
 
 /** The function's name and version outside Lambda, where AWS_LAMBDA_FUNCTION_NAME and _VERSION are not set. */
@@ -51,6 +57,11 @@ export const METRICS_NAMESPACE_RULE = 'a custom CloudWatch namespace: 1 to 255 l
 export const DEFAULT_MODEL_DIR = 'model';
 /** MODEL_FILE's default, inside MODEL_DIR. */
 export const DEFAULT_MODEL_FILE = 'model.onnx';
+/**
+ * The model in ORT format, as `npm run build` ships it (model-format.ts): MODEL_FILE names it, and with MODEL_FILE
+ * unset the function loads it from a model folder that holds no model.onnx.
+ */
+export const ORT_MODEL_FILE = 'model.ort';
 /** The bundle's manifest, inside MODEL_DIR. */
 export const MODEL_MANIFEST_FILE = 'model.json';
 /** MODEL_DOWNLOAD_DIR's default: Lambda's writable /tmp. */

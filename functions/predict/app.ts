@@ -113,7 +113,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
   const state: Promise<ModelState> = load.then(
     (model) => {
       const loadMs = performance.now() - loadStart;
-      logger.info('model loaded', { model: model.version, source: model.artifact.origin, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
+      logger.info('model loaded', { model: model.version, source: model.artifact.origin, format: model.format, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
       if (model.probeError !== undefined) logger.warn('the warm-up run on zero inputs failed; requests still run', { model: model.version, error: model.probeError });
       return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.served, model.version) };
     },

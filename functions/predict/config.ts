@@ -17,6 +17,7 @@ import {
   MAX_DOWNLOAD_TIMEOUT_MS,
   MAX_INTRA_OP_THREADS,
   MAX_REQUEST_ELEMENTS_LIMIT,
+  ORT_MODEL_FILE,
   type LogLevel,
 } from '../contract/env.js';
 import { LAMBDA_LIMITS, MB } from '../contract/lambda-limits.js';
@@ -24,10 +25,10 @@ import { ConfigError } from './errors.js';
 import type { DownloadOptions, ModelArtifactSource } from './model-artifact.js';
 
 export interface FunctionConfig {
-  /** Folder holding `model.json` (and `model.onnx` for a packaged model). */
+  /** Folder holding `model.json` (and `model.onnx`, or the build's `model.ort`, for a packaged model). */
   readonly modelDir: string;
   readonly artifact: ModelArtifactSource;
-  /** Expected sha256 (hex) of the ONNX file; checked before the session is created. */
+  /** Expected sha256 (hex) of the model file (model.onnx or model.ort, as it ships); checked before the session is created. */
   readonly modelSha256: string | undefined;
   /** Folder the S3 artifact is downloaded to (Lambda's `/tmp`). */
   readonly downloadDir: string;
@@ -78,6 +79,12 @@ function downloadOptions(env: Env): DownloadOptions {
   return options;
 }
 
+/** The packaged model: MODEL_FILE in the model folder, or else model.onnx, or model.ort where there is no model.onnx. */
+function bundleArtifact(modelDir: string, file: string | undefined): ModelArtifactSource {
+  if (file !== undefined) return { kind: 'bundle', file: path.resolve(modelDir, file) };
+  return { kind: 'bundle', file: path.resolve(modelDir, DEFAULT_MODEL_FILE), fallback: path.resolve(modelDir, ORT_MODEL_FILE) };
+}
+
 function defaultElements(env: Env): number {
   const memoryMb = positiveInteger(env, LAMBDA_ENV.FUNCTION_MEMORY_SIZE, LOCAL_MEMORY_MB, LAMBDA_LIMITS.maxMemoryMb);
   return Math.floor((memoryMb * MB) / BYTES_PER_REQUEST_ELEMENT);
@@ -104,11 +111,11 @@ export function loadConfig(env: Env = process.env): FunctionConfig {
   const artifact: ModelArtifactSource =
     bucket !== undefined && key !== undefined
       ? { kind: 's3', bucket, key, versionId }
-      : { kind: 'bundle', file: path.resolve(modelDir, optional(env, ENV.MODEL_FILE) ?? DEFAULT_MODEL_FILE) };
+      : bundleArtifact(modelDir, optional(env, ENV.MODEL_FILE));
 
   const sha = optional(env, ENV.MODEL_SHA256)?.toLowerCase();
   if (sha !== undefined && !/^[0-9a-f]{64}$/.test(sha)) {
-    throw new ConfigError(ENV.MODEL_SHA256, `got "${sha}"; set the 64 hex digits of the model file's sha256 (sha256sum model.onnx)`);
+    throw new ConfigError(ENV.MODEL_SHA256, `got "${sha}"; set the 64 hex digits of the model file's sha256 (sha256sum model.onnx, or model.ort where the build shipped it)`);
   }
 
   const logLevel = (optional(env, ENV.LOG_LEVEL)?.toLowerCase() ?? DEFAULT_LOG_LEVEL) as LogLevel;

@@ -4,9 +4,20 @@
  * checksum.ts). A leaf module, so that none of those files imports another for its types.
  */
 
-/** Where the ONNX file comes from. The manifest (`model.json`) always comes from the model folder. */
+/**
+ * Where the model file comes from (ONNX, or ORT format for a `.ort` file or key: contract/model-format.ts). The
+ * manifest (`model.json`) always comes from the model folder.
+ */
 export type ModelArtifactSource =
-  | { readonly kind: 'bundle'; readonly file: string }
+  | {
+      readonly kind: 'bundle';
+      readonly file: string;
+      /**
+       * The file to load instead when `file` does not exist: with MODEL_FILE unset, model.ort beside model.onnx, so
+       * a build that ships the ORT format runs wherever its files are unpacked, MODEL_FILE or not.
+       */
+      readonly fallback?: string;
+    }
   | {
       readonly kind: 's3';
       readonly bucket: string;
@@ -36,6 +47,7 @@ export interface DownloadOptions {
 
 /** A model file on local disk, ready for onnxruntime. */
 export interface LocalArtifact {
+  /** ONNX, or ORT format for a `.ort` file (contract/model-format.ts's modelFormatOf). */
   readonly file: string;
   readonly bytes: number;
   /** Hex sha256, when it was computed (always for S3 downloads; for packaged files only when one was expected). */

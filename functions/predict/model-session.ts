@@ -1,7 +1,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from '../contract/env.js';
+import { DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE, ORT_MODEL_FILE } from '../contract/env.js';
+import { ORT_IN_PLACE_SESSION_ENTRIES, modelFormatOf, type ModelFormat } from '../contract/model-format.js';
 import type { FunctionConfig } from './config.js';
 import { ModelBundleError, describeError } from './errors.js';
 import { checkOutputWidth, derivedManifest, parseManifest, serveModel, type Manifest, type ServedModel } from './manifest.js';
@@ -30,6 +31,14 @@ export interface LoadedModel {
   readonly outputs: readonly ValueInfo[];
   readonly limits: RequestLimits;
   readonly artifact: LocalArtifact;
+  /** The model file's format: ORT format (a `.ort` file, as `npm run build` ships it by default) or ONNX. */
+  readonly format: ModelFormat;
+  /**
+   * An ORT-format model's bytes, which the session uses in place (ORT_IN_PLACE_SESSION_ENTRIES): onnxruntime keeps
+   * pointers into this buffer without holding a reference to it, so it is referenced here for as long as the session
+   * (held by `run`) lives, or the garbage collector could free memory the session still reads. Undefined for ONNX.
+   */
+  readonly modelBytes: Uint8Array | undefined;
   /** Why the warm-up run at load failed, if it did (a model whose zero inputs are invalid); requests still run. */
   readonly probeError: string | undefined;
   /**
@@ -42,9 +51,13 @@ export interface LoadedModel {
 /**
  * Session options, chosen with `npm run bench` on the bundled models (see docs/PERFORMANCE.md): one intra-op
  * thread (a Lambda below 1,769 MB has less than one vCPU, and for rows this small a second thread costs more than
- * it saves), sequential execution, full graph optimisation, and no spinning so an idle container burns no CPU.
+ * it saves), sequential execution, full graph optimisation, and no spinning so an idle container burns no CPU. An
+ * ORT-format model's bytes are used in place (docs/PERFORMANCE.md, "Cold start against model size"): the session
+ * neither parses protobuf nor copies the initializers, which roughly halves both its creation time and peak memory
+ * for large models. Its saved optimisations stop at "extended", so "all" still applies the rest for this CPU at load.
  */
-export function sessionOptions(intraOpThreads: number): ort.InferenceSession.SessionOptions {
+export function sessionOptions(intraOpThreads: number, format: ModelFormat = 'onnx'): ort.InferenceSession.SessionOptions {
+  const inPlace = format === 'ort' ? ORT_IN_PLACE_SESSION_ENTRIES : {};
   return {
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -53,7 +66,7 @@ export function sessionOptions(intraOpThreads: number): ort.InferenceSession.Ses
     interOpNumThreads: 1,
     enableCpuMemArena: true,
     enableMemPattern: true,
-    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } },
+    extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' }, ...inPlace } },
   };
 }
 
@@ -76,11 +89,24 @@ async function readManifest(modelDir: string): Promise<Manifest | undefined> {
   return parseManifest(json, file);
 }
 
-/** The name a bare ONNX file serves under: its folder's for `model.onnx`, its own otherwise. */
+/** The names a bundle's model ships under: model.onnx, or the build's model.ort; any other file is served on its own. */
+const BUNDLE_MODEL_FILES: readonly string[] = [DEFAULT_MODEL_FILE, ORT_MODEL_FILE];
+
+/** The name a bare model file serves under: its folder's for `model.onnx` (or `model.ort`), its own otherwise. */
 function derivedName(config: FunctionConfig): string {
   const file = config.artifact.kind === 'bundle' ? config.artifact.file : config.artifact.key;
   const base = path.basename(file);
-  return base === DEFAULT_MODEL_FILE && config.artifact.kind === 'bundle' ? path.basename(path.dirname(file)) : base;
+  return BUNDLE_MODEL_FILES.includes(base) && config.artifact.kind === 'bundle' ? path.basename(path.dirname(file)) : base;
+}
+
+/**
+ * The session: an ONNX file by path; an ORT-format file read into a buffer that the session uses in place, returned
+ * with it so the loaded model can keep it referenced.
+ */
+async function createSession(file: string, format: ModelFormat, intraOpThreads: number): Promise<{ session: ort.InferenceSession; bytes: Uint8Array | undefined }> {
+  if (format === 'onnx') return { session: await ort.InferenceSession.create(file, sessionOptions(intraOpThreads)), bytes: undefined };
+  const bytes = await readFile(file);
+  return { session: await ort.InferenceSession.create(bytes, sessionOptions(intraOpThreads, 'ort')), bytes };
 }
 
 /** One row of zeros (empty strings, false) for every input, symbolic dimensions 1: the warm-up run's input. */
@@ -96,13 +122,14 @@ function zeroInputs(served: ServedModel): InputTensors {
 
 /**
  * Loads the model once per container: manifest (model.json, or derived for a bare model.onnx), artifact (packaged
- * or from S3, checksummed), session, the checks of the manifest against the session's metadata, and one warm-up
- * run on zero inputs, which also checks a classifier's real output width where the ONNX shape is symbolic.
+ * or from S3, checksummed), session (ONNX, or ORT format used in place), the checks of the manifest against the
+ * session's metadata, and one warm-up run on zero inputs, which also checks a classifier's real output width where
+ * the ONNX shape is symbolic.
  */
 export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
   // Both at once, but a bad manifest is reported before a missing artifact whichever fails first.
-  // A packaged file under another name than model.onnx (npm start -- --model resnet.onnx) is served on its own.
-  const bare = config.artifact.kind === 'bundle' && path.basename(config.artifact.file) !== DEFAULT_MODEL_FILE;
+  // A packaged file under another name than model.onnx or model.ort (npm start -- --model resnet.onnx) is served on its own.
+  const bare = config.artifact.kind === 'bundle' && !BUNDLE_MODEL_FILES.includes(path.basename(config.artifact.file));
   const [manifestRead, artifactRead] = await Promise.allSettled([bare ? Promise.resolve(undefined) : readManifest(config.modelDir), fetchModelArtifact(config.artifact, config.downloadDir, config.modelSha256, config.download)]);
   if (manifestRead.status === 'rejected') throw manifestRead.reason;
   if (artifactRead.status === 'rejected') throw artifactRead.reason;
@@ -112,9 +139,11 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     const sha256 = artifact.sha256 ?? (await (await import('./checksum.js')).sha256OfFile(artifact.file));
     manifest = derivedManifest(derivedName(config), sha256);
   }
+  const format = modelFormatOf(artifact.file);
   let session: ort.InferenceSession;
+  let modelBytes: Uint8Array | undefined;
   try {
-    session = await ort.InferenceSession.create(artifact.file, sessionOptions(config.intraOpThreads));
+    ({ session, bytes: modelBytes } = await createSession(artifact.file, format, config.intraOpThreads));
   } catch (error) {
     throw new ModelBundleError(`model ${manifest.name}: onnxruntime cannot load ${artifact.origin} (${describeError(error)})`, { cause: error });
   }
@@ -159,6 +188,8 @@ export async function loadModel(config: FunctionConfig): Promise<LoadedModel> {
     outputs,
     limits: Object.freeze({ model: manifest.name, maxBatch: manifest.maxBatch, maxElements: config.maxRequestElements }),
     artifact,
+    format,
+    modelBytes,
     probeError,
     run,
   });

@@ -2,6 +2,7 @@ import { createHash, type Hash } from 'node:crypto';
 import { mkdir, open, rm, statfs, type FileHandle } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
+import { modelFormatOf } from '../contract/model-format.js';
 import { verify } from './checksum.js';
 import { ModelSourceError, describeError } from './errors.js';
 import type { DownloadOptions, LocalArtifact, S3ArtifactSource } from './model-artifact.js';
@@ -260,9 +261,12 @@ async function checkRoom(dir: string, total: number): Promise<void> {
   if (free < total) throw new NoRoomError(free, total);
 }
 
-/** Where `download` writes the object: one name per bucket, key and version, so two sources never share a file. */
+/**
+ * Where `download` writes the object: one name per bucket, key and version, so two sources never share a file. The
+ * extension is the key's format's (`.ort` for a key ending in `.ort`), which the loader reads the format from.
+ */
 export function downloadPath(source: S3ArtifactSource, downloadDir: string): string {
-  return path.join(downloadDir, `model-${sha256().update(s3Url(source)).digest('hex').slice(0, 16)}.onnx`);
+  return path.join(downloadDir, `model-${sha256().update(s3Url(source)).digest('hex').slice(0, 16)}.${modelFormatOf(source.key)}`);
 }
 
 /**

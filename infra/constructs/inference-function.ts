@@ -10,6 +10,7 @@ import {
   DEFAULT_INTRA_OP_THREADS,
   DEFAULT_LOG_LEVEL,
   DEFAULT_METRICS_NAMESPACE,
+  DEFAULT_MODEL_FILE,
   ENV,
   LAMBDA_ENV,
   LOG_LEVELS,
@@ -112,7 +113,7 @@ const ENV_NAME = /^[A-Za-z][A-Za-z0-9_]*$/;
 
 /** Variables this construct owns (the function reads them; NODE_OPTIONS is Node's), and those Lambda reserves. */
 const OWN_VARIABLES: readonly string[] = [
-  ENV.MODEL_DIR, ENV.MODEL_BUCKET, ENV.MODEL_KEY, ENV.MODEL_VERSION_ID, ENV.MODEL_SHA256, ENV.MODEL_DOWNLOAD_DIR,
+  ENV.MODEL_DIR, ENV.MODEL_FILE, ENV.MODEL_BUCKET, ENV.MODEL_KEY, ENV.MODEL_VERSION_ID, ENV.MODEL_SHA256, ENV.MODEL_DOWNLOAD_DIR,
   ENV.METRICS_NAMESPACE, ENV.LOG_LEVEL, ENV.ORT_INTRA_OP_THREADS, 'NODE_OPTIONS',
 ];
 const LAMBDA_RESERVED: readonly string[] = [
@@ -182,8 +183,11 @@ export class InferenceFunction extends Construct {
       [ENV.LOG_LEVEL]: logLevel,
       [ENV.ORT_INTRA_OP_THREADS]: String(threads),
       // A zipped model is covered by the zip's own hash; checking it again would load node:crypto at every cold start.
+      // A packaged model.ort is named, though the function would find it without: the configuration says what runs.
       ...(model === undefined
-        ? {}
+        ? build.model.shippedName === DEFAULT_MODEL_FILE
+          ? {}
+          : { [ENV.MODEL_FILE]: build.model.shippedName }
         : { [ENV.MODEL_BUCKET]: model.bucketName, [ENV.MODEL_KEY]: model.key, [ENV.MODEL_VERSION_ID]: model.versionId, [ENV.MODEL_SHA256]: model.sha256 }),
     };
     for (const [name, value] of Object.entries(props.environment ?? {})) this.checkVariable(name, value);
@@ -259,7 +263,7 @@ export class InferenceFunction extends Construct {
         ? 'Lambda does not support code signing for container images; the image is pinned instead: its tag is the content sha256 of the files build.json lists, in a repository with immutable tags, pushed by the same workflow'
         : 'The deploy uploads the zip built in the same workflow, pinned by the sha256 in build.json (source_code_hash); enforcing code signing would need an AWS Signer profile and a signing step for the function and its layer that the build does not have',
     );
-    skipCheck(this.function, 'CKV_AWS_173', 'The environment holds only non-secret settings (METRICS_NAMESPACE, LOG_LEVEL, model bucket, key, version id and sha256), which Lambda encrypts at rest with its own key; secrets belong in Secrets Manager, not here');
+    skipCheck(this.function, 'CKV_AWS_173', 'The environment holds only non-secret settings (METRICS_NAMESPACE, LOG_LEVEL, the model file name, bucket, key, version id and sha256), which Lambda encrypts at rest with its own key; secrets belong in Secrets Manager, not here');
 
     this.node.addValidation({
       validate: () =>
@@ -329,8 +333,8 @@ export class InferenceFunction extends Construct {
     if (model.packaging !== 's3' && stored !== undefined) {
       fail(this, 'model', stored.key, `unset, because build.json packages the model in the ${model.packaging === 'image' ? 'container image' : 'function zip'}`);
     }
-    if (stored !== undefined && stored.sha256 !== model.sha256) {
-      fail(this, 'model.sha256', stored.sha256, `"${model.sha256}", the sha256 of the model in build.json (upload the model this build packaged)`);
+    if (stored !== undefined && stored.sha256 !== model.shippedSha256) {
+      fail(this, 'model.sha256', stored.sha256, `"${model.shippedSha256}", the sha256 of the ${model.shippedName} in build.json (upload the model this build packaged)`);
     }
     return stored;
   }

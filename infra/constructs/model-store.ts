@@ -39,9 +39,11 @@ export interface ModelStoreProps {
 export interface StoredModel {
   readonly bucketName: string;
   readonly bucketArn: string;
+  /** Ends with the shipped file's name (model.onnx or model.ort), from which the function reads its format. */
   readonly key: string;
   /** The uploaded object's version id (known after apply); the function loads exactly this version. */
   readonly versionId: string;
+  /** Hex sha256 of the uploaded file (build.json's model.shippedSha256): what MODEL_SHA256 checks. */
   readonly sha256: string;
   readonly bytes: number;
   readonly kmsKeyArn: string | undefined;
@@ -51,8 +53,8 @@ const KEY_SEGMENT = /^[A-Za-z0-9._-]+$/;
 
 /**
  * The S3 bucket for model artifacts (a SecureBucket: versioned, encrypted, private, TLS-only, noncurrent versions
- * expired) and the models uploaded to it from `dist/`. Each model goes to `models/<name>/<version>/model.onnx`;
- * re-uploading different bytes under the same name and version makes a new object version, and the function that
+ * expired) and the models uploaded to it from `dist/`. Each model goes to `models/<name>/<version>/<file>`, the file
+ * the build shipped (model.ort in ORT format, or model.onnx); re-uploading different bytes under the same name and version makes a new object version, and the function that
  * pins the old version id keeps loading the old bytes.
  */
 export class ModelStore extends Construct {
@@ -77,26 +79,27 @@ export class ModelStore extends Construct {
     }
     const name = matching(this, 'model.name', model.name, KEY_SEGMENT, 'letters, digits, ".", "_" and "-" (it becomes part of the S3 key)');
     const version = matching(this, 'model.version', model.version, KEY_SEGMENT, 'letters, digits, ".", "_" and "-" (it becomes part of the S3 key)');
-    const key = `models/${name}/${version}/model.onnx`;
+    const key = `models/${name}/${version}/${model.shippedName}`;
 
     // The build already hashed the file; the asset reuses that instead of hashing a possibly large model again.
-    const asset = new TerraformAsset(this, `${name}-${version}-file`, { path: model.path, type: AssetType.FILE, assetHash: model.sha256 });
+    const asset = new TerraformAsset(this, `${name}-${version}-file`, { path: model.path, type: AssetType.FILE, assetHash: model.shippedSha256 });
     const object = new S3Object(this, `${name}-${version}`, {
       bucket: this.bucket.versionedBucket,
       key,
       source: asset.path,
       // Triggers a new upload when the bytes change, like etag, but also correct under SSE-KMS (etag is not an MD5 there).
-      sourceHash: model.sha256,
+      sourceHash: model.shippedSha256,
       contentType: 'application/octet-stream',
       checksumAlgorithm: 'SHA256',
-      metadata: { sha256: model.sha256, model: `${name}@${version}` },
+      // The object's own sha256, and for a model.ort the model.onnx it was made from (the model's identity).
+      metadata: { sha256: model.shippedSha256, model: `${name}@${version}`, ...(model.format === 'onnx' ? {} : { 'onnx-sha256': model.sha256 }) },
     });
     return Object.freeze({
       bucketName: this.bucket.bucket.bucket,
       bucketArn: this.bucket.bucket.arn,
       key,
       versionId: object.versionId,
-      sha256: model.sha256,
+      sha256: model.shippedSha256,
       bytes: model.bytes,
       kmsKeyArn: this.bucket.kmsKeyArn,
     });

@@ -24,12 +24,13 @@ test.after.always(async () => {
   await rm(work, { recursive: true, force: true });
 });
 
-test.serial('a 1 MB model is measured in the zip, from S3, at its floor and under it, each answer checked', async (t) => {
+test.serial('a 1 MB model is measured in the zip and from S3 as model.ort and as model.onnx, at its floor and under it, each answer checked', async (t) => {
   const lines: string[] = [];
   const [point, ...more] = await coldStartCurve(staged, { sizes: [1], runs: 1, log: (line) => lines.push(line) });
   t.is(more.length, 0);
   t.true(point!.fitsZip);
-  for (const sample of [point!.zip, point!.s3, point!.floor, point!.optimizedOnnx, point!.ortFormat, point!.bytes, point!.bytesOverlap, point!.url, point!.urlOverlap]) {
+  t.true(point!.ortBytes > 0);
+  for (const sample of [point!.zip, point!.s3, point!.zipOnnx, point!.s3Onnx, point!.floor, point!.optimizedOnnx, point!.ortFormat, point!.bytes, point!.bytesOverlap, point!.url, point!.urlOverlap]) {
     t.is(sample?.n, 1);
     t.true(sample!.p50 > 0);
   }
@@ -37,8 +38,8 @@ test.serial('a 1 MB model is measured in the zip, from S3, at its floor and unde
   t.is(point!.download.ranged.bytes, point!.modelBytes);
   t.deepEqual(
     curveCases([point!]).map((c) => c.case),
-    ['zip', 's3', 'optimized-onnx', 'ort-format', 'read-overlap', 'download-overlap', 'download/ranged'].map((v) => `cold-curve/1mb/${v}`),
+    ['zip', 'zip-onnx', 's3', 's3-onnx', 'optimized-onnx', 'ort-format', 'read-overlap', 'download-overlap', 'download/ranged'].map((v) => `cold-curve/1mb/${v}`),
   );
-  t.regex(curveMarkdown([point!]), /^\| 1 MB \| \d+ \| \d+ \| \d+ \|/m);
+  t.regex(curveMarkdown([point!]), /^\| 1 MB \| \d+ \/ \d+ \| \d+ \/ \d+ \| \d+ \|/m);
   t.true(lines.some((l) => l.startsWith('cold-curve/1mb:')));
 });

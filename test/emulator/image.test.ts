@@ -40,6 +40,7 @@ test('the staged image tree answers every golden row within tolerance under the 
   t.is(payload.statusCode, 200, payload.body);
   const body = JSON.parse(payload.body) as { probabilities: number[][]; model_version: string };
   t.is(body.model_version, 'iris@1');
+  t.regex(fn.logs(), /"message":"model loaded".*"format":"ort"/);
   t.true(maxAbsDiff(body.probabilities.flat(), golden.outputs.flat(2) as number[]) <= (golden.tolerance ?? 1e-4));
 });
 
@@ -61,7 +62,7 @@ test('the image tree holds onnxruntime-node for the build architecture in the ta
   const linux = path.join(staged.taskRoot, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux');
   const nodeArch = record.arch === 'arm64' ? 'arm64' : 'x64';
   t.deepEqual(readdirSync(linux), [nodeArch]);
-  t.true(statSync(path.join(staged.taskRoot, 'model', 'model.onnx')).isFile());
+  t.deepEqual(readdirSync(path.join(staged.taskRoot, 'model')).sort(), ['model.json', 'model.ort'], 'the model in ORT format, as the build ships it by default');
 });
 
 test('the Dockerfile passes hadolint with no findings', async (t) => {

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { readZip } from '../../../commands/build/zip.js';
 import { paddedBundle, readBuildRecord, runBuild, runBuildInTempDir } from '../../helpers/build.js';
 import { MODELS, ROOT, alteredBundle } from '../../helpers/function.js';
+import { multiIoBundle } from '../../helpers/ort-bundles.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 // Every case runs `npm run build` itself, into its own output folder, which is removed when the case ends.
@@ -36,34 +37,43 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
   }
   const iris = await readFile(path.join(MODELS, 'iris', 'model.onnx'));
   const golden = await readFile(path.join(MODELS, 'iris', 'golden.json'));
+  const ort = Buffer.from(readZip(await readFile(path.join(first.outDir, 'function.zip')))['model/model.ort']!);
   t.deepEqual(a.model, {
     name: 'iris',
     version: '1',
+    // model.onnx's: the model's identity, whatever ships.
     sha256: createHash('sha256').update(iris).digest('hex'),
-    bytes: iris.length,
+    bytes: ort.length,
     packaging: 'zip',
+    format: 'ort',
+    shippedName: 'model.ort',
+    shippedSha256: createHash('sha256').update(ort).digest('hex'),
+    onnxBytes: iris.length,
     task: 'classification',
     maxBatch: 256,
     golden: {
       rows: 45,
       tolerance: 1e-4,
       maxDiff: a.model.golden === 'missing' ? -1 : a.model.golden.maxDiff,
+      ortMaxDiff: a.model.golden === 'missing' ? -1 : a.model.golden.ortMaxDiff!,
       file: path.join(first.outDir, 'golden.json'),
       sha256: createHash('sha256').update(golden).digest('hex'),
     },
     // models/iris/memory-floor.json, measured for this model file (test/integration/build/memory-floor.test.ts).
     memoryFloorMb: 128,
   });
-  t.true(a.model.golden !== 'missing' && a.model.golden.maxDiff < 1e-6);
+  t.true(a.model.golden !== 'missing' && a.model.golden.maxDiff < 1e-6 && a.model.golden.ortMaxDiff! < 1e-6);
+  t.regex(first.stdout, /^model format: ORT, model\.ort 2\.\d KB against model\.onnx's 0\.5 KB \(\d\.\d\dx\), golden rows within \d\.\de-\d+; init uses its bytes in place/m);
   t.deepEqual(await readFile(path.join(first.outDir, 'golden.json')), golden, 'the golden rows travel with the build, byte for byte');
   t.regex(first.stdout, /function \+ layers\s+[\d.]+ MB\s+250\.0 MB unzipped\s+[\d.]+ MB/);
 });
 
-test('the function zip holds the ES module bundle, its source map, the S3 chunk and the model at the handler path', async (t) => {
+test('the function zip holds the ES module bundle, its source map, the S3 chunk and the model in ORT format at the handler path', async (t) => {
   const run = await runBuildInTempDir(t);
   t.is(run.code, 0, run.stderr);
   const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
-  t.deepEqual(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map', 'model/model.json', 'model/model.onnx', 's3-download.mjs', 's3-download.mjs.map']);
+  t.deepEqual(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map', 'model/model.json', 'model/model.ort', 's3-download.mjs', 's3-download.mjs.map']);
+  t.is(Buffer.from(files['model/model.ort']!).toString('latin1', 4, 8), 'ORTM', 'the ORT format\'s file identifier');
   const index = Buffer.from(files['index.mjs']!).toString();
   t.regex(index, /\(import\.meta\.url\)\("onnxruntime-node"\)/, 'onnxruntime-node comes from the layer through createRequire');
   t.notRegex(index, /from\s*"onnxruntime-node"/, 'no ESM import of onnxruntime-node, which NODE_PATH cannot satisfy');
@@ -140,25 +150,54 @@ test('a bundle whose golden outputs differ from the model by more than 1e-4 does
 test('a model over the packaging threshold fails when zip packaging is forced', async (t) => {
   const run = await runBuildInTempDir(t, ['--model-packaging', 'zip', '--zip-model-limit-mb', '0.0001']);
   t.is(run.code, 1);
-  t.regex(run.stderr, /model\.onnx is 0\.0 MB, over the 0\.0 MB packaging threshold.*use --package s3 \(or auto\)/);
+  t.regex(run.stderr, /model\.ort is 0\.0 MB, over the 0\.0 MB packaging threshold.*use --package s3 \(or auto\)/);
 });
 
-test('a model over the packaging threshold becomes a separate artifact for S3, with its sha256', async (t) => {
+test('a model over the packaging threshold becomes a separate artifact for S3, in ORT format, with its sha256', async (t) => {
   const run = await runBuildInTempDir(t, ['--zip-model-limit-mb', '0.0001']);
   t.is(run.code, 0, run.stderr);
   const json = await readBuildRecord(run.outDir);
   t.is(json.model.packaging, 's3');
-  const file = path.join(run.outDir, path.basename(json.model.file!));
-  t.is(createHash('sha256').update(await readFile(file)).digest('hex'), json.model.sha256);
+  t.is(json.model.format, 'ort');
+  t.is(path.basename(json.model.file!), `model-${json.model.sha256.slice(0, 16)}.ort`);
+  const file = await readFile(path.join(run.outDir, path.basename(json.model.file!)));
+  t.is(file.length, json.model.bytes);
+  t.is(createHash('sha256').update(file).digest('hex'), json.model.shippedSha256!);
   const files = Object.keys(readZip(await readFile(path.join(run.outDir, 'function.zip'))));
   t.true(files.includes('model/model.json'));
-  t.false(files.includes('model/model.onnx'));
-  t.regex(run.stdout, /model\s+dist-\S*\/model-[0-9a-f]{16}\.onnx|model-[0-9a-f]{16}\.onnx/);
+  t.false(files.includes('model/model.onnx') || files.includes('model/model.ort'));
+  t.regex(run.stdout, /model\s+\S*model-[0-9a-f]{16}\.ort/);
+});
+
+test('--optimize none ships model.onnx itself, as builds did before the ORT format', async (t) => {
+  const run = await runBuildInTempDir(t, ['--optimize', 'none']);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /^model format: ONNX, as asked \(--optimize none\); model\.onnx 0\.5 KB$/m);
+  const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
+  t.deepEqual(Buffer.from(files['model/model.onnx']!), await readFile(path.join(MODELS, 'iris', 'model.onnx')));
+  t.false('model/model.ort' in files);
+  const { model } = await readBuildRecord(run.outDir);
+  t.like(model, { format: 'onnx', shippedName: 'model.onnx', shippedSha256: model.sha256, bytes: model.onnxBytes! });
+  t.false(model.golden !== 'missing' && 'ortMaxDiff' in model.golden);
+});
+
+test('--optimize ort fails the build when model.ort cannot ship, and an unknown value is refused', async (t) => {
+  const dir = path.join(await tempDir(t, 'bare-'), 'flowers');
+  await mkdir(dir);
+  await copyFile(path.join(MODELS, 'iris', 'model.onnx'), path.join(dir, 'model.onnx'));
+  const run = await runBuildInTempDir(t, ['--model', dir, '--allow-missing-golden', '--optimize', 'ort']);
+  t.is(run.code, 1);
+  t.regex(run.stderr, /--optimize ort: model\.ort cannot ship: the bundle has no golden\.json to check model\.ort against \(--allow-missing-golden\); build with --optimize auto or none to ship model\.onnx/);
+  t.false(existsSync(path.join(run.outDir, 'build.json')));
+  const unknown = await runBuildInTempDir(t, ['--optimize', 'fast']);
+  t.is(unknown.code, 1);
+  t.regex(unknown.stderr, /--optimize fast is not supported; use auto or ort or none/);
 });
 
 test('a function zip over the 50 MB direct-upload limit fails with the size, the limit and the fix', async (t) => {
   const big = await paddedBundle(t, path.join(MODELS, 'diabetes'), 52 * 1024 * 1024);
-  const run = await runBuildInTempDir(t, ['--model', big, '--model-packaging', 'zip', '--zip-model-limit-mb', '100']);
+  // The padding is an unknown protobuf field, which model.ort would leave out: this build ships model.onnx.
+  const run = await runBuildInTempDir(t, ['--model', big, '--model-packaging', 'zip', '--zip-model-limit-mb', '100', '--optimize', 'none']);
   t.is(run.code, 1);
   t.regex(run.stderr, /function \(.*function\.zip\) is 52\.\d MB zipped; the limit is 50\.0 MB\. Fix: package the model for S3/);
   t.false(existsSync(path.join(run.outDir, 'build.json')));
@@ -167,10 +206,11 @@ test('a function zip over the 50 MB direct-upload limit fails with the size, the
 
 test('an S3 model larger than its share of /tmp fails and names --ephemeral-storage-mb', async (t) => {
   const big = await paddedBundle(t, path.join(MODELS, 'diabetes'), 420 * 1024 * 1024);
-  const run = await runBuildInTempDir(t, ['--model', big]);
+  // As above, model.onnx ships: model.ort would leave the padding out.
+  const run = await runBuildInTempDir(t, ['--model', big, '--optimize', 'none']);
   t.is(run.code, 1);
   t.regex(run.stderr, /the model \(.*\) is 420\.0 MB, downloaded to \/tmp at init; the limit is 409\.6 MB\. Fix: raise --ephemeral-storage-mb \(now 512/);
-  const roomy = await runBuildInTempDir(t, ['--model', big, '--ephemeral-storage-mb', '1024']);
+  const roomy = await runBuildInTempDir(t, ['--model', big, '--ephemeral-storage-mb', '1024', '--optimize', 'none']);
   t.is(roomy.code, 0, roomy.stderr);
 });
 
@@ -190,6 +230,7 @@ test('a folder holding only model.onnx builds only when told to go on without go
   const run = await runBuild(['--model', dir, '--allow-missing-golden'], out);
   t.is(run.code, 0, run.stderr);
   t.regex(run.stdout, /NO golden\.json/);
+  t.regex(run.stdout, /^model format: ONNX, model\.onnx 0\.5 KB; model\.ort not shipped: the bundle has no golden\.json to check model\.ort against \(--allow-missing-golden\)$/m);
   t.false(existsSync(path.join(out, 'golden.json')));
   const built = await readBuildRecord(run.outDir);
   t.is(built.model.name, 'flowers');
@@ -225,4 +266,15 @@ test('a quantized bundle is judged by top-1 agreement and its stated largest err
   const disagreeing = await runBuildInTempDir(t, ['--model', dir]);
   t.is(disagreeing.code, 1);
   t.regex(disagreeing.stderr, /the top-1 label agrees with golden\.json on \d+ of 45 rows/);
+});
+
+test('a tensor model with several inputs ships as model.ort once it passes its golden rows', async (t) => {
+  const run = await runBuildInTempDir(t, ['--model', await multiIoBundle(t)]);
+  t.is(run.code, 0, run.stderr);
+  t.regex(run.stdout, /^model format: ORT, model\.ort [\d.]+ KB against model\.onnx's [\d.]+ KB \([\d.]+x\), golden rows within /m);
+  const { model } = await readBuildRecord(run.outDir);
+  t.like(model, { name: 'multi-io', task: 'tensor', format: 'ort', golden: { rows: 3 } });
+  const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
+  t.truthy(files['model/model.ort']);
+  t.is(JSON.parse(Buffer.from(files['model/model.json']!).toString()).name, 'multi-io');
 });

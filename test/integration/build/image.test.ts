@@ -24,6 +24,9 @@ test('two image builds from the same inputs give the same files, sha256s and ima
   t.is(a.image?.platform, 'linux/arm64');
   t.deepEqual(a.image?.command, ['index.handler']);
   t.true(first.stdout.includes('packaging: image, as asked (--package image)'), first.stdout);
+  t.is(a.model.format, 'ort');
+  t.true(a.image?.files.some((f) => f.path === 'rootfs/var/task/model/model.ort' && f.sha256 === a.model.shippedSha256));
+  t.false(a.image?.files.some((f) => f.path === 'rootfs/var/task/model/model.onnx'));
   t.true(first.stdout.includes(`image tag (content sha256): ${a.image?.sha256 ?? ''}`), first.stdout);
 });
 
@@ -41,14 +44,14 @@ test('an image for x86_64 starts from the same base image for linux/amd64 and ho
 test('auto packaging keeps a small model in the zip and says why', async (t) => {
   const run = await runBuildInTempDir(t);
   t.is(run.code, 0, run.stderr);
-  t.regex(run.stdout, /packaging: zip: model\.onnx is 0\.0 MB, within the 20\.0 MB zip threshold, and function, model and layer unzip to [\d.]+ MB of Lambda's 250\.0 MB/);
+  t.regex(run.stdout, /packaging: zip: model\.ort is 0\.0 MB, within the 20\.0 MB zip threshold, and function, model and layer unzip to [\d.]+ MB of Lambda's 250\.0 MB/);
   t.false(existsSync(path.join(run.outDir, 'image')));
 });
 
 test('auto packaging sends a model over the zip threshold to S3, saying why and what /tmp it needs', async (t) => {
   const run = await runBuildInTempDir(t, ['--package', 'auto', '--zip-model-limit-mb', '0.0001']);
   t.is(run.code, 0, run.stderr);
-  t.regex(run.stdout, /packaging: s3: model\.onnx is 0\.0 MB, over the 0\.0 MB zip threshold \(--zip-model-limit-mb\); it fits \/tmp, downloaded at init from the model store \(it needs --ephemeral-storage-mb 512 or more\)/);
+  t.regex(run.stdout, /packaging: s3: model\.ort is 0\.0 MB, over the 0\.0 MB zip threshold \(--zip-model-limit-mb\); it fits \/tmp, downloaded at init from the model store \(it needs --ephemeral-storage-mb 512 or more\)/);
   t.is((await readBuildRecord(run.outDir)).model.packaging, 's3');
 });
 

@@ -31,6 +31,7 @@ test('each choice says why in one sentence', (t) => {
   const image = choosePackaging('auto', { modelBytes: 9000 * MB, codeUnzippedBytes: code, zipModelLimitBytes: zipLimit });
   t.is(image.reason, 'image: model.onnx is 9000.0 MB, over the 20.0 MB zip threshold (--zip-model-limit-mb), and over the 8192.0 MB it may take of the largest /tmp (80% of 10240 MB); a container image holds up to 10240.0 MB');
   t.is(choosePackaging('image', { modelBytes: MB, codeUnzippedBytes: code, zipModelLimitBytes: zipLimit }).reason, 'image, as asked (--package image); model.onnx is 1.0 MB');
+  t.is(choosePackaging('s3', { modelBytes: MB, modelFile: 'model.ort', codeUnzippedBytes: code, zipModelLimitBytes: zipLimit }).reason, 's3, as asked (--package s3); model.ort is 1.0 MB', 'the shipped file is named');
 });
 
 test('a model over the image limit fits no packaging', (t) => {

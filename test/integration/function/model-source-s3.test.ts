@@ -8,6 +8,7 @@ import path from 'node:path';
 import { DEFAULT_ANSWER_TIMEOUT_MS, DEFAULT_MAX_ATTEMPTS } from '../../../functions/predict/s3-download.js';
 import { MODELS, functionFor, json, maxAbsDiff, readGolden } from '../../helpers/function.js';
 import { freePort, startMoto, type Moto } from '../../helpers/moto.js';
+import { ortFolder } from '../../helpers/ort-bundles.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 // The real S3 client against a moto server; the function reads AWS_ENDPOINT_URL from the process environment,
@@ -63,6 +64,24 @@ test.serial('downloads the pinned version from S3, verifies its sha256 and serve
   const files = await readdir(downloadDir);
   t.is(files.length, 1);
   t.deepEqual(await readFile(path.join(downloadDir, files[0]!)), irisBytes);
+});
+
+test.serial('downloads a model.ort as the build uploads it, checks its own sha256, and serves golden predictions from it in place', async (t) => {
+  const { optimized } = await ortFolder(t, IRIS);
+  const client = s3();
+  const put = await client.send(new PutObjectCommand({ Bucket: BUCKET, Key: 'iris/1/model.ort', Body: optimized.data }));
+  client.destroy();
+  const ortSha = createHash('sha256').update(optimized.data).digest('hex');
+  const { fn, downloadDir } = await s3Function(t, { MODEL_KEY: 'iris/1/model.ort', MODEL_VERSION_ID: put.VersionId!, MODEL_SHA256: ortSha });
+  const golden = await readGolden('iris');
+  const response = await fn.invoke('POST', '/predict', JSON.stringify({ instances: golden.inputs }));
+  t.is(response.statusCode, 200, response.body);
+  t.true(maxAbsDiff((json(response)['probabilities'] as number[][]).flat(), (golden.outputs as number[][]).flat()) <= 1e-4);
+  const loaded = fn.records().find((r) => r['message'] === 'model loaded');
+  t.like(loaded, { source: `s3://${BUCKET}/iris/1/model.ort (version ${put.VersionId!})`, format: 'ort', sha256: ortSha, bytes: optimized.data.length });
+  const files = await readdir(downloadDir);
+  t.is(files.length, 1);
+  t.regex(files[0]!, /^model-[0-9a-f]{16}\.ort$/, 'the downloaded file keeps the format in its name');
 });
 
 test.serial('refuses a downloaded model whose sha256 differs from MODEL_SHA256 and deletes it', async (t) => {

@@ -68,6 +68,8 @@ test('sets the SPEC environment for a model in the zip, without MODEL_DIR or S3 
     METRICS_NAMESPACE: 'OnnxLambda',
     LOG_LEVEL: 'info',
     ORT_INTRA_OP_THREADS: '1',
+    // The build ships the model in ORT format by default.
+    MODEL_FILE: 'model.ort',
   });
 });
 
@@ -75,9 +77,9 @@ test('pins a model from S3 to its bucket, key, object version and sha256', (t) =
   const out = synthFunction({}, { s3Dist });
   const variables = lambda(out)['environment']['variables'] as Json;
   t.is(variables['MODEL_BUCKET'], ref(out, 'aws_s3_bucket', 'bucket'));
-  t.is(variables['MODEL_KEY'], 'models/iris/1/model.onnx');
+  t.is(variables['MODEL_KEY'], 'models/iris/1/model.ort');
   t.is(variables['MODEL_VERSION_ID'], ref(out, 'aws_s3_object', 'version_id'));
-  t.is(variables['MODEL_SHA256'], deployableBuild(s3Dist).model.sha256);
+  t.is(variables['MODEL_SHA256'], deployableBuild(s3Dist).model.shippedSha256);
 });
 
 test('writes to its own log group, kept 30 days by default', (t) => {
@@ -124,7 +126,7 @@ test('allows reading exactly its model object, any pinned version of it', (t) =>
   const out = synthFunction({}, { s3Dist });
   const read = permissions(out)['ReadModel']!;
   t.deepEqual(read['actions'], ['s3:GetObject', 's3:GetObjectVersion']);
-  t.deepEqual(read['resources'], [`${ref(out, 'aws_s3_bucket', 'arn')}/models/iris/1/model.onnx`]);
+  t.deepEqual(read['resources'], [`${ref(out, 'aws_s3_bucket', 'arn')}/models/iris/1/model.ort`]);
 });
 
 test('creates the function only after its permissions', (t) => {

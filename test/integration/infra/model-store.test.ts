@@ -79,11 +79,12 @@ test('uploads the model under its name and version, from the build, with its sha
   const out = synthStore();
   const object = one(out, 'aws_s3_object');
   const { model } = deployableBuild(s3Dist);
-  t.is(object['key'], 'models/iris/1/model.onnx');
-  t.regex(object['source'] as string, new RegExp(`^assets/store_iris-1-file_[0-9A-F]{8}/${model.sha256}/model-${model.sha256.slice(0, 16)}\\.onnx$`));
-  t.is(object['source_hash'], model.sha256);
+  // The build ships the model in ORT format by default: the object is that file, under its own name and sha256.
+  t.is(object['key'], 'models/iris/1/model.ort');
+  t.regex(object['source'] as string, new RegExp(`^assets/store_iris-1-file_[0-9A-F]{8}/${model.shippedSha256}/model-${model.sha256.slice(0, 16)}\\.ort$`));
+  t.is(object['source_hash'], model.shippedSha256);
   t.is(object['checksum_algorithm'], 'SHA256');
-  t.deepEqual(object['metadata'], { sha256: model.sha256, model: 'iris@1' });
+  t.deepEqual(object['metadata'], { sha256: model.shippedSha256, model: 'iris@1', 'onnx-sha256': model.sha256 });
 });
 
 test('uploads only once versioning is on, so the object gets a real version id', (t) => {

@@ -67,7 +67,7 @@ test('takes the environment\'s memory from the configuration', (t) => {
 
 test('uploads an S3-packaged model to the model store and pins the function to that object version', (t) => {
   const out = synthEnvironment('dev', s3Dist);
-  t.is(one(out, 'aws_s3_object')['key'], 'models/iris/1/model.onnx');
+  t.is(one(out, 'aws_s3_object')['key'], 'models/iris/1/model.ort');
   t.is(one(out, 'aws_lambda_function')['environment']['variables']['MODEL_VERSION_ID'], ref(out, 'aws_s3_object', 'version_id'));
 });
 

@@ -17,10 +17,14 @@ function configError(t: import('ava').ExecutionContext, env: Record<string, stri
   return error;
 }
 
-test('defaults to the packaged model under the task root', (t) => {
+test('defaults to the packaged model under the task root: model.onnx, or the build\'s model.ort where there is none', (t) => {
   const config = load();
   t.is(config.modelDir, '/var/task/model');
-  t.deepEqual(config.artifact, { kind: 'bundle', file: '/var/task/model/model.onnx' });
+  t.deepEqual(config.artifact, { kind: 'bundle', file: '/var/task/model/model.onnx', fallback: '/var/task/model/model.ort' });
+});
+
+test('MODEL_FILE names the one file to load, with nothing to fall back on', (t) => {
+  t.deepEqual(load({ MODEL_FILE: 'model.ort' }).artifact, { kind: 'bundle', file: '/var/task/model/model.ort' });
 });
 
 test('defaults everything else', (t) => {
