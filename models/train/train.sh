@@ -20,5 +20,6 @@ export PYTHONHASHSEED=0
 "$venv/bin/python" "$here/train.py" "$@"                      # scikit-learn bundles (iris, breast-cancer, diabetes)
 "$venv/bin/python" "$here/train_tensor.py"                    # wine-xgb, digits-cnn, digits-cnn-int8
 "$venv/bin/python" "$here/train_keras.py"                     # diabetes-keras
+"$venv/bin/python" "$here/baseline.py"                        # baseline.json in every bundle (docs/DRIFT.md)
 "$venv/bin/python" "$root/test/fixtures/tensor/make_fixtures.py"
 "$venv/bin/python" "$root/test/fixtures/byom/make_byom.py"
