@@ -13,6 +13,7 @@ import { ARCHES, DEFAULT_ARCH, DEFAULT_DIST_DIR, DEFAULT_RUNTIME, RUNTIMES, type
 import { DEFAULT_LOG_LEVEL, DEFAULT_METRICS_NAMESPACE, LOG_LEVELS, type LogLevel } from '../functions/contract/env.js';
 import { ONE_VCPU_MEMORY_MB } from '../functions/contract/lambda-limits.js';
 import type { AlarmSubscriber, AlarmThresholds } from './constructs/alarms.js';
+import { checkCaptureSettings, checkSampleRate, type CaptureSettings } from './constructs/capture-pipeline.js';
 import { DEFAULT_KEEP_IMAGES, defaultImageRepositoryName } from './constructs/image-repository.js';
 import type { FunctionUrlAuthorization } from './constructs/function-url.js';
 import type { HttpAuthorization, Throttling } from './constructs/http-endpoint.js';
@@ -97,6 +98,13 @@ export interface EnvironmentConfig {
    * `alarm_topic_arn` output by other means.
    */
   readonly alarmSubscribers?: readonly AlarmSubscriber[];
+  /**
+   * Prediction capture: the share of requests whose inputs and outputs the function writes as capture log lines
+   * (`sampleRate`, 0 to 1), and where they are kept: a CloudWatch Logs subscription filter sends those lines through
+   * Firehose to an S3 bucket, partitioned by model version and date (CapturePipeline). Unset, or a rate of 0: no
+   * capture and no pipeline, unless a listed model sets its own `captureSampleRate`.
+   */
+  readonly capture?: CaptureSettings;
 }
 
 /** One model of an environment's `models` list. Unset settings take the environment's. */
@@ -117,6 +125,8 @@ export interface ModelConfig {
   readonly provisionedConcurrency?: ProvisionedConcurrencySettings | false;
   /** Merged over the environment's thresholds, field by field. */
   readonly alarms?: AlarmThresholds;
+  /** Share of this model's requests captured, 0 to 1. @default the environment's `capture.sampleRate`, or 0 */
+  readonly captureSampleRate?: number;
 }
 
 /**
@@ -137,6 +147,8 @@ export interface ModelDeployment {
   readonly reservedConcurrency: number | undefined;
   readonly provisionedConcurrency: ProvisionedConcurrencySettings | undefined;
   readonly alarms: AlarmThresholds;
+  /** Share of requests captured, 0 to 1; 0 is off (no CAPTURE_SAMPLE_RATE, no subscription filter). */
+  readonly captureSampleRate: number;
 }
 
 /** The models an environment deploys, in the order it lists them (SPEC "Infrastructure": a function per model). */
@@ -148,6 +160,7 @@ export function modelDeployments(environment: EnvironmentConfig): readonly Model
     reservedConcurrency: environment.reservedConcurrency,
     provisionedConcurrency: environment.provisionedConcurrency,
     alarms: environment.alarms,
+    captureSampleRate: environment.capture?.sampleRate ?? 0,
   };
   if (environment.models === undefined) {
     return [Object.freeze({ ...shared, name: undefined, bundle: undefined, distDir: environment.distDir, packaging: 'auto' as const })];
@@ -164,6 +177,7 @@ export function modelDeployments(environment: EnvironmentConfig): readonly Model
       reservedConcurrency: model.reservedConcurrency ?? shared.reservedConcurrency,
       provisionedConcurrency: model.provisionedConcurrency === false ? undefined : (model.provisionedConcurrency ?? shared.provisionedConcurrency),
       alarms: { ...shared.alarms, ...model.alarms },
+      captureSampleRate: model.captureSampleRate ?? shared.captureSampleRate,
     }),
   );
 }
@@ -254,6 +268,10 @@ export const DEFAULT_CONFIG: AppConfig = {
       logRetentionDays: 14,
       endpoint: { kind: 'http-api', authorization: { mode: 'iam' }, throttling: { rateLimit: 20, burstLimit: 40 }, accessLogRetentionDays: 14 },
       alarms: { errorRatePercent: 5, durationP99Ms: 1000, throttles: 10 },
+      // One request in 20: dev's test traffic is light, and a drift report needs some hundreds of rows per window,
+      // which a full sample would give at a cost per request no team notices. Prod leaves capture off until a team
+      // chooses its rate and retention (captures hold clients' inputs).
+      capture: { sampleRate: 0.05 },
     },
     {
       ...shared,
@@ -292,6 +310,7 @@ export function validateEnvironment(environment: EnvironmentConfig): Environment
   oneOf(where, 'runtime', environment.runtime, RUNTIMES);
   oneOf(where, 'logLevel', environment.logLevel, LOG_LEVELS);
   oneOf(where, 'endpoint.kind', environment.endpoint.kind, ENDPOINT_KINDS);
+  if (environment.capture !== undefined) checkCaptureSettings(where, environment.capture, 'capture.');
   if (environment.models !== undefined) validateModels(where, environment);
   const provisioned: unknown = environment.provisionedConcurrency;
   if (provisioned !== undefined && (typeof provisioned !== 'object' || provisioned === null)) {
@@ -315,6 +334,7 @@ function validateModels(where: string, environment: EnvironmentConfig): void {
     if (names.has(model.name)) fail(where, `models[${i}].name`, model.name, 'a name used by one model only', 'Each model gets its own function and alarms named after it; rename one');
     names.add(model.name);
     if (model.packaging !== undefined) oneOf(where, `models[${i}].packaging`, model.packaging, PACKAGE_CHOICES);
+    if (model.captureSampleRate !== undefined) checkSampleRate(where, `models[${i}].captureSampleRate`, model.captureSampleRate);
     const provisioned: unknown = model.provisionedConcurrency;
     if (provisioned !== undefined && provisioned !== false && (typeof provisioned !== 'object' || provisioned === null)) {
       fail(where, `models[${i}].provisionedConcurrency`, provisioned, '{ min, max } and optionally targetUtilization, cooldowns and schedules, or false for none');

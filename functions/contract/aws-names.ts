@@ -36,6 +36,14 @@ export interface ServiceNames {
   readonly modelBucketPrefix: string;
   /** The environment's state object in the state bucket. */
   readonly stateKey: string;
+  /** Prefix of the bucket prediction captures land in; Terraform appends a unique suffix. */
+  readonly captureBucketPrefix: string;
+  /** The Firehose stream that carries the capture log lines to that bucket. */
+  readonly captureStreamName: string;
+  /** The role CloudWatch Logs assumes to put capture lines into the stream. */
+  readonly captureLogsRoleName: string;
+  /** The role Firehose assumes to write the bucket. */
+  readonly captureDeliveryRoleName: string;
 }
 
 export function serviceNames(project: string, environment: string): ServiceNames {
@@ -51,6 +59,10 @@ export function serviceNames(project: string, environment: string): ServiceNames
     dashboardName: base,
     modelBucketPrefix: `${base}-models-`,
     stateKey: `${project}/${environment}/terraform.tfstate`,
+    captureBucketPrefix: `${base}-captures-`,
+    captureStreamName: `${base}-captures`,
+    captureLogsRoleName: `${base}-capture-logs`,
+    captureDeliveryRoleName: `${base}-capture-delivery`,
   });
 }
 
@@ -133,6 +145,11 @@ export function lambdaLogGroup(functionName: string): string {
   return `/aws/lambda/${functionName}`;
 }
 
+/** The log group a Firehose stream writes its delivery errors to (the console's convention). */
+export function firehoseLogGroup(streamName: string): string {
+  return `/aws/kinesisfirehose/${streamName}`;
+}
+
 /** The log group an HTTP API's access logs go to. */
 export function apiLogGroup(apiName: string): string {
   return `/aws/apigateway/${apiName}`;
@@ -148,11 +165,16 @@ export function projectPatterns(project: string) {
     modelBuckets: `${project}-*-models-*`,
     lambdaLogGroups: lambdaLogGroup(`${project}-*`),
     apiLogGroups: apiLogGroup(`${project}-*`),
+    firehoseLogGroups: firehoseLogGroup(`${project}-*`),
     alarms: `${project}-*`,
     /** The alarms target tracking creates for the functions' aliases (TARGET_TRACKING_ALARM_PREFIX). */
     targetTrackingAlarms: `${TARGET_TRACKING_ALARM_PREFIX}${lambdaScalableTargetId(`${project}-*-predict`, '*')}`,
     alarmTopics: `${project}-*-alarms`,
     dashboards: `${project}-*`,
     stateKeys: `${project}/*`,
+    /** The prediction-capture pipeline (serviceNames' capture* names): bucket, stream, and its two roles. */
+    captureBuckets: `${project}-*-captures-*`,
+    captureStreams: `${project}-*-captures`,
+    captureRoles: `${project}-*-capture-*`,
   });
 }

@@ -34,6 +34,12 @@ export interface BootstrapStackProps {
    * @default none
    */
   readonly imageRepositories?: readonly BootstrapImageRepository[] | undefined;
+  /**
+   * The KMS keys of the environments' capture pipelines (`capture.kmsKeyArn`): creating a Firehose stream encrypted
+   * with a customer-managed key makes Firehose create a grant on it with the caller's permissions.
+   * @default none
+   */
+  readonly captureKeyArns?: readonly string[] | undefined;
 }
 
 /** An environment's image repository, as the bootstrap stack creates it. */
@@ -58,6 +64,7 @@ export function bootstrapProps(config: AppConfig): BootstrapStackProps {
       region: env.region,
       functionNames: modelDeployments(env).map((model) => deploymentNames(config.project, env.name, model).functionName),
     })),
+    captureKeyArns: [...new Set(config.environments.flatMap((env) => (env.capture?.kmsKeyArn === undefined ? [] : [env.capture.kmsKeyArn])))],
   };
 }
 
@@ -67,6 +74,9 @@ export function bootstrapProps(config: AppConfig): BootstrapStackProps {
  * budget check refuses steps and intervals whose observation exceeds 140 min); each workflow shows the arithmetic.
  */
 export const DEPLOY_SESSION_SECONDS = 3 * 3600;
+
+/** The services the capture pipeline's roles are passed to: Firehose, and CloudWatch Logs for the subscription filters. */
+const CAPTURE_ROLE_SERVICES = ['firehose.amazonaws.com', 'logs.amazonaws.com', 'logs.*.amazonaws.com'];
 
 /** The service principal of Application Auto Scaling's service-linked role for Lambda. */
 const LAMBDA_SCALING_SERVICE = 'lambda.application-autoscaling.amazonaws.com';
@@ -150,7 +160,13 @@ export class BootstrapStack extends TerraformStack {
       });
     });
     const permissions = new DataAwsIamPolicyDocument(this, 'deploy-permissions', {
-      statement: deployStatements(projectPatterns(project), { account, partition, stateBucketArn: state.arn, imageRepositoryArns: repositories.map((r) => r.arn) }),
+      statement: deployStatements(projectPatterns(project), {
+        account,
+        partition,
+        stateBucketArn: state.arn,
+        imageRepositoryArns: repositories.map((r) => r.arn),
+        captureKeyArns: props.captureKeyArns ?? [],
+      }),
     });
     new IamRolePolicy(this, 'deploy-policy', { name: 'deploy', role: role.id, policy: permissions.json });
 
@@ -171,7 +187,13 @@ export class BootstrapStack extends TerraformStack {
  */
 function deployStatements(
   names: ReturnType<typeof projectPatterns>,
-  context: { readonly account: string; readonly partition: string; readonly stateBucketArn: string; readonly imageRepositoryArns: readonly string[] },
+  context: {
+    readonly account: string;
+    readonly partition: string;
+    readonly stateBucketArn: string;
+    readonly imageRepositoryArns: readonly string[];
+    readonly captureKeyArns: readonly string[];
+  },
 ): DataAwsIamPolicyDocumentStatement[] {
   const { account, partition } = context;
   const arn = (service: string, region: string, resource: string) => `arn:${partition}:${service}:${region}:${account}:${resource}`;
@@ -191,6 +213,24 @@ function deployStatements(
               'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer', 'ecr:DescribeImages', 'ecr:DescribeRepositories',
             ],
             resources: [...context.imageRepositoryArns],
+          },
+        ];
+  const roleActions = [
+    'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole',
+    'iam:ListRoleTags', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies',
+    'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole',
+  ];
+  const captureKeys: DataAwsIamPolicyDocumentStatement[] =
+    context.captureKeyArns.length === 0
+      ? []
+      : [
+          {
+            // A stream encrypted with a customer-managed key: Firehose creates its grant with the caller's permissions.
+            sid: 'CaptureStreamKeys',
+            effect: 'Allow',
+            actions: ['kms:CreateGrant', 'kms:DescribeKey'],
+            resources: [...context.captureKeyArns],
+            condition: [{ test: 'Bool', variable: 'kms:GrantIsForAWSResource', values: ['true'] }],
           },
         ];
   return [
@@ -228,6 +268,8 @@ function deployStatements(
         arn('logs', '*', `log-group:${names.lambdaLogGroups}:*`),
         arn('logs', '*', `log-group:${names.apiLogGroups}`),
         arn('logs', '*', `log-group:${names.apiLogGroups}:*`),
+        arn('logs', '*', `log-group:${names.firehoseLogGroups}`),
+        arn('logs', '*', `log-group:${names.firehoseLogGroups}:*`),
       ],
     },
     {
@@ -239,11 +281,7 @@ function deployStatements(
     {
       sid: 'FunctionRoles',
       effect: 'Allow',
-      actions: [
-        'iam:CreateRole', 'iam:DeleteRole', 'iam:GetRole', 'iam:UpdateRole', 'iam:UpdateAssumeRolePolicy', 'iam:TagRole', 'iam:UntagRole',
-        'iam:ListRoleTags', 'iam:PutRolePolicy', 'iam:GetRolePolicy', 'iam:DeleteRolePolicy', 'iam:ListRolePolicies',
-        'iam:ListAttachedRolePolicies', 'iam:ListInstanceProfilesForRole',
-      ],
+      actions: roleActions,
       resources: [`arn:${partition}:iam::${account}:role/${names.functionRoles}`],
     },
     {
@@ -252,6 +290,40 @@ function deployStatements(
       actions: ['iam:PassRole'],
       resources: [`arn:${partition}:iam::${account}:role/${names.functionRoles}`],
       condition: [{ test: 'StringEquals', variable: 'iam:PassedToService', values: ['lambda.amazonaws.com'] }],
+    },
+    {
+      // The capture bucket's configuration. No object actions: the captures hold clients' inputs, and deploying never
+      // reads them.
+      sid: 'CaptureBuckets',
+      effect: 'Allow',
+      actions: ['s3:*'],
+      resources: [`arn:${partition}:s3:::${names.captureBuckets}`],
+    },
+    {
+      sid: 'CaptureStreams',
+      effect: 'Allow',
+      actions: [
+        'firehose:CreateDeliveryStream', 'firehose:DeleteDeliveryStream', 'firehose:DescribeDeliveryStream', 'firehose:UpdateDestination',
+        'firehose:StartDeliveryStreamEncryption', 'firehose:StopDeliveryStreamEncryption', 'firehose:TagDeliveryStream',
+        'firehose:UntagDeliveryStream', 'firehose:ListTagsForDeliveryStream',
+      ],
+      resources: [arn('firehose', '*', `deliverystream/${names.captureStreams}`)],
+    },
+    ...captureKeys,
+    {
+      sid: 'CaptureRoles',
+      effect: 'Allow',
+      actions: roleActions,
+      resources: [`arn:${partition}:iam::${account}:role/${names.captureRoles}`],
+    },
+    {
+      // Firehose's delivery role to Firehose, the subscription filters' role to CloudWatch Logs (PutSubscriptionFilter
+      // passes it), neither to anything else.
+      sid: 'PassCaptureRoles',
+      effect: 'Allow',
+      actions: ['iam:PassRole'],
+      resources: [`arn:${partition}:iam::${account}:role/${names.captureRoles}`],
+      condition: [{ test: 'StringLike', variable: 'iam:PassedToService', values: CAPTURE_ROLE_SERVICES }],
     },
     {
       sid: 'AlarmsAndDashboards',

@@ -6,6 +6,7 @@
  */
 import type { Construct } from 'constructs';
 import { LIVE_ALIAS, type ServiceNames } from '../../functions/contract/aws-names.js';
+import { ENV } from '../../functions/contract/env.js';
 import type { DeployableBuild } from '../build-record.js';
 import { deploymentNames, imageSettings, type EnvironmentConfig, type ModelDeployment } from '../config.js';
 import { Alarms } from '../constructs/alarms.js';
@@ -68,6 +69,8 @@ export function serveModel(scope: Construct, props: ServedModelProps): ServedMod
     logLevel: env.logLevel,
     metricsNamespace: env.metricsNamespace,
     reservedConcurrency: model.reservedConcurrency,
+    // Capture off: no variable at all (the function's default is 0), so turning it on is the only change it shows.
+    ...(model.captureSampleRate > 0 ? { environment: { [ENV.CAPTURE_SAMPLE_RATE]: String(model.captureSampleRate) } } : {}),
   });
   // The endpoint, alarms and dashboard use the live alias; the rollout shifts its weights.
   const alias = new LiveAlias(scope, 'live-alias', { fn, aliasName: LIVE_ALIAS, asyncInvoke: env.asyncInvoke });

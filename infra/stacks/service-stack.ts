@@ -5,6 +5,7 @@ import { LIVE_ALIAS, serviceNames } from '../../functions/contract/aws-names.js'
 import { readBuildRecord, zipBuild, type DeployableBuild } from '../build-record.js';
 import { modelDeployments, validateEnvironment, type AppConfig, type EnvironmentConfig, type ModelDeployment } from '../config.js';
 import { AlarmTopic } from '../constructs/alarms.js';
+import { CapturePipeline } from '../constructs/capture-pipeline.js';
 import { Dashboard } from '../constructs/dashboard.js';
 import { ModelStore, type StoredModel } from '../constructs/model-store.js';
 import { RuntimeLayer } from '../constructs/runtime-layer.js';
@@ -29,7 +30,8 @@ export interface ServiceStackProps {
 /**
  * One environment of the service: its model store, runtime layer, dashboard and, per model it serves (the build in
  * `distDir`, or each of `models`), a function, `live` alias and endpoint with alarms (infra/stacks/served-model.ts),
- * with its state in the bootstrap stack's bucket (S3 backend, S3-native locking).
+ * and, when a model captures predictions, the capture pipeline, with its state in the bootstrap stack's bucket (S3
+ * backend, S3-native locking).
  */
 export class ServiceStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
@@ -82,6 +84,26 @@ export class ServiceStack extends TerraformStack {
       });
     });
 
+    // One pipeline for the environment, collecting from every model that captures (a sample rate above 0).
+    const capturing = served.filter((s) => s.model.captureSampleRate > 0);
+    const capture =
+      capturing.length === 0
+        ? undefined
+        : new CapturePipeline(this, 'capture', {
+            bucketPrefix: names.captureBucketPrefix,
+            streamName: names.captureStreamName,
+            logsRoleName: names.captureLogsRoleName,
+            deliveryRoleName: names.captureDeliveryRoleName,
+            region: env.region,
+            accountId: env.accountId,
+            sources: capturing.map((s) => ({ id: s.model.name ?? 'function', logGroupName: s.fn.logGroup.name, logGroupArn: s.fn.logGroup.arn })),
+            retentionDays: env.capture?.retentionDays,
+            kmsKeyArn: env.capture?.kmsKeyArn,
+            bufferSeconds: env.capture?.bufferSeconds,
+            logRetentionDays: env.logRetentionDays,
+            logsKmsKeyArn: env.logsKmsKeyArn,
+          });
+
     const alarmArns = served.flatMap((s) => s.alarms.alarmNames).map((name) => `arn:${partition(env.region)}:cloudwatch:${env.region}:${env.accountId}:alarm:${name}`);
     const dashboard = new Dashboard(this, 'dashboard', {
       name: names.dashboardName,
@@ -120,6 +142,10 @@ export class ServiceStack extends TerraformStack {
     output('metrics_namespace', env.metricsNamespace, 'CloudWatch namespace of the function\'s EMF metrics');
     output('model_bucket', store.bucket.name, 'Bucket holding model artifacts packaged for S3');
     output('dashboard_url', dashboard.consoleUrl, 'The CloudWatch dashboard of this environment');
+    if (capture !== undefined) {
+      output('capture_bucket', capture.bucketName, 'Bucket of the prediction captures, under captures/model=<name>@<version>/date=<yyyy-MM-dd>/ (npm run drift -- s3://<bucket>/captures/)');
+      output('capture_stream', capture.streamName, 'Firehose stream that carries the capture log lines to capture_bucket');
+    }
   }
 
   /**

@@ -73,7 +73,12 @@ test('every stack\'s HCL parses, with every resource and output of the stack', a
   for (const type of ['aws_lambda_function', 'aws_lambda_alias', 'aws_lambda_layer_version', 'aws_apigatewayv2_api', 'aws_cloudwatch_metric_alarm', 'aws_cloudwatch_dashboard', 'aws_sns_topic', 'aws_s3_bucket']) {
     t.truthy(dev.resource?.[type], `dev has ${type}`);
   }
-  t.deepEqual(Object.keys(dev.output ?? {}).sort(), ['alarm_prefix', 'alarm_topic_arn', 'alias_name', 'dashboard_url', 'endpoint_url', 'function_name', 'function_version', 'metrics_namespace', 'model_bucket', 'models']);
+  t.deepEqual(Object.keys(dev.output ?? {}).sort(), [
+    'alarm_prefix', 'alarm_topic_arn', 'alias_name', 'capture_bucket', 'capture_stream', 'dashboard_url', 'endpoint_url', 'function_name', 'function_version', 'metrics_namespace', 'model_bucket', 'models',
+  ]);
+  t.truthy(dev.resource?.['aws_kinesis_firehose_delivery_stream'], 'dev captures predictions');
+  t.truthy(dev.resource?.['aws_cloudwatch_log_subscription_filter'], 'dev subscribes its function\'s log group');
+  t.false('capture_bucket' in ((await parsedHcl('prod')).output ?? {}), 'prod captures nothing by default');
 });
 
 test('the dashboard body survives the HCL intact, quotes in its SEARCH expressions included', async (t) => {
