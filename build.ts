@@ -66,6 +66,7 @@ import {
   type BuildRecordArtifact,
   type Runtime,
 } from './functions/contract/build-record.js';
+import { BASELINE_FILE } from './functions/contract/capture.js';
 import { DEFAULT_MODEL_DIR, DEFAULT_MODEL_FILE, MODEL_MANIFEST_FILE } from './functions/contract/env.js';
 import { IMAGE_MAX_BYTES, LAMBDA_LIMITS, MB } from './functions/contract/lambda-limits.js';
 import { MODEL_FILE_OF_FORMAT, type ModelFormat } from './functions/contract/model-format.js';
@@ -167,12 +168,14 @@ const esmForLambda: Plugin = {
         'export const InferenceSession = ort.InferenceSession;\nexport const Tensor = ort.Tensor;\nexport const env = ort.env;\n',
       loader: 'js',
     }));
-    // The S3 chunk stays a separate file, imported only when a model comes from S3.
+    // The S3 and tracer chunks stay separate files, imported only when a model comes from S3 or an invocation is
+    // traced.
     b.onResolve({ filter: /^\.\/s3-download\.js$/ }, () => ({ path: './s3-download.mjs', external: true }));
+    b.onResolve({ filter: /^\.\/xray-tracer\.js$/ }, () => ({ path: './xray-tracer.mjs', external: true }));
   },
 };
 
-/** The function's code as it ships: `index.mjs`, the on-demand `s3-download.mjs`, and their source maps. */
+/** The function's code as it ships: `index.mjs`, the on-demand `s3-download.mjs` and `xray-tracer.mjs`, and their source maps. */
 export async function bundleFunction(): Promise<ZipEntry[]> {
   const common: EsbuildOptions = {
     bundle: true,
@@ -192,11 +195,27 @@ export async function bundleFunction(): Promise<ZipEntry[]> {
     legalComments: 'none',
     plugins: [esmForLambda],
   };
-  const [index, s3] = await Promise.all([
-    build({ ...common, write: false, entryPoints: { index: path.join(root, 'functions', 'predict', 'index.ts') } }),
-    build({ ...common, write: false, entryPoints: { 's3-download': path.join(root, 'functions', 'predict', 's3-download.ts') } }),
-  ]);
-  return [...(index.outputFiles ?? []), ...(s3.outputFiles ?? [])].map((file) => ({ path: path.basename(file.path), data: file.contents }));
+  const chunks = await Promise.all(
+    [
+      ['index', 'index.ts'],
+      ['s3-download', 's3-download.ts'],
+      ['xray-tracer', 'xray-tracer.ts'],
+    ].map(([name, file]) => build({ ...common, write: false, entryPoints: { [name!]: path.join(root, 'functions', 'predict', file!) } })),
+  );
+  return chunks.flatMap((chunk) => chunk.outputFiles ?? []).map((file) => ({ path: path.basename(file.path), data: file.contents }));
+}
+
+/**
+ * A bundle file copied beside build.json (golden.json for the rollout's traffic checks, baseline.json for npm run
+ * drift), or an earlier build's copy removed when the bundle has none, so no stale copy is mistaken for this build's.
+ */
+function copyBeside(outDir: string, name: string, data: Buffer | undefined): void {
+  const file = path.join(outDir, name);
+  if (data === undefined) rmSync(file, { force: true });
+  else {
+    mkdirSync(outDir, { recursive: true });
+    writeFileSync(file, data);
+  }
 }
 
 /** The manifest as model.json spells it (fields left out when unset). */
@@ -259,6 +278,11 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   // the folder is always `model/` and its name is gone.
   const manifestFile = Buffer.from(`${JSON.stringify(manifestJson(manifest), null, 2)}\n`);
   functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${MODEL_MANIFEST_FILE}`, data: manifestFile });
+  // The training baseline travels with the model: the function reads its ranges for the OutOfTrainingRange metric.
+  const baseline = existsSync(path.join(options.modelDir, BASELINE_FILE)) ? readFileSync(path.join(options.modelDir, BASELINE_FILE)) : undefined;
+  if (baseline !== undefined) functionEntries.push({ path: `${DEFAULT_MODEL_DIR}/${BASELINE_FILE}`, data: baseline });
+  else log(`no ${BASELINE_FILE} in the bundle: the function writes no OutOfTrainingRange metric and npm run drift has nothing to compare with`);
+  copyBeside(options.outDir, BASELINE_FILE, baseline);
   const shipped = await shippedModel(options, { file: modelFile, data: model, sha256: modelSha }, manifestFile, verified.goldenFile, log);
   if (options.packaging === 'zip' && shipped.data.length > options.zipModelLimitBytes) {
     throw new BuildError(
@@ -320,8 +344,7 @@ export async function runBuild(options: BuildOptions, log: (line: string) => voi
   writeFileSync(files.layer, layerZip.bytes);
   if (packaging === 's3') writeFileSync(files.model, shipped.data);
   // The golden rows travel with the build; a build without them leaves no stale copy from an earlier one.
-  if (verified.goldenFile === undefined) rmSync(files.golden, { force: true });
-  else writeFileSync(files.golden, verified.goldenFile);
+  copyBeside(options.outDir, GOLDEN_FILE, verified.goldenFile);
 
   const artifact = (name: string, file: string, zip: ZipResult): BuildRecordArtifact => ({
     name,
@@ -439,9 +462,7 @@ function writeImageBuild(options: BuildOptions, taskFiles: readonly ZipEntry[], 
   const baseImage = baseImageFor(options.runtime);
   const contextDir = path.join(options.outDir, IMAGE_CONTEXT_DIR);
   const context = writeImageContext(contextDir, dockerfile(baseImage), [...taskFiles, ...imageRuntimeEntries(path.join(root, 'node_modules'), options.arch)]);
-  const golden = path.join(options.outDir, GOLDEN_FILE);
-  if (built.verified.goldenFile === undefined) rmSync(golden, { force: true });
-  else writeFileSync(golden, built.verified.goldenFile);
+  copyBeside(options.outDir, GOLDEN_FILE, built.verified.goldenFile);
   const record: BuildRecord = {
     arch: options.arch,
     runtime: options.runtime,

@@ -23,6 +23,7 @@ import { LATEST_VERSION, lambdaLogGroup } from '../functions/contract/aws-names.
 import { ARCHES, DEFAULT_RUNTIME, HANDLER, NODE_ARCH, type Arch } from '../functions/contract/build-record.js';
 import { LAMBDA_ENV } from '../functions/contract/env.js';
 import { freePort } from './free-port.js';
+import { startTraceHeaderProxy } from './trace-header-proxy.js';
 import { LAMBDA_RUNTIMES, RIE_BIN, type LambdaRuntime, type RuntimeInstallPaths } from './testbed/paths.js';
 
 /** The numbers of RIE's `REPORT RequestId: …` line for one invocation. */
@@ -61,7 +62,8 @@ export interface Invocation {
 export interface LambdaUnderTest {
   readonly invokeUrl: string;
   /** Invokes the function once; calls made while one is running wait their turn, as RIE serves one at a time. */
-  invoke(event: unknown, options?: { readonly requestId?: string }): Promise<Invocation>;
+  /** `traceHeader` goes to the emulator as X-Amzn-Trace-Id, which it hands to the runtime as Lambda does. */
+  invoke(event: unknown, options?: { readonly requestId?: string; readonly traceHeader?: string }): Promise<Invocation>;
   /** Everything the function and the emulator printed so far. */
   logs(): string;
   /** Stops the runtime and the emulator; safe to call twice. */
@@ -99,6 +101,12 @@ export interface FunctionOptions {
   readonly startTimeoutMs?: number;
   /** The emulator program: a test gives one that never listens, to see the bounded wait. @default RIE_BIN */
   readonly emulatorBin?: string;
+  /**
+   * Hand each invocation's `traceHeader` to the runtime as Lambda does, which the emulator cannot
+   * (tools/trace-header-proxy.ts, a simulation of that header). Off by default: the proxy adds a hop to every
+   * runtime API call, which timings should not carry. @default false
+   */
+  readonly traceHeaders?: boolean;
 }
 
 /** The Node binary, major and runtime interface client that stand in for Lambda's `runtime`. */
@@ -306,13 +314,18 @@ export interface Emulation {
   readonly startTimeoutMs?: number;
   /** See FunctionOptions.emulatorBin. @default RIE_BIN */
   readonly emulatorBin?: string;
+  /** See FunctionOptions.traceHeaders. @default false */
+  readonly traceHeaders?: boolean;
 }
 
 async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
   const { timeoutSeconds } = emulation;
   const [runtimePort, invokePort] = [await freePort(), await freePort()];
   const invokeUrl = `http://127.0.0.1:${invokePort}${INVOKE_PATH}`;
-  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', ...emulation.bootstrap];
+  const proxy = emulation.traceHeaders === true ? await startTraceHeaderProxy(runtimePort) : undefined;
+  // The runtime reaches the proxy instead of the emulator's runtime API: `env` sets its address over the emulator's.
+  const bootstrap = proxy === undefined ? emulation.bootstrap : ['/usr/bin/env', `AWS_LAMBDA_RUNTIME_API=${proxy.address}`, ...emulation.bootstrap];
+  const args = ['--runtime-api-address', `127.0.0.1:${runtimePort}`, '--runtime-interface-emulator-address', `127.0.0.1:${invokePort}`, '--log-level', 'info', ...bootstrap];
   const bin = emulation.emulatorBin ?? RIE_BIN;
   const child = spawn(bin, args, { cwd: emulation.taskRoot, env: emulation.env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   const pid = child.pid;
@@ -365,17 +378,18 @@ async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
     await sleep(50);
   }
 
-  async function invokeOnce(event: unknown, requestId: string): Promise<Invocation> {
+  async function invokeOnce(event: unknown, requestId: string, traceHeader: string | undefined): Promise<Invocation> {
     if (!running()) throw new Error(`aws-lambda-rie is not running (exit ${child.exitCode ?? child.signalCode}); its output:\n${tail(all)}`);
     const [allStart, stdoutStart, stderrStart] = [all.length, stdout.length, stderr.length];
     // Init and invoke each get the function timeout from RIE; past both, something is stuck.
     const limitMs = 2 * timeoutSeconds * 1000 + 10_000;
     let status: number;
     let raw: string;
+    if (traceHeader !== undefined) proxy?.set(requestId, traceHeader);
     try {
       const response = await fetch(invokeUrl, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId },
+        headers: { 'content-type': 'application/json', 'x-amzn-requestid': requestId, ...(traceHeader === undefined ? {} : { 'x-amzn-trace-id': traceHeader }) },
         body: JSON.stringify(event),
         signal: AbortSignal.timeout(limitMs),
       });
@@ -418,7 +432,7 @@ async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
   return {
     invokeUrl,
     invoke(event, invokeOptions = {}) {
-      const next = queue.then(() => invokeOnce(event, invokeOptions.requestId ?? randomUUID()));
+      const next = queue.then(() => invokeOnce(event, invokeOptions.requestId ?? randomUUID(), invokeOptions.traceHeader));
       queue = next.catch(() => undefined);
       return next;
     },
@@ -426,6 +440,7 @@ async function launch(emulation: Emulation): Promise<LambdaUnderTest> {
     stop() {
       stopping ??= (async () => {
         await stopEmulator(pid, running, exited);
+        await proxy?.close();
         leftovers.delete(kill);
       })();
       return stopping;
@@ -470,5 +485,6 @@ export async function startFunction(options: FunctionOptions): Promise<LambdaUnd
     ...(options.onSpawn === undefined ? {} : { onSpawn: options.onSpawn }),
     ...(options.startTimeoutMs === undefined ? {} : { startTimeoutMs: options.startTimeoutMs }),
     ...(options.emulatorBin === undefined ? {} : { emulatorBin: options.emulatorBin }),
+    ...(options.traceHeaders === undefined ? {} : { traceHeaders: options.traceHeaders }),
   });
 }

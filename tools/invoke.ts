@@ -15,6 +15,8 @@ import { hostArch, startFunction } from './emulator.js';
 import { ensureLocalBuild, LocalBuildError } from './local-build.js';
 import { stageArtifacts } from './stage-artifacts.js';
 import { ensureBuildPackages, ensureRic, ensureRie } from './testbed/install.js';
+import { LAMBDA_ENV } from '../functions/contract/env.js';
+import { newTraceHeader } from './trace-header.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const USAGE = 'usage: npm run invoke -- --event <file> [--model <bundle dir>] [--env NAME=value ...]';
@@ -52,6 +54,11 @@ for (const pair of values.env) {
   env[pair.slice(0, at)] = pair.slice(at + 1);
 }
 
+// The daemon's address reaches the function as Lambda sets it, and the invocation gets a trace header to go with it.
+const daemonAddress = process.env[LAMBDA_ENV.XRAY_DAEMON_ADDRESS]?.trim() || undefined;
+if (daemonAddress !== undefined) env[LAMBDA_ENV.XRAY_DAEMON_ADDRESS] ??= daemonAddress;
+const traceHeader = daemonAddress === undefined ? undefined : newTraceHeader();
+
 const arch = hostArch();
 const modelDir = path.resolve(values.model);
 if (!existsSync(modelDir) || !statSync(modelDir).isDirectory()) fail(`--model ${values.model} is not a bundle folder`);
@@ -68,9 +75,10 @@ ensureRie();
 ensureRic();
 
 const staged = await stageArtifacts(outDir);
-const fn = await startFunction({ taskRoot: staged.taskRoot, optDir: staged.optDir, handler: staged.build.handler, functionName: 'predict', env });
+const fn = await startFunction({ taskRoot: staged.taskRoot, optDir: staged.optDir, handler: staged.build.handler, functionName: 'predict', env, traceHeaders: traceHeader !== undefined });
 try {
-  const invocation = await fn.invoke(event);
+  const invocation = await fn.invoke(event, traceHeader === undefined ? {} : { traceHeader });
+  if (traceHeader !== undefined) process.stderr.write(`trace header: ${traceHeader}\n`);
   process.stderr.write(invocation.logs.endsWith('\n') ? invocation.logs : `${invocation.logs}\n`);
   if (invocation.runtimeInitMs !== undefined) process.stderr.write(`init (emulator's INIT REPORT): ${invocation.runtimeInitMs.toFixed(1)} ms\n`);
   process.stdout.write(`${invocation.raw}\n`);

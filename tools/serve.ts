@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util';
 import { DEFAULT_FUNCTION_VERSION, ENV, LAMBDA_ENV, LOCAL_MEMORY_MB } from '../functions/contract/env.js';
 import { LAMBDA_LIMITS, MB } from '../functions/contract/lambda-limits.js';
 import { arrivesAsText, httpEvent, lambdaContext, type RequestLike } from './http-api-event.js';
+import { newTraceHeader } from './trace-header.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -122,6 +123,11 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   const timedOut = new Promise<'timeout'>((resolve) => {
     timer = setTimeout(() => resolve('timeout'), timeoutSeconds * 1000);
   });
+  // As Lambda's runtime client does before each invocation; the handler reads it before its first await, so a request
+  // in flight never sees the next one's header.
+  const traceHeader = (process.env[LAMBDA_ENV.XRAY_DAEMON_ADDRESS] ?? '').trim() === '' ? undefined : newTraceHeader();
+  if (traceHeader === undefined) delete process.env[LAMBDA_ENV.TRACE_ID];
+  else process.env[LAMBDA_ENV.TRACE_ID] = traceHeader;
   try {
     const result = await Promise.race([handler(event, context), timedOut]);
     if (result === 'timeout') {
@@ -129,7 +135,7 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
       send(response, 504, { 'content-type': 'application/json', 'x-amzn-requestid': requestId }, JSON.stringify({ message: 'Endpoint request timed out' }));
       return;
     }
-    const headers: Record<string, string> = { ...result.headers, 'x-amzn-requestid': requestId };
+    const headers: Record<string, string> = { ...result.headers, 'x-amzn-requestid': requestId, ...(traceHeader === undefined ? {} : { 'x-amzn-trace-id': traceHeader }) };
     send(response, result.statusCode, headers, result.isBase64Encoded ? Buffer.from(result.body, 'base64') : result.body);
   } catch (error) {
     // What API Gateway answers when the function itself fails.

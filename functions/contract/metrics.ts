@@ -15,10 +15,15 @@ export const METRIC = Object.freeze({
   ModelUnavailable: 'ModelUnavailable',
   ColdStart: 'ColdStart',
   ModelLoadTime: 'ModelLoadTime',
+  /**
+   * The percentage of a request's values outside the range the model saw in training (the bundle's baseline.json);
+   * absent for a bundle without one. The online sign of drift; `npm run drift` measures it offline.
+   */
+  OutOfTrainingRange: 'OutOfTrainingRange',
 });
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
-export type MetricUnit = 'Milliseconds' | 'Count' | 'None';
+export type MetricUnit = 'Milliseconds' | 'Count' | 'Percent' | 'None';
 
 /** Each metric's CloudWatch unit. */
 export const METRIC_UNIT: Readonly<Record<MetricName, MetricUnit>> = Object.freeze({
@@ -31,6 +36,7 @@ export const METRIC_UNIT: Readonly<Record<MetricName, MetricUnit>> = Object.free
   ModelUnavailable: 'Count',
   ColdStart: 'Count',
   ModelLoadTime: 'Milliseconds',
+  OutOfTrainingRange: 'Percent',
 });
 
 /** The dimensions the function's records carry. */

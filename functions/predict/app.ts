@@ -28,6 +28,11 @@ import { inferResponse, modelMetadata, readInferRequest } from './oip.js';
 import { parseJsonBody, readPredictRequest } from './predict-request.js';
 import { predictionWriter } from './predict-response.js';
 import { resolveRoute, type Route } from './router.js';
+import { Tracing, type Blame, type InvocationTrace } from './tracing.js';
+import { CaptureSampler, type CapturedRequest } from './capture.js';
+import type { InputTensors } from './predict-request.js';
+import { outOfRangePercent, readTrainingRanges, type TrainingRange } from './training-range.js';
+import type { OutputTensor } from './model-session.js';
 
 /** The parts of Lambda's context object the handler reads. */
 export interface InvocationContext {
@@ -46,12 +51,20 @@ type ModelState =
       readonly loadMs: number;
       readonly metrics: MetricsLogger;
       readonly writePrediction: ReturnType<typeof predictionWriter>;
+      /** The training ranges of the OutOfTrainingRange metric; undefined for a bundle without baseline.json. */
+      readonly ranges: readonly TrainingRange[] | undefined;
     }
   | { readonly ok: false; readonly metrics: MetricsLogger; readonly reason: string };
 
 export interface HandlerOptions {
   /** Where log and metric lines go; each call is one line without its newline. Defaults to stdout. */
   readonly write?: (line: string) => void;
+  /**
+   * The current invocation's trace header, read as the invocation starts. Defaults to `_X_AMZN_TRACE_ID`, which the
+   * runtime client sets before each invocation (the one per-invocation value Lambda's Node.js runtime passes in the
+   * environment rather than the context).
+   */
+  readonly traceHeader?: () => string | undefined;
 }
 
 /** Used only to log and answer 503 when the environment itself is invalid. */
@@ -67,6 +80,8 @@ const FALLBACK_CONFIG: FunctionConfig = Object.freeze<FunctionConfig>({
   logLevel: DEFAULT_LOG_LEVEL,
   maxRequestElements: 1,
   download: {},
+  xrayDaemonAddress: undefined,
+  captureSampleRate: 0,
 });
 
 function writeStdout(line: string): void {
@@ -79,6 +94,8 @@ interface Outcome {
   readonly batchSize?: number | undefined;
   readonly confidences?: readonly number[] | undefined;
   readonly error?: string | undefined;
+  /** The model's inputs and outputs of an answered request, for the drift metric and capture. */
+  readonly observed?: { readonly inputs: InputTensors; readonly outputs: ReadonlyMap<string, OutputTensor> } | undefined;
 }
 
 /** What a client is told about a model that could not load: the kind of failure, never its paths or text. */
@@ -105,17 +122,21 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     config = FALLBACK_CONFIG;
   }
   const logger = new Logger(config.logLevel, { function: config.functionName, functionVersion: config.functionVersion }, write);
+  const readTraceHeader = options.traceHeader ?? (() => process.env[LAMBDA_ENV.TRACE_ID]);
+  const tracing = new Tracing(config.xrayDaemonAddress, { function_name: config.functionName, function_version: config.functionVersion }, logger);
   const metricsFor = (modelVersion: string) =>
     new MetricsLogger({ namespace: config.metricsNamespace, functionName: config.functionName, functionVersion: config.functionVersion, modelVersion, write });
 
   const loadStart = performance.now();
   const load = configError === undefined ? loadModel(config) : Promise.reject(configError);
   const state: Promise<ModelState> = load.then(
-    (model) => {
+    async (model) => {
       const loadMs = performance.now() - loadStart;
+      const ranges = await readTrainingRanges(config.modelDir, model.manifest);
+      if (!ranges.ok) logger.info('drift metric off: OutOfTrainingRange is not written', { model: model.version, reason: ranges.reason });
       logger.info('model loaded', { model: model.version, source: model.artifact.origin, format: model.format, bytes: model.artifact.bytes, sha256: model.artifact.sha256, loadMs: Math.round(loadMs * 1000) / 1000 });
       if (model.probeError !== undefined) logger.warn('the warm-up run on zero inputs failed; requests still run', { model: model.version, error: model.probeError });
-      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.served, model.version) };
+      return { ok: true, model, loadMs, metrics: metricsFor(model.version), writePrediction: predictionWriter(model.served, model.version), ranges: ranges.ok ? ranges.ranges : undefined };
     },
     (error: unknown) => {
       logger.error('model could not be loaded; model routes answer 503 until a new container starts', { error: describeError(error) });
@@ -128,10 +149,12 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
     settled = s;
   });
   const loadingMetrics = metricsFor('loading');
+  const sampler = new CaptureSampler(config.captureSampleRate, write);
   let coldStart = true;
 
   const handler: Handler = async function handler(event, context) {
     const started = performance.now();
+    const traceHeader = readTraceHeader();
     const requestId = context.awsRequestId;
     let routeName = 'unmatched';
     let loaded = settled;
@@ -140,16 +163,22 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
       const request = readHttpEvent(event);
       const route = resolveRoute(request.method, request.path);
       routeName = route.name;
-      if (loaded === undefined && route.name !== 'GET /v2/health/live' && route.name !== 'GET /v2/health/ready') loaded = await state;
-      outcome = await serve(route, request, loaded);
+      const trace = await tracing.forInvocation(traceHeader);
+      if (loaded === undefined && route.name !== 'GET /v2/health/live' && route.name !== 'GET /v2/health/ready') loaded = await waitForModel(state, trace);
+      outcome = await serve(route, request, loaded, trace);
     } catch (error) {
       outcome = errorOutcome(error, requestId, logger);
     }
     const first = coldStart;
     coldStart = false;
-    // The metrics line is written in the next turn of the event loop: after the runtime client has posted this
-    // response and before it asks for the next event, so the line never adds to the response time.
-    setImmediate(recordMetrics, loaded?.metrics ?? loadingMetrics, {
+    const served = loaded?.ok === true ? loaded : undefined;
+    const captured: CapturedRequest | undefined =
+      outcome.observed !== undefined && served !== undefined && sampler.sampled()
+        ? { requestId, model: served.model.version, functionVersion: config.functionVersion, ...outcome.observed }
+        : undefined;
+    // The metrics line (and a capture record) is written in the next turn of the event loop: after the runtime client
+    // has posted this response and before it asks for the next event, so the lines never add to the response time.
+    setImmediate(afterResponse, loaded?.metrics ?? loadingMetrics, served?.ranges, outcome.observed?.inputs, captured === undefined ? undefined : () => sampler.capture(captured), {
       requestId,
       route: routeName,
       status: outcome.response.statusCode,
@@ -166,8 +195,27 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
   return Object.assign(handler, { ready: state.then(() => undefined) });
 }
 
-function recordMetrics(metrics: MetricsLogger, measured: RequestMetrics): void {
-  metrics.record(measured);
+/**
+ * The model's load, awaited by an invocation that arrived before it finished (Lambda re-runs an init that ran out of
+ * time inside the first invocation): traced as `model-load`, with the S3 download inside it as `s3-download`.
+ */
+async function waitForModel(state: Promise<ModelState>, trace: InvocationTrace): Promise<ModelState> {
+  const loaded = await trace.stage('model-load', () => state);
+  const downloaded = loaded.ok ? loaded.model.artifact.downloaded : undefined;
+  if (downloaded !== undefined) trace.past('s3-download', downloaded.startMs, downloaded.endMs, { bytes: loaded.ok ? loaded.model.artifact.bytes : 0 });
+  return loaded;
+}
+
+/** A failed stage's blame: a client's 4xx is X-Ray's `error`, anything else its `fault`. */
+function blame(error: unknown): Blame {
+  return error instanceof PredictError && error.status < 500 ? 'client' : 'server';
+}
+
+/** The work after a response: the drift share, the metrics line, and the capture record of a sampled request. */
+function afterResponse(metrics: MetricsLogger, ranges: readonly TrainingRange[] | undefined, inputs: InputTensors | undefined, capture: (() => void) | undefined, measured: RequestMetrics): void {
+  const outOfRange = ranges === undefined || inputs === undefined ? undefined : outOfRangePercent(ranges, inputs);
+  metrics.record(outOfRange === undefined ? measured : { ...measured, outOfRangePercent: outOfRange });
+  capture?.();
 }
 
 function requireModel(loaded: ModelState | undefined): Extract<ModelState, { ok: true }> {
@@ -187,16 +235,18 @@ function requireNamed(model: LoadedModel, route: { readonly model: string; reado
 
 const PREDICT_HINT = 'send {"instances": [...]} (see the model\'s inputs at GET /v2/models/<name>)';
 
-async function serve(route: Route, request: HttpRequest, loaded: ModelState | undefined): Promise<Outcome> {
+async function serve(route: Route, request: HttpRequest, loaded: ModelState | undefined, trace: InvocationTrace): Promise<Outcome> {
   switch (route.name) {
     case 'POST /predict': {
       const { model, writePrediction } = requireModel(loaded);
-      const inputs = readPredictRequest(parseJsonBody(request.body(), PREDICT_HINT), model.served, model.limits);
+      trace.annotate({ model: model.manifest.name, model_version: model.version });
+      const inputs = await trace.stage('parse', () => readPredictRequest(parseJsonBody(request.body(), PREDICT_HINT), model.served, model.limits), blame);
+      trace.annotate({ batch_size: inputs.rows });
       const t0 = performance.now();
-      const outputs = await model.run(inputs);
+      const outputs = await trace.stage('inference', () => model.run(inputs));
       const inferenceMs = performance.now() - t0;
-      const written = writePrediction(outputs, inputs.rows);
-      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: inputs.rows, confidences: written.confidences };
+      const written = await trace.stage('serialize', () => writePrediction(outputs, inputs.rows));
+      return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: inputs.rows, confidences: written.confidences, observed: { inputs, outputs } };
     }
     case 'GET /v2/health/live':
       return { response: jsonResponse(200, { live: true }) };
@@ -219,12 +269,14 @@ async function serve(route: Route, request: HttpRequest, loaded: ModelState | un
     case 'POST /v2/models/{model}/infer': {
       const { model } = requireModel(loaded);
       requireNamed(model, route);
-      const infer = readInferRequest(request, model.served, model.limits);
+      trace.annotate({ model: model.manifest.name, model_version: model.version });
+      const infer = await trace.stage('parse', () => readInferRequest(request, model.served, model.limits), blame);
+      trace.annotate({ batch_size: infer.inputs.rows });
       const t0 = performance.now();
-      const tensors = await model.run(infer.inputs, infer.outputs);
+      const tensors = await trace.stage('inference', () => model.run(infer.inputs, infer.outputs));
       const inferenceMs = performance.now() - t0;
-      const measured = { inferenceMs, batchSize: infer.inputs.rows };
-      const written = inferResponse(model.served, infer, tensors);
+      const measured = { inferenceMs, batchSize: infer.inputs.rows, observed: { inputs: infer.inputs, outputs: tensors } };
+      const written = await trace.stage('serialize', () => inferResponse(model.served, infer, tensors));
       if ('json' in written) return { response: jsonTextResponse(200, written.json), ...measured };
       const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(written.headerBytes) };
       return { response: binaryResponse(200, written.bytes, headers), ...measured };

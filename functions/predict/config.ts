@@ -45,6 +45,14 @@ export interface FunctionConfig {
   readonly maxRequestElements: number;
   /** Bounds on the S3 model download (timeouts and attempts); unset ones take s3-download.ts's defaults. */
   readonly download: DownloadOptions;
+  /**
+   * The X-Ray daemon's address, as Lambda sets it: with it, invocations that carry a sampled trace header send their
+   * stage spans there (tracing.ts). Not checked here: a malformed one turns tracing off with a warning, never the
+   * function.
+   */
+  readonly xrayDaemonAddress: string | undefined;
+  /** Share of requests, 0 to 1, whose inputs and outputs are written as capture records (contract/capture.ts). */
+  readonly captureSampleRate: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -135,5 +143,18 @@ export function loadConfig(env: Env = process.env): FunctionConfig {
     logLevel,
     maxRequestElements: positiveInteger(env, ENV.MAX_REQUEST_ELEMENTS, defaultElements(env), MAX_REQUEST_ELEMENTS_LIMIT),
     download: Object.freeze(downloadOptions(env)),
+    xrayDaemonAddress: optional(env, LAMBDA_ENV.XRAY_DAEMON_ADDRESS),
+    captureSampleRate: sampleRate(env),
   });
+}
+
+/** CAPTURE_SAMPLE_RATE: a number from 0 to 1; unset, 0 (nothing captured). */
+function sampleRate(env: Env): number {
+  const raw = optional(env, ENV.CAPTURE_SAMPLE_RATE);
+  if (raw === undefined) return 0;
+  const value = /^(0(\.\d+)?|1(\.0+)?|\.\d+)$/.test(raw) ? Number(raw) : Number.NaN;
+  if (!(value >= 0 && value <= 1)) {
+    throw new ConfigError(ENV.CAPTURE_SAMPLE_RATE, `got "${raw}"; set the share of requests to capture, a number from 0 to 1 such as 0.05, or unset it for none`);
+  }
+  return value;
 }

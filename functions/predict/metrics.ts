@@ -23,6 +23,8 @@ export interface RequestMetrics {
   /** Present on the first invocation of a container. */
   readonly modelLoadMs?: number | undefined;
   readonly coldStart?: boolean | undefined;
+  /** The share of the request's values outside their training range, in percent (training-range.ts). */
+  readonly outOfRangePercent?: number | undefined;
   /** The client-facing error message of a 4xx, or a fixed word for 5xx; a property, not a metric. */
   readonly error?: string | undefined;
 }
@@ -53,6 +55,7 @@ const INTERNAL = bit(METRIC.InternalError);
 const UNAVAILABLE = bit(METRIC.ModelUnavailable);
 const COLD = bit(METRIC.ColdStart);
 const LOAD = bit(METRIC.ModelLoadTime);
+const OUT_OF_RANGE = bit(METRIC.OutOfTrainingRange);
 
 /** `,"<name>":`, the start of each metric's member in a record, built once. */
 const MEMBER = Object.freeze(Object.fromEntries(ORDER.map((name) => [name, `,${JSON.stringify(name)}:`])) as Record<MetricName, string>);
@@ -150,6 +153,10 @@ export class MetricsLogger {
     if (m.modelLoadMs !== undefined) {
       mask |= LOAD;
       members += `${MEMBER.ModelLoadTime}${ms(m.modelLoadMs)}`;
+    }
+    if (m.outOfRangePercent !== undefined && Number.isFinite(m.outOfRangePercent)) {
+      mask |= OUT_OF_RANGE;
+      members += `${MEMBER.OutOfTrainingRange}${ms(m.outOfRangePercent)}`;
     }
     const error = m.error === undefined ? '' : `,"error":${JSON.stringify(m.error)}`;
     const request = `,"requestId":${JSON.stringify(m.requestId)},"route":${JSON.stringify(m.route)},"status":${m.status}${error}}`;

@@ -54,4 +54,9 @@ export interface LocalArtifact {
   readonly sha256: string | undefined;
   /** Where it came from, for logs: a path or an s3:// URL. */
   readonly origin: string;
+  /**
+   * When an S3 download began and ended, on performance.now()'s clock: an invocation that waited for it shows it as
+   * its `s3-download` span.
+   */
+  readonly downloaded?: { readonly startMs: number; readonly endMs: number };
 }

@@ -41,6 +41,8 @@ export async function fetchModelArtifact(
   download: DownloadOptions = {},
 ): Promise<LocalArtifact> {
   if (source.kind === 'bundle') return packaged(source, expectedSha256);
+  const startMs = performance.now();
   const s3 = await import('./s3-download.js');
-  return s3.download(source, downloadDir, expectedSha256, download);
+  const artifact = await s3.download(source, downloadDir, expectedSha256, download);
+  return { ...artifact, downloaded: { startMs, endMs: performance.now() } };
 }

@@ -39,8 +39,21 @@ test('defaults everything else', (t) => {
     logLevel: 'info',
     maxRequestElements: 4_194_304,
     download: {},
+    xrayDaemonAddress: undefined,
+    captureSampleRate: 0,
   });
 });
+
+test('takes the X-Ray daemon address Lambda sets, and the capture sampling rate', (t) => {
+  t.like(load({ AWS_XRAY_DAEMON_ADDRESS: '169.254.79.129:2000', CAPTURE_SAMPLE_RATE: '0.05' }), { xrayDaemonAddress: '169.254.79.129:2000', captureSampleRate: 0.05 });
+  t.is(load({ CAPTURE_SAMPLE_RATE: '1' }).captureSampleRate, 1);
+});
+
+for (const bad of ['1.5', '-0.1', 'half', '5%', 'NaN']) {
+  test(`refuses CAPTURE_SAMPLE_RATE ${bad}, naming the variable and the fix`, (t) => {
+    t.throws(() => load({ CAPTURE_SAMPLE_RATE: bad }), { message: new RegExp(`CAPTURE_SAMPLE_RATE: got "${bad.replace('.', '\\.')}"; set the share of requests to capture, a number from 0 to 1`) });
+  });
+}
 
 test('derives the request element cap from the function memory, one value per 256 bytes, unless MAX_REQUEST_ELEMENTS is set', (t) => {
   t.is(load({ AWS_LAMBDA_FUNCTION_MEMORY_SIZE: '128' }).maxRequestElements, 524_288);
