@@ -29,7 +29,7 @@ export async function runDrift(options: DriftOptions): Promise<DriftReport> {
     ];
     throw new NoRecordsError(
       `no capture record of ${model} in ${options.location} from ${span} (${found.join('; ')}); widen the window with --since, check the location, ` +
-        'or check that capture is on (CAPTURE_SAMPLE_RATE above 0 in infra/config.ts)',
+        'or check that capture is on (capture.sampleRate above 0 for the environment in infra/config.ts, which sets the function\'s CAPTURE_SAMPLE_RATE)',
     );
   }
   return driftReport(baseline, selection, {

@@ -126,7 +126,14 @@ export const ALARM_SUFFIX = Object.freeze({
   inferenceLatencyP99: 'inference-latency-p99',
   lowConfidence: 'low-confidence',
   invalidRequests: 'invalid-requests',
+  outOfTrainingRange: 'out-of-training-range',
 });
+
+/**
+ * Alarms on the traffic rather than on a version: input drift (OutOfTrainingRange) reaches the stable version and a
+ * canary alike, so the rollout's alarm gate does not roll back on them; they notify the alarm topic as any other.
+ */
+export const TRAFFIC_ALARM_SUFFIXES: readonly string[] = Object.freeze([ALARM_SUFFIX.outOfTrainingRange]);
 
 /** Suffixes of the per-version alarms, after `<alarm prefix>v<version>-`. */
 export const VERSION_ALARM_SUFFIX = Object.freeze({

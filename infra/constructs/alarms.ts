@@ -92,6 +92,12 @@ export interface AlarmThresholds {
    */
   readonly lowConfidencePercent?: number | undefined;
   /**
+   * Average percentage of request values outside the training range (EMF OutOfTrainingRange of the deployed model,
+   * from its baseline.json): input drift. The rollout's alarm gate ignores this alarm (TRAFFIC_ALARM_SUFFIXES).
+   * @default 10
+   */
+  readonly outOfTrainingRangePercent?: number | undefined;
+  /**
    * EMF InvalidRequest (4xx answers) per period, summed over all model versions of the function.
    * @default 50
    */
@@ -200,6 +206,7 @@ const DEFAULT_THRESHOLDS: Thresholds = {
   durationP99Ms: 1000,
   inferenceLatencyP99Ms: 500,
   lowConfidencePercent: 20,
+  outOfTrainingRangePercent: 10,
   invalidRequests: 50,
   modelUnavailable: 0,
   evaluationPeriods: 3,
@@ -277,6 +284,7 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   const percent = (v: number) => v >= 0 && v < 100;
   checkNumber(where, 'thresholds.errorRatePercent', th.errorRatePercent, percent, '0 up to (not including) 100, a percentage of invocations');
   checkNumber(where, 'thresholds.lowConfidencePercent', th.lowConfidencePercent, percent, '0 up to (not including) 100, a percentage of classified rows');
+  checkNumber(where, 'thresholds.outOfTrainingRangePercent', th.outOfTrainingRangePercent, percent, '0 up to (not including) 100, a percentage of request values');
   const count = (v: number) => Number.isInteger(v) && v >= 0;
   checkNumber(where, 'thresholds.throttles', th.throttles, count, 'a whole number of throttles per period, 0 or more');
   checkNumber(where, 'thresholds.invalidRequests', th.invalidRequests, count, 'a whole number of invalid requests per period, 0 or more');
@@ -455,6 +463,18 @@ export class Alarms extends Construct {
         period: p.periodSeconds,
         threshold: th.lowConfidencePercent,
         // Regressors publish no confidence, and no classified rows means nothing was uncertain.
+        treatMissingData: 'notBreaching',
+      });
+
+      add('outOfTrainingRange', {
+        alarmDescription: `On average more than ${th.outOfTrainingRangePercent}% of the values sent to model ${p.modelVersion} on ${p.functionName} lie outside the range of its training data (input drift; npm run drift compares whole distributions). The rollout does not roll back on it.`,
+        namespace: p.metricsNamespace,
+        metricName: METRIC.OutOfTrainingRange,
+        dimensions: modelDimensions,
+        statistic: 'Average',
+        period: p.periodSeconds,
+        threshold: th.outOfTrainingRangePercent,
+        // A bundle without baseline.json publishes nothing, and no traffic is no drift.
         treatMissingData: 'notBreaching',
       });
     }

@@ -97,6 +97,11 @@ interface Graph {
   readonly stat?: string;
 }
 
+/** a0, b0, a1, b1, ...: two lists of graphs side by side, one pair per dashboard row. */
+function zip(a: readonly Graph[], b: readonly Graph[]): Graph[] {
+  return a.flatMap((graph, i) => (b[i] === undefined ? [graph] : [graph, b[i]]));
+}
+
 export class Dashboard extends Construct {
   readonly dashboardName: string;
   readonly dashboardArn: string;
@@ -164,7 +169,11 @@ export class Dashboard extends Construct {
         { title: 'Cold starts per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.ColdStart, 'Sum', 'Cold starts')] },
         ...perVersion('Request latency p50 / p99', METRIC.RequestLatency, [['p50', 'p50'], ['p99', 'p99']]),
         ...perVersion('Inference latency p50 / p99', METRIC.InferenceLatency, [['p50', 'p50'], ['p99', 'p99']]),
-        ...perVersion('Prediction confidence average / p10', METRIC.PredictionConfidence, [['Average', 'average'], ['p10', 'p10']]),
+        // Drift beside confidence, row by row: per model version, then per Lambda version.
+        ...zip(
+          perVersion('Prediction confidence average / p10', METRIC.PredictionConfidence, [['Average', 'average'], ['p10', 'p10']]),
+          perVersion('Values outside the training range, % average / max', METRIC.OutOfTrainingRange, [['Average', 'average'], ['Maximum', 'max']]),
+        ),
         { title: 'Invalid requests per Lambda version', metrics: [search(DIMENSION.FunctionVersion, METRIC.InvalidRequest, 'Sum', 'Invalid requests')] },
         {
           title: 'Server errors (500, 503) per Lambda version',

@@ -86,7 +86,7 @@ test('the window keeps only its records, and a window without any exits 4 with w
   t.is(
     empty.stderr,
     `drift: no capture record of iris@1 in ${dir} from 2026-06-01T00:00:00.000Z to ${empty.stderr.match(/to (\S+) \(/)![1]} (3 file(s) read; 43 capture record(s) found; 40 of iris@1 outside the window; records of iris@0 (3)); ` +
-      'widen the window with --since, check the location, or check that capture is on (CAPTURE_SAMPLE_RATE above 0 in infra/config.ts)\n',
+      'widen the window with --since, check the location, or check that capture is on (capture.sampleRate above 0 for the environment in infra/config.ts, which sets the function\'s CAPTURE_SAMPLE_RATE)\n',
   );
 });
 

@@ -29,7 +29,7 @@ function topicRef(out: Json): string {
 test('names every alarm with the environment prefix', (t) => {
   const { out } = build();
   const names = resourcesOf(out, 'aws_cloudwatch_metric_alarm').map((a) => a['alarm_name'] as string);
-  t.is(names.length, 6);
+  t.is(names.length, 7);
   t.true(names.every((name) => name.startsWith(PREFIX)));
 });
 
@@ -41,6 +41,7 @@ test('lists the names of the alarms it created, in creation order', (t) => {
     `${PREFIX}duration-p99`,
     `${PREFIX}inference-latency-p99`,
     `${PREFIX}low-confidence`,
+    `${PREFIX}out-of-training-range`,
     `${PREFIX}invalid-requests`,
   ]);
 });
@@ -55,7 +56,7 @@ test('exposes the prefix, the topic ARN and one alarm ARN per alarm for outputs'
   t.is(out['output']['prefix']['value'], PREFIX);
   t.is(out['output']['topic']['value'], topicRef(out));
   const arns = out['output']['arns']['value'] as string[];
-  t.is(arns.length, 6);
+  t.is(arns.length, 7);
   t.true(arns.every((arn) => /^\$\{aws_cloudwatch_metric_alarm\.[^.]+\.arn\}$/.test(arn)));
 });
 
@@ -90,6 +91,14 @@ test('alarms on the p99 InferenceLatency of the deployed model under the Functio
   const a = alarm(build().out, 'inference-latency-p99');
   t.like(a, { namespace: 'OnnxLambda', metric_name: 'InferenceLatency', extended_statistic: 'p99', unit: 'Milliseconds', threshold: 500 });
   t.deepEqual(a['dimensions'], MODEL_DIMENSIONS);
+});
+
+test('alarms on input drift: the average share of request values outside the deployed model\'s training range', (t) => {
+  const a = alarm(build().out, 'out-of-training-range');
+  t.like(a, { namespace: 'OnnxLambda', metric_name: 'OutOfTrainingRange', statistic: 'Average', threshold: 10, treat_missing_data: 'notBreaching' });
+  t.deepEqual(a['dimensions'], MODEL_DIMENSIONS);
+  t.is(alarm(build({ thresholds: { outOfTrainingRangePercent: 25 } }).out, 'out-of-training-range')['threshold'], 25);
+  t.throws(() => build({ thresholds: { outOfTrainingRangePercent: 100 } }), { message: /thresholds\.outOfTrainingRangePercent is 100; allowed: 0 up to \(not including\) 100, a percentage of request values/ });
 });
 
 test('alarms on the percentile rank of confidences at or below the manifest threshold', (t) => {
@@ -225,7 +234,7 @@ test('names the per-version alarms after the version the function resource publi
 
 test('keeps the per-version alarms out of the literal alarm names the dashboard lists', (t) => {
   const { alarms } = build({ functionVersion: '8' });
-  t.is(alarms.alarmNames.length, 6);
+  t.is(alarms.alarmNames.length, 7);
   t.deepEqual(alarms.versionAlarmNames, [`${PREFIX}v8-error-rate`, `${PREFIX}v8-request-latency-p99`, `${PREFIX}v8-model-unavailable`]);
 });
 

@@ -140,14 +140,25 @@ test('gives every SEARCH expression a unique id', (t) => {
     .map((row) => row[0])
     .filter((first): first is Json => typeof first === 'object' && first !== null)
     .map((expression) => expression['id'] as string);
-  t.is(ids.length, 16);
+  t.is(ids.length, 20);
   t.is(new Set(ids).size, ids.length);
 });
 
 test('reads every graph in the region and at the period given', (t) => {
   const graphs = widgets(build({ region: 'us-east-2', period: 300 }).out).filter((w) => w['type'] === 'metric');
-  t.is(graphs.length, 14);
+  t.is(graphs.length, 16);
   for (const w of graphs) t.like(w['properties'], { region: 'us-east-2', period: 300, view: 'timeSeries' });
+});
+
+test('shows drift beside confidence: the share of values outside the training range on the same row, per model and per Lambda version', (t) => {
+  const out = build().out;
+  for (const per of ['model version', 'Lambda version']) {
+    const confidence = widgets(out).find((w) => w['properties']?.['title'] === `Prediction confidence average / p10 per ${per}`)!;
+    const drift = widgets(out).find((w) => w['properties']?.['title'] === `Values outside the training range, % average / max per ${per}`)!;
+    t.is(drift['y'], confidence['y']);
+    t.is(drift['x'], Number(confidence['x']) + Number(confidence['width']));
+    t.regex(expressions(drift['properties'] as Json)[0]!, /MetricName="OutOfTrainingRange"/);
+  }
 });
 
 test('reads the EMF metrics from the namespace given and the alias metrics from the alias given', (t) => {
