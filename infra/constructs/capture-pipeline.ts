@@ -10,12 +10,10 @@ import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { KinesisFirehoseDeliveryStream } from '@cdktf/provider-aws/lib/kinesis-firehose-delivery-stream/index.js';
-import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
 import { Construct } from 'constructs';
 import { firehoseLogGroup } from '../../functions/contract/aws-names.js';
 import { CAPTURE_RECORD_TYPE } from '../../functions/contract/capture.js';
 import { skipCheck } from '../checkov.js';
-import { InfraError } from '../errors.js';
 import { fail, KMS_KEY_ARN, logRetention, matching, numberInRange, ONE_YEAR_DAYS, wholeNumber, type Where } from '../validators.js';
 import { SecureBucket } from './secure-bucket.js';
 
@@ -157,8 +155,13 @@ export class CapturePipeline extends Construct {
     if (props.logsKmsKeyArn !== undefined) matching(this, 'logsKmsKeyArn', props.logsKmsKeyArn, KMS_KEY_ARN, 'a KMS key ARN (arn:aws:kms:<region>:<account>:key/<id>), not an alias');
     const { region, accountId } = props;
 
-    this.bucket = new SecureBucket(this, 'bucket', { bucketPrefix: props.bucketPrefix, ...(props.kmsKeyArn === undefined ? {} : { kmsKeyArn: props.kmsKeyArn }) });
-    this.expireCaptures();
+    // Captures live retentionDays; the version an expiry leaves behind is gone NONCURRENT_DAYS later.
+    this.bucket = new SecureBucket(this, 'bucket', {
+      bucketPrefix: props.bucketPrefix,
+      expirationDays: this.retentionDays,
+      noncurrentVersionExpirationDays: NONCURRENT_DAYS,
+      ...(props.kmsKeyArn === undefined ? {} : { kmsKeyArn: props.kmsKeyArn }),
+    });
     const bucket = this.bucket.bucket;
     skipCheck(bucket, 'CKV_AWS_18', 'Only Firehose writes this bucket (its delivery role, two key prefixes) and only the drift report reads it; server access logs would need a log bucket per environment, and CloudTrail S3 data events answer who read a capture');
     skipCheck(bucket, 'CKV2_AWS_62', 'Nothing reacts to a new capture object: npm run drift reads a time window of them when someone or a schedule runs it');
@@ -324,28 +327,5 @@ export class CapturePipeline extends Construct {
       });
     }
     return statements;
-  }
-
-  /**
-   * Replaces SecureBucket's lifecycle rule (keep 10 noncurrent versions whatever their age) with one that ends a
-   * capture's life: current versions expire after retentionDays, and the version an expiry leaves behind is gone
-   * NONCURRENT_DAYS later. S3 also removes the expired delete markers of a rule with `days`. A bucket has one
-   * lifecycle configuration, SecureBucket's, so the rule is set on it.
-   */
-  private expireCaptures(): void {
-    const lifecycle = this.bucket.node.tryFindChild('lifecycle');
-    if (!(lifecycle instanceof S3BucketLifecycleConfiguration)) {
-      throw new InfraError(`${this.node.path}: SecureBucket has no lifecycle configuration named "lifecycle" to set the capture retention on; update CapturePipeline.expireCaptures to SecureBucket's`);
-    }
-    lifecycle.putRule([
-      {
-        id: 'expire-captures',
-        status: 'Enabled',
-        filter: [{}],
-        expiration: [{ days: this.retentionDays }],
-        noncurrentVersionExpiration: [{ noncurrentDays: NONCURRENT_DAYS }],
-        abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-      },
-    ]);
   }
 }

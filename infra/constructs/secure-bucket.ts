@@ -31,6 +31,13 @@ export interface SecureBucketProps {
    */
   readonly noncurrentVersionsToKeep?: number;
   /**
+   * Days after which every object expires, for data kept for a while only (captured requests). Its noncurrent
+   * versions then go `noncurrentVersionExpirationDays` after, and none is kept beyond that: keeping the newest ones
+   * would hold expired data forever.
+   * @default none: objects are kept, and `noncurrentVersionsToKeep` replaced versions with them
+   */
+  readonly expirationDays?: number;
+  /**
    * KMS key for server-side encryption (SSE-KMS); readers then also need kms:Decrypt on it.
    * @default SSE-S3 (AES256), which needs no key policy
    */
@@ -73,6 +80,7 @@ export class SecureBucket extends Construct {
     }
     const noncurrentDays = wholeNumber(this, 'noncurrentVersionExpirationDays', props.noncurrentVersionExpirationDays ?? 90, 1, 36_500, 'days');
     const keep = wholeNumber(this, 'noncurrentVersionsToKeep', props.noncurrentVersionsToKeep ?? 10, 1, 100, 'versions');
+    const expirationDays = props.expirationDays === undefined ? undefined : wholeNumber(this, 'expirationDays', props.expirationDays, 1, 36_500, 'days');
     this.kmsKeyArn = props.kmsKeyArn;
 
     this.bucket = new S3Bucket(this, 'bucket', {
@@ -126,14 +134,24 @@ export class SecureBucket extends Construct {
       bucket,
       dependsOn: [this.versioning],
       rule: [
-        {
-          id: 'expire-noncurrent-versions',
-          status: 'Enabled',
-          filter: [{}],
-          noncurrentVersionExpiration: [{ noncurrentDays, newerNoncurrentVersions: keep }],
-          expiration: [{ expiredObjectDeleteMarker: true }],
-          abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
-        },
+        expirationDays === undefined
+          ? {
+              id: 'expire-noncurrent-versions',
+              status: 'Enabled',
+              filter: [{}],
+              noncurrentVersionExpiration: [{ noncurrentDays, newerNoncurrentVersions: keep }],
+              expiration: [{ expiredObjectDeleteMarker: true }],
+              abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+            }
+          : {
+              // S3 also removes the expired delete markers of a rule with `days`.
+              id: 'expire-objects',
+              status: 'Enabled',
+              filter: [{}],
+              expiration: [{ days: expirationDays }],
+              noncurrentVersionExpiration: [{ noncurrentDays }],
+              abortIncompleteMultipartUpload: [{ daysAfterInitiation: 7 }],
+            },
       ],
     });
   }

@@ -108,7 +108,7 @@ test('the capture bucket is encrypted, private, TLS-only and versioned, and expi
   const lifecycle = all(out, 'aws_s3_bucket_lifecycle_configuration').find((l) => l['bucket'] === bucketId)!;
   t.deepEqual(lifecycle['rule'], [
     {
-      id: 'expire-captures',
+      id: 'expire-objects',
       status: 'Enabled',
       filter: [{}],
       expiration: [{ days: 90 }],
