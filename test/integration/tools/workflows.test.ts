@@ -16,7 +16,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { parse } from 'yaml';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { parseRolloutArgs } from '../../../commands/rollout/args.js';
 import { DEFAULT_CONFIG, validateAppConfig } from '../../../infra/config.js';
 import { DEPLOY_SESSION_SECONDS } from '../../../infra/stacks/bootstrap-stack.js';
@@ -163,10 +163,9 @@ test('deploy applies the synthesized HCL with cdktf deploy and then rolls out ea
   for (const flag of ['--skip-synth', '--auto-approve', '--outputs-file']) t.true(deployRun.includes(flag), `cdktf deploy ${flag}`);
   t.true(rollout > deploy, 'npm run rollout after cdktf deploy');
   const rolloutRun = list[rollout]?.run ?? '';
-  for (const flag of ['--environment "$DEPLOY_ENV"', '--model "$name"', '--function', '--alias', '--to "$version"', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--max-wait 900', '--min-requests 100', '--canary-requests "$CANARY_REQUESTS"', '--json']) {
+  for (const flag of ['--environment "$DEPLOY_ENV"', '--model "$name"', '--function', '--alias', '--to "$(field "$name" function_version)"', '--alarm-prefix', '--steps 10,50,100', '--interval 300', '--max-wait 900', '--min-requests 100', '--canary-requests "$CANARY_REQUESTS"', '--json']) {
     t.true(rolloutRun.includes(flag), `npm run rollout ${flag}`);
   }
-  t.true(rolloutRun.includes('version=$(field function_version)'), 'each rollout\'s target is the version the apply published for its model');
   t.false(rolloutRun.includes('--build'), 'the build folder of each model comes from --environment and --model');
   t.is(list[rollout]?.env?.['MODELS'], '${{ steps.stack.outputs.models }}');
   t.is(list[rollout]?.env?.['CANARY_REQUESTS'], "${{ (inputs.environment || 'dev') == 'dev' && '1000' || '0' }}", 'dev, which has no users, gets canary traffic; prod gets none');
@@ -305,9 +304,9 @@ function deployRolloutArgv(): string[] {
   const [, job] = jobs('deploy.yml')[0]!;
   const run = job.steps[runIndex(job.steps, /\bnpm run rollout\b/)]?.run ?? '';
   const command = /npm run rollout --([\s\S]*?--json)/.exec(run.replace(/\\\n/g, ' '))?.[1] ?? '';
-  const values: Record<string, string> = { DEPLOY_ENV: 'dev', name: 'iris', version: '7', CANARY_REQUESTS: '1000', function_name: 'onnx-lambda-dev-iris-predict', alias_name: 'live', alarm_prefix: 'onnx-lambda-dev-iris-' };
+  const values: Record<string, string> = { DEPLOY_ENV: 'dev', name: 'iris', function_version: '7', CANARY_REQUESTS: '1000', function_name: 'onnx-lambda-dev-iris-predict', alias_name: 'live', alarm_prefix: 'onnx-lambda-dev-iris-' };
   return command
-    .replace(/"\$\(field ([a-z_]+)\)"/g, (_, key: string) => values[key] ?? key)
+    .replace(/"\$\(field "\$name" ([a-z_]+)\)"/g, (_, key: string) => values[key] ?? key)
     .replace(/"\$([A-Za-z_]+)"/g, (_, key: string) => values[key] ?? key)
     .trim()
     .split(/\s+/);
@@ -319,7 +318,7 @@ function deployBudgetNumbers(): { job: number; before: number; rollout: number }
   return { job: Number(env['JOB_MINUTES']), before: Number(env['BEFORE_ROLLOUTS_MINUTES']), rollout: Number(env['ROLLOUT_MINUTES']) };
 }
 
-test('deploy\'s budget per model covers one rollout\'s observed steps and everything around them, and the job fits two models', (t) => {
+test('deploy\'s budget for the rollouts covers one rollout\'s observed steps and everything around them, and the job fits them', (t) => {
   const [, job] = jobs('deploy.yml')[0]!;
   const [dev, prod] = DEFAULT_CONFIG.environments;
   const config = validateAppConfig({ ...DEFAULT_CONFIG, environments: [{ ...dev!, models: [{ name: 'iris' }] }, prod!] });
@@ -328,9 +327,9 @@ test('deploy\'s budget per model covers one rollout\'s observed steps and everyt
   t.is(observedMinutes, 30, 'two observed steps of 900 s, as the comment says');
   const budget = deployBudgetNumbers();
   t.is(budget.job, job['timeout-minutes'] as number, 'the check uses the job\'s own timeout');
-  t.true(budget.rollout >= observedMinutes + AROUND_STEPS_MINUTES, `${budget.rollout} min per model for ${observedMinutes} min of observation and ${AROUND_STEPS_MINUTES} around it`);
+  t.true(budget.rollout >= observedMinutes + AROUND_STEPS_MINUTES, `${budget.rollout} min for the rollouts, ${observedMinutes} min of observation and ${AROUND_STEPS_MINUTES} around it`);
   t.true(budget.before >= SETUP_MINUTES + APPLY_MINUTES, `${budget.before} min before the rollouts`);
-  t.true(budget.before + 2 * budget.rollout <= budget.job, 'two models fit');
+  t.true(budget.before + budget.rollout <= budget.job, 'the rollouts, which run at the same time, fit');
 });
 
 /** Runs a step's script with bash as the runner does (`-eo pipefail`), with `env` and fake commands in `bin`. */
@@ -355,16 +354,17 @@ function runStep(file: WorkflowFile, name: string, env: Record<string, string>, 
   }
 }
 
-const DEPLOY_BUDGETS: readonly { models: string; passes: boolean; message?: RegExp }[] = [
+const DEPLOY_BUDGETS: readonly { models: string; env?: Record<string, string>; passes: boolean; message?: RegExp }[] = [
   { models: '1', passes: true },
   { models: '2', passes: true },
-  { models: '3', passes: false, message: /3 models need up to 50 min before the rollouts and 60 min per model's rollout, 50 \+ 3 x 60 = 230 min; this job allows 180 min .* List at most 2 models per environment, or give this job's rollouts shorter steps \(--max-wait\) and ROLLOUT_MINUTES to match/ },
+  { models: '12', passes: true, message: /12 model\(s\), rolled out at the same time: up to 110 of 180 min/ },
+  { models: '2', env: { ROLLOUT_MINUTES: '140' }, passes: false, message: /50 \+ 140 = 190 min; this job allows 180 min .* Give this job's rollouts shorter steps \(--max-wait\) and ROLLOUT_MINUTES to match/ },
   { models: '0', passes: false, message: /lists no model to roll out/ },
 ];
 
-for (const { models, passes, message } of DEPLOY_BUDGETS) {
-  test(`deploy's time budget check ${passes ? 'passes' : 'refuses'} ${models} model(s)`, (t) => {
-    const result = runStep('deploy.yml', 'Check the time budget', { MODELS: models });
+for (const { models, env, passes, message } of DEPLOY_BUDGETS) {
+  test(`deploy's time budget check ${passes ? 'passes' : 'refuses'} ${models} model(s)${env === undefined ? '' : ` with ${JSON.stringify(env)}`}`, (t) => {
+    const result = runStep('deploy.yml', 'Check the time budget', { MODELS: models, ...env });
     t.is(result.code === 0, passes, result.stdout);
     if (message !== undefined) t.regex(result.stdout, message);
   });
@@ -402,23 +402,48 @@ const MODELS_OUTPUT = {
   iris: { function_name: 'onnx-lambda-dev-iris-predict', function_version: '9', alias_name: 'live', alarm_prefix: 'onnx-lambda-dev-iris-', endpoint_url: 'https://i' },
 };
 
-test('deploy rolls out every model of the models output in turn, each with its own names and version', (t) => {
+test('deploy rolls out every model of the models output at the same time, each with its own names and version', (t) => {
   const run = rollOut(MODELS_OUTPUT, {});
   t.is(run.code, 0, run.stdout);
-  t.deepEqual(run.calls, [
+  t.deepEqual([...run.calls].sort(), [
     'run rollout -- --environment dev --model fraud --function onnx-lambda-dev-fraud-predict --alias live --to 4 --alarm-prefix onnx-lambda-dev-fraud- --steps 10,50,100 --interval 300 --max-wait 900 --min-requests 100 --canary-requests 1000 --json',
     'run rollout -- --environment dev --model iris --function onnx-lambda-dev-iris-predict --alias live --to 9 --alarm-prefix onnx-lambda-dev-iris- --steps 10,50,100 --interval 300 --max-wait 900 --min-requests 100 --canary-requests 1000 --json',
   ]);
   t.is(run.summary, '### Rollouts\n- fraud: version 4, promoted\n- iris: version 9, promoted\n');
+  t.regex(run.stdout, /::group::fraud: version 4\n[^]*::endgroup::\n::group::iris: version 9/);
 });
 
 test('a model rolled back does not stop the next model\'s rollout, and fails the job at the end', (t) => {
   const run = rollOut(MODELS_OUTPUT, { fraud: 2 });
   t.is(run.code, 1);
-  t.is(run.calls.length, 2, 'iris is rolled out after fraud rolled back');
+  t.is(run.calls.length, 2, 'iris is rolled out though fraud rolled back');
   t.regex(run.stdout, /::error::fraud: version 4 rolled back/);
   t.regex(run.stdout, /::error::not promoted: fraud$/m);
   t.true(run.summary.includes('- fraud: version 4, rolled back\n- iris: version 9, promoted'), run.summary);
+});
+
+test('a cancelled deploy passes SIGTERM to every rollout running, and each rolls back', async (t) => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'deploy-cancel-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(path.join(dir, 'bin'));
+  // A rollout that rolls back on SIGTERM, as commands/rollout/cli.ts does.
+  writeFileSync(path.join(dir, 'bin', 'npm'), '#!/bin/bash\nmodel=$(sed -E \'s/.*--model ([^ ]+).*/\\1/\' <<< "$*")\ntrap \'echo "rolled back $model"; exit 2\' TERM\necho "started $model"\nsleep 30 & wait $!\n', { mode: 0o755 });
+  writeFileSync(path.join(dir, 'models.json'), JSON.stringify(MODELS_OUTPUT));
+  writeFileSync(path.join(dir, 'summary'), '');
+  const script = steps('deploy.yml').find((s) => s.name === 'Roll out the published versions')?.run ?? 'exit 99';
+  const child = spawn('bash', ['--noprofile', '--norc', '-eo', 'pipefail', '-c', script], {
+    env: { PATH: `${path.join(dir, 'bin')}:${process.env['PATH'] ?? ''}`, RUNNER_TEMP: dir, GITHUB_STEP_SUMMARY: path.join(dir, 'summary'), MODELS: path.join(dir, 'models.json'), DEPLOY_ENV: 'dev', CANARY_REQUESTS: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  const started = () => ['fraud', 'iris'].every((model) => { try { return readFileSync(path.join(dir, `rollout-${model}.log`), 'utf8').includes('started'); } catch { return false; } });
+  for (let i = 0; i < 200 && !started(); i++) await new Promise((resolve) => setTimeout(resolve, 25));
+  child.kill('SIGTERM');
+  const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+  t.is(code, 1, stdout);
+  t.regex(stdout, /rolled back fraud[^]*rolled back iris/);
+  t.is(readFileSync(path.join(dir, 'summary'), 'utf8'), '### Rollouts\n- fraud: version 4, rolled back\n- iris: version 9, rolled back\n');
 });
 
 /** A stand-in for terraform whose `output -json` prints `outputs`. */
