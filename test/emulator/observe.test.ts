@@ -3,31 +3,25 @@ import { cp, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { CAPTURE_RECORD_TYPE } from '../../functions/contract/capture.js';
-import { stageArtifacts, type StagedArtifacts } from '../../tools/stage-artifacts.js';
+import type { StagedArtifacts } from '../../tools/stage-artifacts.js';
 import { newTraceHeader } from '../../tools/trace-header.js';
-import { runBuild } from '../helpers/build.js';
+import { buildAndStage } from '../helpers/build.js';
 import { startFunction } from '../helpers/emulator.js';
 import { simulatedHttpApiEvent } from '../helpers/function.js';
+import { SuiteCleanup } from '../helpers/temp-dir.js';
 import { startXRayDaemon, traceIds } from '../helpers/xray-daemon.js';
 
 // The built function under AWS's Runtime Interface Emulator, the invoke's X-Amzn-Trace-Id handed to the runtime
 // client as Lambda does (through tools/trace-header-proxy.ts: the emulator itself sends the runtime no trace header),
 // and the spans reach a UDP listener at AWS_XRAY_DAEMON_ADDRESS, from the shipped tracer chunk.
-const HOST_ARCH = process.arch === 'arm64' ? 'arm64' : 'x86_64';
-let distDir: string | undefined;
+const cleanup = new SuiteCleanup();
 let staged: StagedArtifacts | undefined;
 
 test.before(async () => {
-  distDir = await mkdtemp(path.join(tmpdir(), 'dist-observe-'));
-  const build = await runBuild(['--arch', HOST_ARCH], distDir);
-  if (build.code !== 0) throw new Error(`npm run build failed: ${build.stderr}`);
-  staged = await stageArtifacts(build.outDir);
+  ({ staged } = await buildAndStage(cleanup));
 });
 
-test.after.always(async () => {
-  await staged?.remove();
-  if (distDir !== undefined) await rm(distDir, { recursive: true, force: true });
-});
+test.after.always(() => cleanup.run());
 
 const IRIS = JSON.stringify({ instances: [[5.1, 3.5, 1.4, 0.2], [6.7, 3.0, 5.2, 2.3], [5.9, 3.0, 4.2, 1.5]] });
 
