@@ -62,7 +62,7 @@ test('the image tree holds onnxruntime-node for the build architecture in the ta
   const linux = path.join(staged.taskRoot, 'node_modules', 'onnxruntime-node', 'bin', 'napi-v6', 'linux');
   const nodeArch = record.arch === 'arm64' ? 'arm64' : 'x64';
   t.deepEqual(readdirSync(linux), [nodeArch]);
-  t.deepEqual(readdirSync(path.join(staged.taskRoot, 'model')).sort(), ['model.json', 'model.ort'], 'the model in ORT format, as the build ships it by default');
+  t.deepEqual(readdirSync(path.join(staged.taskRoot, 'model')).sort(), ['baseline.json', 'model.json', 'model.ort'], 'the model in ORT format, as the build ships it by default, with its training baseline');
 });
 
 test('the Dockerfile passes hadolint with no findings', async (t) => {

@@ -26,10 +26,10 @@ function answer(invocation: Invocation): { statusCode: number; body: Record<stri
   return { statusCode: payload.statusCode, body: JSON.parse(payload.body) as Record<string, unknown> };
 }
 
-test('the default build ships iris as model.ort alone, which answers every golden row with or without MODEL_FILE', async (t) => {
+test('the default build ships iris as model.ort, without model.onnx, which answers every golden row with or without MODEL_FILE', async (t) => {
   const { outDir, staged } = await buildAndStage(cleanup);
   t.is((await readBuildRecord(outDir)).model.format, 'ort');
-  t.deepEqual((await readdir(path.join(staged.taskRoot, 'model'))).sort(), ['model.json', 'model.ort']);
+  t.deepEqual((await readdir(path.join(staged.taskRoot, 'model'))).sort(), ['baseline.json', 'model.json', 'model.ort'], 'no model.onnx: the ORT file alone, with the manifest and the training baseline');
   const golden = await readGolden('iris');
   // MODEL_FILE as the infrastructure sets it, and unset as the local tools run a build.
   for (const env of [{ MODEL_FILE: 'model.ort' }, {}]) {

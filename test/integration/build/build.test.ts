@@ -68,11 +68,25 @@ test('two builds from the same inputs give byte-identical zips and the SPEC buil
   t.regex(first.stdout, /function \+ layers\s+[\d.]+ MB\s+250\.0 MB unzipped\s+[\d.]+ MB/);
 });
 
-test('the function zip holds the ES module bundle, its source map, the S3 chunk and the model in ORT format at the handler path', async (t) => {
+test('the function zip holds the ES module bundle, its source map, the S3 and tracer chunks, and the model in ORT format with its baseline at the handler path', async (t) => {
   const run = await runBuildInTempDir(t);
   t.is(run.code, 0, run.stderr);
   const files = readZip(await readFile(path.join(run.outDir, 'function.zip')));
-  t.deepEqual(Object.keys(files).sort(), ['index.mjs', 'index.mjs.map', 'model/model.json', 'model/model.ort', 's3-download.mjs', 's3-download.mjs.map']);
+  t.deepEqual(Object.keys(files).sort(), [
+    'index.mjs',
+    'index.mjs.map',
+    'model/baseline.json',
+    'model/model.json',
+    'model/model.ort',
+    's3-download.mjs',
+    's3-download.mjs.map',
+    'xray-tracer.mjs',
+    'xray-tracer.mjs.map',
+  ]);
+  t.deepEqual(Buffer.from(files['model/baseline.json']!), await readFile(path.join(MODELS, 'iris', 'baseline.json')), 'the bundle\'s baseline, as it is');
+  t.true(existsSync(path.join(run.outDir, 'baseline.json')), 'a copy beside build.json, for npm run drift');
+  t.true(indexText(files).includes('import("./xray-tracer.mjs")'), 'the tracer chunk is loaded on demand');
+  t.false(indexText(files).includes('BasicTracerProvider'), 'the OpenTelemetry SDK is not in the main bundle');
   t.is(Buffer.from(files['model/model.ort']!).toString('latin1', 4, 8), 'ORTM', 'the ORT format\'s file identifier');
   const index = Buffer.from(files['index.mjs']!).toString();
   t.regex(index, /\(import\.meta\.url\)\("onnxruntime-node"\)/, 'onnxruntime-node comes from the layer through createRequire');
@@ -81,6 +95,10 @@ test('the function zip holds the ES module bundle, its source map, the S3 chunk 
   t.false(index.includes('S3Client'), 'the SDK is not in the main bundle');
   t.true(Buffer.from(files['s3-download.mjs']!).toString().includes('GetObjectCommand'));
 });
+
+function indexText(files: Record<string, Uint8Array>): string {
+  return Buffer.from(files['index.mjs']!).toString();
+}
 
 test('the arm64 layer holds onnxruntime for linux/arm64 only, under nodejs/node_modules', async (t) => {
   const run = await runBuildInTempDir(t, ['--arch', 'arm64']);
