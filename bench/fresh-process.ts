@@ -12,7 +12,7 @@ import { ENTRIES, floorEnv, scratch } from './baselines.js';
 import { checkPrediction, predictEvent, sampled, type BenchBundle, type Sampled } from './bench-data.js';
 
 /** An environment like Lambda's for a process: nothing of the bench's own (no tsx), the layer on NODE_PATH. */
-function lambdaLikeEnv(staged: StagedArtifacts, extra: Record<string, string>): NodeJS.ProcessEnv {
+export function lambdaLikeEnv(staged: StagedArtifacts, extra: Record<string, string>): NodeJS.ProcessEnv {
   return { PATH: process.env['PATH'] ?? '/usr/bin:/bin', LANG: 'C.UTF-8', TZ: 'UTC', NODE_PATH: path.join(staged.optDir, 'nodejs', 'node_modules'), ...extra };
 }
 

@@ -13,13 +13,16 @@
  * - rss/*: peak resident memory of a process serving the model, against onnxruntime's own share;
  * - synth: seconds for `npm run synth`;
  * - cold-curve/<size>/*: the cold start against the model's size, 1 to 500 MB, zip and S3 each beside the floor, and
- *   the ways under the floor (bench/cold-start-curve.ts).
+ *   the ways under the floor (bench/cold-start-curve.ts);
+ * - observe/<model>/*: what tracing and prediction capture add to a request, beside the request without them, in
+ *   process and under the emulator, and the first traced invocation (bench/observe.ts). `--only observe` runs this
+ *   section alone and rewrites only its table.
  *
  * Every answer the bench times is checked against golden.json first; a wrong one fails the run. Timings never
  * fail it: targets are reported (met: yes / NO), since this machine's noise is not the code's. A model bundle that
  * is missing (the CNNs are trained separately) is skipped, and the run says so.
  * Writes bench/results/latest.json, docs/cost-per-million.svg, docs/warm-under-emulator.svg, docs/cold-start-curve.svg
- * and the tables in docs/PERFORMANCE.md.
+ * and the tables in docs/PERFORMANCE.md (`--only <section>`: bench/results/<section>.json and that section's table).
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -35,20 +38,35 @@ import { hostArch, lambdaRuntime } from '../tools/emulator.js';
 import { stageArtifacts, type StagedArtifacts } from '../tools/stage-artifacts.js';
 import { RIE_BIN } from '../tools/testbed/paths.js';
 import { artifactSize, buildFor, naivePackageSize, type BuiltArtifacts } from './artifact-sizes.js';
+import { BENCH_USAGE, BenchUsageError, benchArgs, type BenchArgs } from './bench-args.js';
 import { optionalBundle, readBundle, sampled, type BenchBundle, type Spelling } from './bench-data.js';
 import { coldStartCurveChart, costChart, warmChart, type WarmBar } from './charts.js';
 import { CURVE_SIZES, coldStartCurve, curveCases, curveChartPoints, curveJson, curveMarkdown, type CurvePoint } from './cold-start-curve.js';
 import { coldInProcess, peakMemory } from './fresh-process.js';
 import { costMarkdown, costRows, PRICING, type CostInput } from './lambda-cost.js';
+import { observeSection, type ObserveSettings } from './observe.js';
+import { observeCases, observeMarkdown } from './observe-report.js';
 import { casesMarkdown, comparisonMarkdown, consoleRows, emulatorMarkdown, replaceSection, timingCase, valueCase, type BenchCase } from './report.js';
 import type { WorkerConfig, WorkerResult } from './request-path-worker.js';
 import { coldUnderEmulator, warmUnderEmulator, type ColdRie, type WarmRie } from './under-emulator.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const quick = process.argv.includes('--quick');
+let args: BenchArgs;
+try {
+  args = benchArgs(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof BenchUsageError)) throw error;
+  process.stderr.write(`bench: ${error.message}\n${BENCH_USAGE}\n`);
+  process.exit(1);
+}
+const { quick } = args;
 const settings = quick
   ? { budgetMs: 2500, minRequests: 300, maxRequests: 2000, warmupCalls: 5000, warmupMs: 1500, coldRuns: 15, rieColdRuns: 7, rieWarmup: 100, rieSamples: 100, memoryRuns: 1, memoryRequests: 400, synthRuns: 1, curveRuns: 1 }
   : { budgetMs: 10_000, minRequests: 1000, maxRequests: 10_000, warmupCalls: 20_000, warmupMs: 5000, coldRuns: 21, rieColdRuns: 15, rieWarmup: 400, rieSamples: 600, memoryRuns: 3, memoryRequests: 3000, synthRuns: 3, curveRuns: 3 };
+/** The observe section's (bench/observe.ts): workers per mode in process, emulator invocations, fresh processes. */
+const observeSettings: ObserveSettings = quick
+  ? { rounds: 1, budgetMs: 1000, minRequests: 300, maxRequests: 2000, warmupCalls: 3000, warmupMs: 1000, rieWarmup: 20, rieSamples: 100, firstRuns: 7 }
+  : { rounds: 3, budgetMs: 3000, minRequests: 1000, maxRequests: 5000, warmupCalls: 10_000, warmupMs: 2000, rieWarmup: 50, rieSamples: 300, firstRuns: 15 };
 
 /** Handler p50 against raw `session.run` p50, single rows, in process. */
 const TARGET_RATIO_WARM_SINGLE = 1.3;
@@ -90,6 +108,66 @@ const skip = (reason: string) => {
 };
 const r1 = (value: number) => Math.round(value * 10) / 10;
 const r2 = (value: number) => Math.round(value * 100) / 100;
+const flags = [...(quick ? ['--quick'] : []), ...(args.only === undefined ? [] : ['--only', args.only])];
+const command = flags.length === 0 ? 'npm run bench' : `npm run bench -- ${flags.join(' ')}`;
+
+/** The run's machine, as latest.json records it and the first line of each table says it. */
+function machine() {
+  const runtime = lambdaRuntime();
+  const emulatorNode = existsSync(runtime.node) ? spawnSync(runtime.node, ['--version'], { encoding: 'utf8' }).stdout.trim() : `${runtime.nodeMajor} (not installed)`;
+  return {
+    cpus: os.cpus().length,
+    cpu: os.cpus()[0]?.model ?? 'unknown',
+    arch: process.arch,
+    os: `${os.type()} ${os.release()}`,
+    memory_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    node: process.version,
+    emulator_node: emulatorNode,
+    emulator_runtime: runtime.runtime,
+    onnxruntime: ort.env.versions.node,
+    load_average: os.loadavg().map((l) => Math.round(l * 100) / 100),
+  };
+}
+
+function machineLine(m: ReturnType<typeof machine>, date: string, seconds: number): string {
+  return `\`${command}\`, ${date.slice(0, 10)}, ${seconds} s: ${m.cpus} x ${m.cpu} (${m.os}), Node ${m.node} in process and ${m.emulator_node} under the emulator (${m.emulator_runtime}), onnxruntime-node ${m.onnxruntime}, load average at the end ${m.load_average.join(' / ')}.`;
+}
+
+if (args.only === 'observe') {
+  // The observe section alone: its table in docs/PERFORMANCE.md and bench/results/observe.json; latest.json and the
+  // other tables stay the full run's. The function bundle goes inside the project, as in the full run, so that it
+  // resolves onnxruntime-node from node_modules.
+  mkdirSync(path.join(root, 'node_modules', '.cache', 'bench'), { recursive: true });
+  const functionDir = mkdtempSync(path.join(root, 'node_modules', '.cache', 'bench', 'observe-'));
+  const buildDir = mkdtempSync(path.join(os.tmpdir(), 'bench-observe-'));
+  try {
+    for (const entry of await bundleFunction()) writeFileSync(path.join(functionDir, entry.path), entry.data);
+    const bundle = readBundle(path.join(root, 'models', 'iris'));
+    log(`build: iris for ${hostArch()}`);
+    const staged = await stageArtifacts((await buildFor(hostArch(), path.join(buildDir, 'dist'), bundle.dir)).outDir);
+    try {
+      const observed = await observeSection(functionDir, staged, bundle, observeSettings, log);
+      const observeCaseList = observeCases(observed);
+      const date = new Date().toISOString();
+      const seconds = Math.round((Date.now() - started) / 1000);
+      const m = machine();
+      mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
+      writeFileSync(path.join(root, 'bench', 'results', 'observe.json'), `${JSON.stringify({ date, mode: quick ? 'quick' : 'full', command, seconds, machine: m, settings: observeSettings, cases: observeCaseList, observe: observed }, null, 2)}\n`);
+      const line = machineLine(m, date, seconds);
+      const doc = path.join(root, 'docs', 'PERFORMANCE.md');
+      const updated = existsSync(doc) && replaceSection(doc, 'observe', `${line}\n\n${observeMarkdown(observed)}`);
+      console.log(`\n${line}\n\n${observeMarkdown(observed)}\n`);
+      console.table(consoleRows(observeCaseList));
+      console.log(`wrote bench/results/observe.json${updated ? ' and the observe table in docs/PERFORMANCE.md' : '; docs/PERFORMANCE.md has no bench:observe markers, so no table was updated'}`);
+    } finally {
+      await staged.remove();
+    }
+  } finally {
+    rmSync(buildDir, { recursive: true, force: true });
+    rmSync(functionDir, { recursive: true, force: true });
+  }
+  process.exit();
+}
 
 const models = new Map<ModelName, BenchBundle>();
 for (const name of MODELS) {
@@ -301,6 +379,11 @@ try {
     cases.push({ ...valueCase('synth', 's', s.p50, null, undefined), n: s.n });
   }
 
+  // --- tracing and capture -------------------------------------------------------------------------------------------
+  const observed = await observeSection(functionDir, irisStaged, iris, observeSettings, log);
+  if (typeof observed.rie === 'string') skip(`observe/iris/rie/*: ${observed.rie}`);
+  cases.push(...observeCases(observed));
+
   // --- cost estimate ------------------------------------------------------------------------------------------------
   const costInputs: CostInput[] = [];
   const bars: WarmBar[] = [];
@@ -315,29 +398,16 @@ try {
   const initMs = rieCold.get('iris')?.handlerInit.p50 ?? cold.handler.p50;
 
   // --- write -----------------------------------------------------------------------------------------------------------
-  const cpuModel = os.cpus()[0]?.model ?? 'unknown';
-  const runtime = lambdaRuntime();
-  const emulatorNode = existsSync(runtime.node) ? spawnSync(runtime.node, ['--version'], { encoding: 'utf8' }).stdout.trim() : `${runtime.nodeMajor} (not installed)`;
   const results = {
     date: new Date().toISOString(),
     mode: quick ? 'quick' : 'full',
-    command: quick ? 'npm run bench -- --quick' : 'npm run bench',
+    command,
     seconds: Math.round((Date.now() - started) / 1000),
-    machine: {
-      cpus: os.cpus().length,
-      cpu: cpuModel,
-      arch: process.arch,
-      os: `${os.type()} ${os.release()}`,
-      memory_gb: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
-      node: process.version,
-      emulator_node: emulatorNode,
-      emulator_runtime: runtime.runtime,
-      onnxruntime: ort.env.versions.node,
-      load_average: os.loadavg().map((l) => Math.round(l * 100) / 100),
-    },
-    settings,
+    machine: machine(),
+    settings: { ...settings, observe: observeSettings },
     cases,
     cold_curve: curveJson(curve),
+    observe: observed,
     cost: {
       estimate: true,
       prices: PRICING,
@@ -351,32 +421,33 @@ try {
   mkdirSync(path.join(root, 'bench', 'results'), { recursive: true });
   writeFileSync(path.join(root, 'bench', 'results', 'latest.json'), `${JSON.stringify(results, null, 2)}\n`);
 
-  const machine = `${results.machine.cpus} x ${cpuModel}`;
+  const machineName = `${results.machine.cpus} x ${results.machine.cpu}`;
   const written = ['bench/results/latest.json'];
   if (rows.length > 0) {
-    writeFileSync(path.join(root, 'docs', 'cost-per-million.svg'), await costChart(rows, `us-east-1 prices as of ${PRICING.asOf}; durations from ${results.command} on ${machine}`));
-    writeFileSync(path.join(root, 'docs', 'warm-under-emulator.svg'), await warmChart(bars, `${results.command}, ${results.date.slice(0, 10)}, on ${machine}`, TARGET_RATIO_RIE));
+    writeFileSync(path.join(root, 'docs', 'cost-per-million.svg'), await costChart(rows, `us-east-1 prices as of ${PRICING.asOf}; durations from ${results.command} on ${machineName}`));
+    writeFileSync(path.join(root, 'docs', 'warm-under-emulator.svg'), await warmChart(bars, `${results.command}, ${results.date.slice(0, 10)}, on ${machineName}`, TARGET_RATIO_RIE));
     written.push('docs/cost-per-million.svg', 'docs/warm-under-emulator.svg');
   }
-  writeFileSync(path.join(root, 'docs', 'cold-start-curve.svg'), await coldStartCurveChart(curveChartPoints(curve), `${results.command}, ${results.date.slice(0, 10)}, on ${machine}`));
+  writeFileSync(path.join(root, 'docs', 'cold-start-curve.svg'), await coldStartCurveChart(curveChartPoints(curve), `${results.command}, ${results.date.slice(0, 10)}, on ${machineName}`));
   written.push('docs/cold-start-curve.svg');
   const doc = path.join(root, 'docs', 'PERFORMANCE.md');
-  const machineLine = `\`${results.command}\`, ${results.date.slice(0, 10)}, ${results.seconds} s: ${machine} (${results.machine.os}), Node ${process.version} in process and ${emulatorNode} under the emulator (${runtime.runtime}), onnxruntime-node ${results.machine.onnxruntime}, load average at the end ${results.machine.load_average.join(' / ')}.`;
+  const runLine = machineLine(results.machine, results.date, results.seconds);
   const skippedText = skipped.length === 0 ? '' : `\n\nSkipped in this run:\n\n${skipped.map((s) => `- ${s}`).join('\n')}`;
   if (existsSync(doc)) {
     const int8 = cases.some((c) => c.case.startsWith('int8-vs-float/'))
       ? comparisonMarkdown(cases, 'int8-vs-float/', 'float CNN', 'int8 CNN')
       : 'Not measured in the last run: it needs both models/digits-cnn and models/digits-cnn-int8.';
     const updated =
-      replaceSection(doc, 'results', `${machineLine}\n\n${groupedMarkdown(cases)}${skippedText}`) &&
+      replaceSection(doc, 'results', `${runLine}\n\n${groupedMarkdown(cases)}${skippedText}`) &&
       replaceSection(doc, 'int8', int8) &&
       (rows.length === 0 || replaceSection(doc, 'cost', costMarkdown(rows, initMs, COST_TABLE_SIZES))) &&
-      replaceSection(doc, 'cold-curve', `${machineLine}\n\n${curveMarkdown(curve)}`);
+      replaceSection(doc, 'cold-curve', `${runLine}\n\n${curveMarkdown(curve)}`) &&
+      replaceSection(doc, 'observe', `${runLine}\n\n${observeMarkdown(observed)}`);
     if (updated) written.push('the tables in docs/PERFORMANCE.md');
     else log('docs/PERFORMANCE.md has no bench markers; its tables were not updated');
   }
 
-  console.log(`\n${machineLine}`);
+  console.log(`\n${runLine}`);
   console.table(consoleRows(cases));
   const missed = cases.filter((c) => c.meets === false).map((c) => `${c.case} (${c.ratio ?? c.value} against ${c.target})`);
   console.log(missed.length === 0 ? 'every target met' : `targets missed: ${missed.join('; ')}`);

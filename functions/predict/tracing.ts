@@ -6,7 +6,7 @@
  *
  * The OpenTelemetry SDK and the exporter live in their own chunk (xray-tracer.ts, shipped as `xray-tracer.mjs`),
  * imported on the first traced invocation: a function that is never traced never loads them, and the init phase
- * does not pay for them (docs/PERFORMANCE.md, "Tracing", has the figures that chose this).
+ * does not pay for them (docs/PERFORMANCE.md, "Tracing and capture", has the figures that chose this).
  */
 import type { Logger } from './logger.js';
 import type { InvocationTrace, InvocationTracer, StageAttributes, StageName } from './trace-types.js';

@@ -6,7 +6,7 @@
  * header's `Parent`), so a trace shows `parse`, `inference` and `serialize` under the function.
  *
  * The exporter is written here rather than taken from AWS's OpenTelemetry distribution, whose UDP exporter carries
- * the OTLP protobuf serializer: docs/PERFORMANCE.md ("Tracing") has the sizes and load times that decided it. The
+ * the OTLP protobuf serializer: docs/PERFORMANCE.md ("Tracing and capture") has the sizes and load times that decided it. The
  * document format is AWS's: "Sending trace data to AWS X-Ray" and "AWS X-Ray segment documents" in the X-Ray
  * Developer Guide (a header line `{"format": "json", "version": 1}`, then one segment document per datagram).
  */

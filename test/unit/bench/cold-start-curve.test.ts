@@ -40,6 +40,6 @@ test('the curve chart draws a line per way of loading, the zip line only where i
   t.true(svg.includes('caption &amp; more'));
   t.is(svg.match(/aria-roledescription="line mark"/g)?.length, 4);
   t.is(svg.match(/aria-roledescription="point"/g)?.length, 7, 'two points on three lines, one on the zip line');
-  for (const label of ['function, model in the zip', 'function, model from S3 (loopback stand-in)', 'floor: read + session', 'ORT format in place']) t.true(svg.includes(label), label);
+  for (const label of ['function, model.ort in the zip', 'function, model.ort from S3 (loopback stand-in)', 'floor: read + session', 'ORT format in place']) t.true(svg.includes(label), label);
   t.false(/NaN|undefined|Infinity/.test(svg));
 });
