@@ -154,7 +154,7 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
 
   const handler: Handler = async function handler(event, context) {
     const started = performance.now();
-    const traceHeader = readTraceHeader();
+    const traceHeader = tracing.enabled ? readTraceHeader() : undefined;
     const requestId = context.awsRequestId;
     let routeName = 'unmatched';
     let loaded = settled;
@@ -163,7 +163,8 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
       const request = readHttpEvent(event);
       const route = resolveRoute(request.method, request.path);
       routeName = route.name;
-      const trace = await tracing.forInvocation(traceHeader);
+      const pending = tracing.forInvocation(traceHeader);
+      const trace = pending instanceof Promise ? await pending : pending;
       if (loaded === undefined && route.name !== 'GET /v2/health/live' && route.name !== 'GET /v2/health/ready') loaded = await waitForModel(state, trace);
       outcome = await serve(route, request, loaded, trace);
     } catch (error) {
@@ -239,13 +240,13 @@ async function serve(route: Route, request: HttpRequest, loaded: ModelState | un
   switch (route.name) {
     case 'POST /predict': {
       const { model, writePrediction } = requireModel(loaded);
-      trace.annotate({ model: model.manifest.name, model_version: model.version });
-      const inputs = await trace.stage('parse', () => readPredictRequest(parseJsonBody(request.body(), PREDICT_HINT), model.served, model.limits), blame);
-      trace.annotate({ batch_size: inputs.rows });
+      if (trace.recording) trace.annotate({ model: model.manifest.name, model_version: model.version });
+      const inputs = trace.stageSync('parse', () => readPredictRequest(parseJsonBody(request.body(), PREDICT_HINT), model.served, model.limits), blame);
+      if (trace.recording) trace.annotate({ batch_size: inputs.rows });
       const t0 = performance.now();
       const outputs = await trace.stage('inference', () => model.run(inputs));
       const inferenceMs = performance.now() - t0;
-      const written = await trace.stage('serialize', () => writePrediction(outputs, inputs.rows));
+      const written = trace.stageSync('serialize', () => writePrediction(outputs, inputs.rows));
       return { response: jsonTextResponse(200, written.body), inferenceMs, batchSize: inputs.rows, confidences: written.confidences, observed: { inputs, outputs } };
     }
     case 'GET /v2/health/live':
@@ -269,14 +270,14 @@ async function serve(route: Route, request: HttpRequest, loaded: ModelState | un
     case 'POST /v2/models/{model}/infer': {
       const { model } = requireModel(loaded);
       requireNamed(model, route);
-      trace.annotate({ model: model.manifest.name, model_version: model.version });
-      const infer = await trace.stage('parse', () => readInferRequest(request, model.served, model.limits), blame);
-      trace.annotate({ batch_size: infer.inputs.rows });
+      if (trace.recording) trace.annotate({ model: model.manifest.name, model_version: model.version });
+      const infer = trace.stageSync('parse', () => readInferRequest(request, model.served, model.limits), blame);
+      if (trace.recording) trace.annotate({ batch_size: infer.inputs.rows });
       const t0 = performance.now();
       const tensors = await trace.stage('inference', () => model.run(infer.inputs, infer.outputs));
       const inferenceMs = performance.now() - t0;
       const measured = { inferenceMs, batchSize: infer.inputs.rows, observed: { inputs: infer.inputs, outputs: tensors } };
-      const written = await trace.stage('serialize', () => inferResponse(model.served, infer, tensors));
+      const written = trace.stageSync('serialize', () => inferResponse(model.served, infer, tensors));
       if ('json' in written) return { response: jsonTextResponse(200, written.json), ...measured };
       const headers = { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(written.headerBytes) };
       return { response: binaryResponse(200, written.bytes, headers), ...measured };

@@ -12,8 +12,13 @@ export type Blame = 'client' | 'server';
 export interface InvocationTrace {
   /** Whether spans are recorded and sent. */
   readonly recording: boolean;
-  /** Runs `work` as the stage `name`; a throw marks the stage failed (blamed by `blame`) and is rethrown. */
-  stage<T>(name: StageName, work: () => T | Promise<T>, blame?: (error: unknown) => Blame): Promise<T>;
+  /**
+   * Runs asynchronous `work` as the stage `name`; a rejection marks the stage failed (blamed by `blame`) and is
+   * passed on. Untraced, it returns `work()` itself: no promise is added to the request's path.
+   */
+  stage<T>(name: StageName, work: () => Promise<T>, blame?: (error: unknown) => Blame): Promise<T>;
+  /** `stage` for synchronous work, itself synchronous: untraced, a plain call of `work`. */
+  stageSync<T>(name: StageName, work: () => T, blame?: (error: unknown) => Blame): T;
   /** A stage that already happened, from `startMs` to `endMs` on performance.now()'s clock (the model's download at init). */
   past(name: StageName, startMs: number, endMs: number, attributes?: StageAttributes): void;
   /** Attributes every stage of this invocation carries from now on (model, version, batch size). */

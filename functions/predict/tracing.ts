@@ -16,7 +16,10 @@ export type { Blame, InvocationTrace, InvocationTracer, StageAttributes, StageNa
 /** The trace of an invocation that is not traced. */
 export const UNTRACED: InvocationTrace = Object.freeze({
   recording: false,
-  async stage<T>(_name: StageName, work: () => T | Promise<T>): Promise<T> {
+  stage<T>(_name: StageName, work: () => Promise<T>): Promise<T> {
+    return work();
+  },
+  stageSync<T>(_name: StageName, work: () => T): T {
     return work();
   },
   past(): void {},
@@ -34,6 +37,8 @@ export function sampledHeader(header: string | undefined): boolean {
  */
 export class Tracing {
   private tracer: Promise<InvocationTracer | undefined> | undefined;
+  /** The tracer once loaded (or known not to load: null), so that later invocations start without awaiting. */
+  private loaded: InvocationTracer | null | undefined;
 
   constructor(
     private readonly daemonAddress: string | undefined,
@@ -42,14 +47,27 @@ export class Tracing {
     private readonly load: (daemonAddress: string, attributes: StageAttributes, warn: (message: string) => void) => Promise<InvocationTracer> = loadTracer,
   ) {}
 
-  /** The invocation's trace; UNTRACED without a daemon address or a sampled header. */
-  async forInvocation(traceHeader: string | undefined): Promise<InvocationTrace> {
+  /** Whether invocations may be traced at all: the daemon's address is set. Without it no header is even read. */
+  get enabled(): boolean {
+    return this.daemonAddress !== undefined;
+  }
+
+  /**
+   * The invocation's trace; UNTRACED without a daemon address or a sampled header. Synchronous but for the first
+   * sampled invocation, which waits for the tracer chunk to load: an untraced request meets no promise here.
+   */
+  forInvocation(traceHeader: string | undefined): InvocationTrace | Promise<InvocationTrace> {
     if (this.daemonAddress === undefined || !sampledHeader(traceHeader)) return UNTRACED;
-    this.tracer ??= this.load(this.daemonAddress, this.attributes, (message) => this.logger.warn(message)).catch((error: unknown) => {
-      this.logger.warn('tracing is off: the tracer could not be loaded', { error: error instanceof Error ? error.message : String(error) });
-      return undefined;
-    });
-    return (await this.tracer)?.start(traceHeader) ?? UNTRACED;
+    if (this.loaded !== undefined) return this.loaded?.start(traceHeader) ?? UNTRACED;
+    this.tracer ??= this.load(this.daemonAddress, this.attributes, (message) => this.logger.warn(message)).then(
+      (tracer) => (this.loaded = tracer),
+      (error: unknown) => {
+        this.logger.warn('tracing is off: the tracer could not be loaded', { error: error instanceof Error ? error.message : String(error) });
+        this.loaded = null;
+        return undefined;
+      },
+    );
+    return this.tracer.then((tracer) => tracer?.start(traceHeader) ?? UNTRACED);
   }
 }
 

@@ -115,7 +115,21 @@ class StageTrace implements InvocationTrace {
     this.attributes = { ...this.attributes, ...attributes };
   }
 
-  async stage<T>(name: StageName, work: () => T | Promise<T>, blame?: (error: unknown) => Blame): Promise<T> {
+  stageSync<T>(name: StageName, work: () => T, blame?: (error: unknown) => Blame): T {
+    const span = this.tracer.startSpan(name, { attributes: this.attributes }, this.parent);
+    try {
+      const result = work();
+      span.setAttributes(this.attributes);
+      return result;
+    } catch (error) {
+      fail(span, error, blame?.(error) ?? 'server');
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  async stage<T>(name: StageName, work: () => Promise<T>, blame?: (error: unknown) => Blame): Promise<T> {
     const span = this.tracer.startSpan(name, { attributes: this.attributes }, this.parent);
     try {
       const result = await work();

@@ -19,7 +19,7 @@ test('each stage arrives at the daemon as a subsegment of Lambda\'s function seg
   const invocation = tracer.start(HEADER)!;
   invocation.annotate({ model: 'iris', model_version: 'iris@1' });
   const before = Date.now() / 1000;
-  await invocation.stage('parse', () => 'parsed');
+  t.is(invocation.stageSync('parse', () => 'parsed'), 'parsed');
   invocation.annotate({ batch_size: 3 });
   await invocation.stage('inference', async () => new Promise((resolve) => setTimeout(resolve, 5)));
   const [parse, inference] = await listener.wait(2);
@@ -33,9 +33,9 @@ test('a failed stage is marked: a client error as error with its message, a serv
   const listener = await daemon();
   t.teardown(listener.close);
   const invocation = createInvocationTracer(listener.address, {}, () => {}).start(HEADER)!;
-  await t.throwsAsync(invocation.stage('parse', () => { throw new TypeError('instances[0] has 5 values'); }, () => 'client'));
+  t.throws(() => invocation.stageSync('parse', () => { throw new TypeError('instances[0] has 5 values'); }, () => 'client'));
   class ModelCrash extends Error { override name = 'ModelCrash'; }
-  await t.throwsAsync(invocation.stage('inference', () => { throw new ModelCrash('/var/task/model/model.ort: bad'); }));
+  await t.throwsAsync(invocation.stage('inference', async () => { throw new ModelCrash('/var/task/model/model.ort: bad'); }));
   const [parse, inference] = await listener.wait(2);
   t.like(parse, { error: true, cause: { exceptions: [{ message: 'instances[0] has 5 values' }] } });
   t.is(parse!['fault'], undefined);
@@ -98,7 +98,10 @@ test('an unreachable daemon leaves the stages\' work and results unaffected', as
   const address = listener.address;
   listener.close();
   const invocation = createInvocationTracer(address, {}, () => {}).start(HEADER)!;
-  for (let i = 0; i < 5; i++) t.is(await invocation.stage('inference', () => i * 2), i * 2);
+  for (let i = 0; i < 5; i++) {
+    t.is(invocation.stageSync('parse', () => i * 2), i * 2);
+    t.is(await invocation.stage('inference', async () => i * 3), i * 3);
+  }
 });
 
 test('reads the daemon address in both of Lambda\'s forms', (t) => {
@@ -106,4 +109,17 @@ test('reads the daemon address in both of Lambda\'s forms', (t) => {
   t.deepEqual(daemonEndpoint('tcp:127.0.0.1:2000 udp:127.0.0.2:2001'), { host: '127.0.0.2', port: 2001 });
   t.deepEqual(daemonEndpoint('[::1]:2000'), { host: '::1', port: 2000 });
   t.throws(() => daemonEndpoint('127.0.0.1:99999'), { message: /is not host:port/ });
+});
+
+test('only the first sampled invocation waits for the tracer; the later ones, and every untraced one, start without a promise', async (t) => {
+  const listener = await daemon();
+  t.teardown(listener.close);
+  const tracing = new Tracing(listener.address, {}, logger([]));
+  t.false(tracing.forInvocation(undefined) instanceof Promise);
+  const first = tracing.forInvocation(HEADER);
+  t.true(first instanceof Promise);
+  t.true((await first).recording);
+  const later = tracing.forInvocation(HEADER);
+  t.false(later instanceof Promise);
+  t.true((later as Awaited<typeof first>).recording);
 });
