@@ -8,6 +8,7 @@ import {
   ENV,
   LAMBDA_ENV,
 } from '../contract/env.js';
+import { CaptureSampler, type CapturedRequest } from './capture.js';
 import type { FunctionConfig } from './config.js';
 import { quote } from './describe-value.js';
 import {
@@ -23,16 +24,13 @@ import {
 import { binaryResponse, jsonResponse, jsonTextResponse, readHttpEvent, type HttpRequest, type HttpResponse } from './http-event.js';
 import { Logger } from './logger.js';
 import { MetricsLogger, type RequestMetrics } from './metrics.js';
-import { loadModel, type LoadedModel } from './model-session.js';
+import { loadModel, type LoadedModel, type OutputTensor } from './model-session.js';
 import { inferResponse, modelMetadata, readInferRequest } from './oip.js';
-import { parseJsonBody, readPredictRequest } from './predict-request.js';
+import { parseJsonBody, readPredictRequest, type InputTensors } from './predict-request.js';
 import { predictionWriter } from './predict-response.js';
 import { resolveRoute, type Route } from './router.js';
 import { Tracing, type Blame, type InvocationTrace } from './tracing.js';
-import { CaptureSampler, type CapturedRequest } from './capture.js';
-import type { InputTensors } from './predict-request.js';
 import { outOfRangePercent, readTrainingRanges, type TrainingRange } from './training-range.js';
-import type { OutputTensor } from './model-session.js';
 
 /** The parts of Lambda's context object the handler reads. */
 export interface InvocationContext {
@@ -179,7 +177,8 @@ export function createHandler(configure: () => FunctionConfig, options: HandlerO
         : undefined;
     // The metrics line (and a capture record) is written in the next turn of the event loop: after the runtime client
     // has posted this response and before it asks for the next event, so the lines never add to the response time.
-    setImmediate(afterResponse, loaded?.metrics ?? loadingMetrics, served?.ranges, outcome.observed?.inputs, captured === undefined ? undefined : () => sampler.capture(captured), {
+    const capture = captured === undefined ? undefined : () => writeCapture(sampler, captured, logger);
+    setImmediate(afterResponse, loaded?.metrics ?? loadingMetrics, served?.ranges, outcome.observed?.inputs, capture, {
       requestId,
       route: routeName,
       status: outcome.response.statusCode,
@@ -210,6 +209,18 @@ async function waitForModel(state: Promise<ModelState>, trace: InvocationTrace):
 /** A failed stage's blame: a client's 4xx is X-Ray's `error`, anything else its `fault`. */
 function blame(error: unknown): Blame {
   return error instanceof PredictError && error.status < 500 ? 'client' : 'server';
+}
+
+/**
+ * Writes a sampled request's capture record. It runs after the response, outside the handler's try, where a throw
+ * would end the process: a record that cannot be built is logged and dropped instead.
+ */
+function writeCapture(sampler: CaptureSampler, captured: CapturedRequest, logger: Logger): void {
+  try {
+    sampler.capture(captured);
+  } catch (error) {
+    logger.warn('capture record not written', { requestId: captured.requestId, error: describeError(error) });
+  }
 }
 
 /** The work after a response: the drift share, the metrics line, and the capture record of a sampled request. */

@@ -2,7 +2,9 @@ import test from 'ava';
 import { cp, rm } from 'node:fs/promises';
 import path from 'node:path';
 import { CAPTURE_RECORD_TYPE } from '../../../functions/contract/capture.js';
-import { FIXTURES, MODELS, functionFor } from '../../helpers/function.js';
+import { createHandler } from '../../../functions/predict/app.js';
+import { loadConfig } from '../../../functions/predict/config.js';
+import { FIXTURES, MODELS, functionFor, simulatedHttpApiEvent } from '../../helpers/function.js';
 import { tempDir } from '../../helpers/temp-dir.js';
 
 // Capture records and the OutOfTrainingRange metric through the real handler, on real sessions.
@@ -88,4 +90,19 @@ test('captured string inputs come back exactly, whatever they need escaped', asy
   t.is(response.statusCode, 200, response.body);
   const record = fn.records().find((r) => r['_type'] === CAPTURE_RECORD_TYPE) as { inputs: Record<string, { data: unknown[] }> };
   t.deepEqual(Object.values(record.inputs)[0]!.data, [text]);
+});
+
+test('a capture record that cannot be written is logged and dropped, after an answer the client already has', async (t) => {
+  const lines: string[] = [];
+  const write = (line: string) => {
+    if (line.includes(CAPTURE_RECORD_TYPE)) throw new Error('stdout is gone');
+    lines.push(line);
+  };
+  const handler = createHandler(() => loadConfig({ MODEL_DIR: path.join(MODELS, 'iris'), CAPTURE_SAMPLE_RATE: '1' }), { write });
+  await handler.ready;
+  const response = await handler(simulatedHttpApiEvent('POST', '/predict', IRIS_ROWS), { awsRequestId: 'r-1' });
+  await new Promise((resolve) => setImmediate(resolve));
+  t.is(response.statusCode, 200);
+  t.regex(lines.join('\n'), /"message":"capture record not written",.*"requestId":"r-1","error":"[^"]*stdout is gone/);
+  t.true(lines.some((line) => line.includes('"RequestLatency"')), 'the metrics line is still written');
 });
