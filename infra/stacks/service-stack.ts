@@ -68,9 +68,14 @@ export class ServiceStack extends TerraformStack {
       const build = builds[i]!;
       let object;
       if (build.model.packaging === 's3') {
-        // Two listed models may deploy the same bundle: one object serves both.
-        const key = `${build.model.name}@${build.model.version}@${build.model.sha256}`;
-        object = stored.get(key) ?? store.addModel(build.model);
+        // Two listed models may deploy the same bundle: one object serves both. The store keys an object by the
+        // model's name and version, so two different files under one name and version cannot share it.
+        const key = `${build.model.name}@${build.model.version}`;
+        const earlier = stored.get(key);
+        if (earlier !== undefined && earlier.sha256 !== build.model.shippedSha256) {
+          fail(this, `models[${model.name ?? ''}].distDir`, model.distDir, `a build whose model ${key} is the file the other model deploying ${key} ships (sha256 ${earlier.sha256.slice(0, 12)}), not another (${build.model.shippedSha256.slice(0, 12)})`, 'Give the bundles different names or versions in model.json');
+        }
+        object = earlier ?? store.addModel(build.model);
         stored.set(key, object);
       }
       return serveModel(model.name === undefined ? this : new Construct(this, `model-${model.name}`), {

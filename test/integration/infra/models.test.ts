@@ -178,3 +178,9 @@ test('the deploy workflow\'s image targets list every model of the environment, 
   t.is(targets[1]!['dist_dir'], diabetesDist);
   t.regex(t.throws(() => imageTarget(config, 'dev'))!.message, /deploys 2 models \(iris, diabetes\); use --json/);
 });
+
+test('refuses two listed models deploying different files under one model name and version, which the store would key alike', async (t) => {
+  const other = await buildDist(['--model', 'models/diabetes', '--package', 's3', '--optimize', 'none']);
+  const error = t.throws(() => synth(serviceStack(environment(irisDist, { models: [{ name: 'first', distDir: diabetesDist }, { name: 'second', distDir: other }] }))), { instanceOf: SettingError });
+  t.regex(error.message, /models\[second\]\.distDir is .*allowed: a build whose model diabetes@1 is the file the other model deploying diabetes@1 ships .*Give the bundles different names or versions in model\.json/);
+});
