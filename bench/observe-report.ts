@@ -36,6 +36,8 @@ export interface WarmMode {
   readonly response: Percentiles;
   /** Bytes of log lines (EMF, capture record) one request writes. */
   readonly logBytes: number;
+  /** Log lines one request writes. */
+  readonly logLines: number;
 }
 
 export interface ObserveWarm {

@@ -42,6 +42,8 @@ export interface ObserveWorkerResult {
   readonly totalUs: readonly number[];
   /** Bytes of log lines one request wrote (the last timed one). */
   readonly logBytes: number;
+  /** Log lines one request wrote (the last timed one). */
+  readonly logLines: number;
   /** Requests served traced, the check and warm-up included: each sends three stage spans. */
   readonly tracedRequests: number;
 }
@@ -59,9 +61,11 @@ const context = { awsRequestId: 'bench-observe' };
  * written. Lines are kept only while `kept` is set, for the checks before timing.
  */
 let loggedBytes = 0;
+let loggedLines = 0;
 let kept: string[] | undefined = [];
 process.stdout.write = ((chunk: string | Uint8Array) => {
   loggedBytes += chunk.length;
+  loggedLines += String(chunk).split('\n').length - 1;
   kept?.push(String(chunk));
   return true;
 }) as typeof process.stdout.write;
@@ -86,11 +90,12 @@ let lastAnswer: unknown;
  * header in `_X_AMZN_TRACE_ID`, serializes the last answer, parses the event); then the call, timed to its answer
  * and to the end of the turn after it.
  */
-async function call(): Promise<{ readonly responseUs: number; readonly totalUs: number; readonly bytes: number; readonly answer: Response }> {
+async function call(): Promise<{ readonly responseUs: number; readonly totalUs: number; readonly bytes: number; readonly lines: number; readonly answer: Response }> {
   process.env[LAMBDA_ENV.TRACE_ID] = newTraceHeader();
   JSON.stringify(lastAnswer);
   const event = JSON.parse(eventText) as unknown;
   const bytesBefore = loggedBytes;
+  const linesBefore = loggedLines;
   const t0 = now();
   const answer = await handler(event, context);
   const t1 = now();
@@ -98,7 +103,7 @@ async function call(): Promise<{ readonly responseUs: number; readonly totalUs: 
   const t2 = now();
   lastAnswer = answer;
   if (traced) tracedRequests += 1;
-  return { responseUs: (t1 - t0) * 1000, totalUs: (t2 - t0) * 1000, bytes: loggedBytes - bytesBefore, answer };
+  return { responseUs: (t1 - t0) * 1000, totalUs: (t2 - t0) * 1000, bytes: loggedBytes - bytesBefore, lines: loggedLines - linesBefore, answer };
 }
 
 // Fail loudly before timing anything: the answer is right, and a capture record is written exactly when it should be.
@@ -122,11 +127,13 @@ const requests = Math.max(config.minRequests, Math.min(config.maxRequests, Math.
 const responseUs: number[] = [];
 const totalUs: number[] = [];
 let logBytes = 0;
+let logLines = 0;
 for (let i = 0; i < requests; i++) {
   const timed = await call();
   responseUs.push(timed.responseUs);
   totalUs.push(timed.totalUs);
   logBytes = timed.bytes;
+  logLines = timed.lines;
 }
-const result: ObserveWorkerResult = { responseUs, totalUs, logBytes, tracedRequests };
+const result: ObserveWorkerResult = { responseUs, totalUs, logBytes, logLines, tracedRequests };
 process.stderr.write(`${JSON.stringify(result)}\n`);

@@ -77,7 +77,7 @@ function runProcess(command: string, args: readonly string[], options: { cwd: st
 export async function observeInProcess(functionDir: string, bundle: BenchBundle, daemon: DaemonListener, settings: ObserveSettings): Promise<ObserveWarm[]> {
   const results: ObserveWarm[] = [];
   for (const rows of OBSERVE_ROWS) {
-    const samples = new Map(OBSERVE_MODES.map((mode) => [mode, { responseUs: [] as number[], totalUs: [] as number[], logBytes: 0 }]));
+    const samples = new Map(OBSERVE_MODES.map((mode) => [mode, { responseUs: [] as number[], totalUs: [] as number[], logBytes: 0, logLines: 0 }]));
     const spans = { received: 0, expected: 0 };
     for (let round = 0; round < settings.rounds; round++) {
       for (let k = 0; k < OBSERVE_MODES.length; k++) {
@@ -98,12 +98,13 @@ export async function observeInProcess(functionDir: string, bundle: BenchBundle,
         pooled.responseUs.push(...result.responseUs);
         pooled.totalUs.push(...result.totalUs);
         pooled.logBytes = result.logBytes;
+        pooled.logLines = result.logLines;
       }
     }
     const modes = Object.fromEntries(
       OBSERVE_MODES.map((mode) => {
         const pooled = samples.get(mode)!;
-        const warm: WarmMode = { total: percentiles(pooled.totalUs), response: percentiles(pooled.responseUs), logBytes: pooled.logBytes };
+        const warm: WarmMode = { total: percentiles(pooled.totalUs), response: percentiles(pooled.responseUs), logBytes: pooled.logBytes, logLines: pooled.logLines };
         return [mode, warm];
       }),
     ) as Record<ObserveMode, WarmMode>;

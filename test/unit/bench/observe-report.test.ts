@@ -3,10 +3,10 @@ import { modeSettings, observeCases, observeMarkdown, OBSERVE_MODES, percentiles
 
 const p = (p50: number, p90 = p50 * 2, n = 100) => ({ p50, p90, p99: p90 * 2, n });
 const warmModes = (plain: number): Record<ObserveMode, WarmMode> => ({
-  plain: { total: p(plain), response: p(plain - 2), logBytes: 600 },
-  traced: { total: p(plain * 2), response: p(plain * 2 - 2), logBytes: 600 },
-  captured: { total: p(plain * 3), response: p(plain - 1), logBytes: 1100 },
-  'traced+captured': { total: p(plain * 4), response: p(plain * 2), logBytes: 1100 },
+  plain: { total: p(plain), response: p(plain - 2), logBytes: 600, logLines: 1 },
+  traced: { total: p(plain * 2), response: p(plain * 2 - 2), logBytes: 600, logLines: 1 },
+  captured: { total: p(plain * 3), response: p(plain - 1), logBytes: 1100, logLines: 2 },
+  'traced+captured': { total: p(plain * 4), response: p(plain * 2), logBytes: 1100, logLines: 2 },
 });
 const rieModes = (plain: number): Record<ObserveMode, RieMode> => ({
   plain: { duration: p(plain), billed: p(2) },
