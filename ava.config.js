@@ -3,6 +3,8 @@ export default {
   files: ['test/**/*.test.ts'],
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
-  timeout: '2m',
+  // ava's timeout is a time without any test ending in a worker; the build tests run their ~20 builds at once on two
+  // cores, and the slowest has taken nearly two minutes in CI.
+  timeout: '4m',
   workerThreads: false,
 };

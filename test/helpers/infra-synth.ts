@@ -85,8 +85,14 @@ export function runTempDir(prefix: string): Promise<string> {
   return mkdtemp(path.join(runFolder(), prefix));
 }
 
+/**
+ * An app whose output folder is this worker's own: cdktf creates `stacks/` with a check and then a mkdir, which two
+ * test files' workers racing on one folder turned into EEXIST.
+ */
 export function testApp(): App {
-  return Testing.app({ outdir: path.join(runFolder(), 'cdktf.out') });
+  const outdir = path.join(runFolder(), `cdktf.out-${process.pid}`);
+  mkdirSync(path.join(outdir, 'stacks'), { recursive: true });
+  return Testing.app({ outdir });
 }
 
 /** Creates `file` holding `text` only if it does not exist yet, atomically: readers never see it half-written. */
