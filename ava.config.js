@@ -3,7 +3,7 @@ export default {
   files: ['test/**/*.test.ts'],
   extensions: { ts: 'module' },
   nodeArguments: ['--import=tsx'],
-  // ava's timeout is a time without any test ending in a worker; the build tests run their ~20 builds at once on two
+  // ava's timeout is a time in which no test of any file reports; the build tests run their ~20 builds at once on two
   // cores, and the slowest has taken nearly two minutes in CI.
   timeout: '4m',
   workerThreads: false,
