@@ -34,6 +34,13 @@ export interface RawSizeMeasurement {
   readonly failures: readonly Failure[];
   /** Why the size stopped early (e.g. failures in a row), if it did. */
   readonly stoppedEarly?: string;
+  /** The CPU quota's scheduler period, µs (local mode with a control group). */
+  readonly periodUs?: number;
+  /**
+   * Scheduler periods in which the size's CPU quota ran out, and the time the function waited for the next, over
+   * all its invocations (local mode, where the kernel counts them): the share at work.
+   */
+  readonly cpuThrottled?: { readonly periods: number; readonly ms: number };
 }
 
 /** What a measurer reports while it works, for the progress line. */

@@ -15,6 +15,8 @@ export interface SizeResult {
   readonly capped: boolean;
   /** The CPU quota's scheduler period at this size, µs (local mode with a control group). */
   readonly periodUs?: number;
+  /** Periods in which the quota ran out and the time waited for the next, ms (local mode with a control group). */
+  readonly cpuThrottled?: { readonly periods: number; readonly ms: number };
   readonly initMs: number | null;
   readonly durationMs: DurationStats | null;
   readonly billedMs: BilledStats | null;
@@ -49,7 +51,7 @@ export interface DocumentInput {
   readonly machine: string;
   readonly throttling: Throttling;
   readonly payload: string;
-  readonly sizes: readonly (RawSizeMeasurement & { readonly periodUs?: number })[];
+  readonly sizes: readonly (RawSizeMeasurement)[];
   readonly maxLatencyMs: number | null;
   readonly measuredAt: Date;
 }
@@ -60,13 +62,14 @@ function roundStats<T extends object>(stats: T, digits: number): T {
   return Object.fromEntries(Object.entries(stats).map(([key, value]) => [key, round(value as number, digits)])) as T;
 }
 
-export function sizeResult(raw: RawSizeMeasurement & { readonly periodUs?: number }): SizeResult {
+export function sizeResult(raw: RawSizeMeasurement): SizeResult {
   const stats = summarize(raw.warmDurationsMs);
   return {
     memoryMb: raw.memoryMb,
     cpuShare: round(raw.cpuShare, 3),
     capped: raw.capped,
     ...(raw.periodUs === undefined ? {} : { periodUs: raw.periodUs }),
+    ...(raw.cpuThrottled === undefined ? {} : { cpuThrottled: { periods: raw.cpuThrottled.periods, ms: round(raw.cpuThrottled.ms, 1) } }),
     initMs: raw.initMs === undefined ? null : round(raw.initMs, 2),
     durationMs: stats === undefined ? null : roundStats(stats.durationMs, 3),
     billedMs: stats === undefined ? null : roundStats(stats.billedMs, 3),

@@ -31,6 +31,12 @@ test.serial('a run prints the table and writes the JSON report and the chart', a
   for (const key of ['memoryMb', 'cpuShare', 'capped', 'initMs', 'durationMs', 'billedMs', 'peakMemoryMb', 'invocations', 'failures', 'costPerMillion']) t.true(key in report.sizes[0]!, key);
   t.deepEqual(Object.keys(report.sizes[0]!['durationMs'] as object).sort(), ['mean', 'p50', 'p90', 'p99']);
   t.deepEqual(Object.keys(report.sizes[0]!['costPerMillion'] as object).sort(), ['arm64', 'x86_64']);
+  // The kernel's throttling counters come with every size a control group held; an unthrottled run has none.
+  const throttled = (report['throttling'] as { mode: string }).mode !== 'none';
+  t.deepEqual(
+    report.sizes.map((s) => (s['cpuThrottled'] === undefined ? undefined : Object.keys(s['cpuThrottled'] as object).sort())),
+    throttled ? [['ms', 'periods'], ['ms', 'periods']] : [undefined, undefined],
+  );
   t.is(report.recommendations['maxLatencyMs'], 1000);
   t.regex(await readFile(svg, 'utf8'), /^<svg /);
 });

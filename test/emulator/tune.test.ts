@@ -39,23 +39,27 @@ function measurer(event: object, overrides: Partial<LocalMeasurerOptions> = {}):
   return new LocalMeasurer({ staged: { taskRoot }, event: () => event, invocations: 8, timeoutSeconds: 5, groups, cores: availableParallelism(), ...overrides });
 }
 
-test.serial('the same CPU-bound request takes at least 1.5x longer at 512 MB than at 1,769 MB', async (t) => {
-  // About 15 ms at a full core: many scheduler periods, so the quota shows in every request.
+test.serial('at 512 MB the kernel holds a CPU-bound request to its quota; at 1,769 MB the period is 1 ms', async (t) => {
+  // Many milliseconds of CPU per request, against a quota of 1 ms per 3.456 ms period at 512 MB: every request
+  // spends its period's quota and waits at least once. The kernel's own counters say so; wall-clock ratios between the
+  // sizes are logged, not asserted, since a machine busy with other tests moves them.
   const m = measurer({ loops: 2_000_000 });
   const small = await m.measure(512, () => {});
   const large = await m.measure(1769, () => {});
   t.deepEqual([small.failures, large.failures], [[], []]);
   const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
   const ratio = mean(small.warmDurationsMs) / mean(large.warmDurationsMs);
-  t.log(`${groups.mode}: mean ${mean(small.warmDurationsMs).toFixed(1)} ms at 512 MB, ${mean(large.warmDurationsMs).toFixed(1)} ms at 1,769 MB, ratio ${ratio.toFixed(2)}`);
+  t.log(`${groups.mode}: mean ${mean(small.warmDurationsMs).toFixed(1)} ms at 512 MB, ${mean(large.warmDurationsMs).toFixed(1)} ms at 1,769 MB, ratio ${ratio.toFixed(2)}; throttled ${JSON.stringify(small.cpuThrottled)} and ${JSON.stringify(large.cpuThrottled)}`);
   if (groups.mode === 'none') {
     // No writable control group here: nothing throttles, and the run must say why.
     t.regex(groups.reason ?? '', /control group/);
+    t.is(small.cpuThrottled, undefined);
     return;
   }
-  t.true(ratio >= 1.5, `ratio ${ratio}`);
-  t.true(small.periodUs !== undefined && small.periodUs > 1000);
+  t.is(small.periodUs, 3456);
   t.is(large.periodUs, 1000);
+  t.true(small.cpuThrottled !== undefined && small.cpuThrottled.periods >= small.warmDurationsMs.length, `throttled ${JSON.stringify(small.cpuThrottled)}`);
+  t.true(small.cpuThrottled!.ms > 0);
 });
 
 test.serial('an oversized request at a size is reported as Lambda reports an out-of-memory kill, and the next size runs', async (t) => {

@@ -32,6 +32,12 @@ export function cpuQuota(share: number): CpuQuota {
   return { periodUs, quotaUs: Math.max(MIN_QUOTA_US, Math.round(share * periodUs)) };
 }
 
+/** What the kernel's `cpu.stat` says the quota held back. */
+export interface CpuThrottled {
+  readonly periods: number;
+  readonly ms: number;
+}
+
 /** One size's group: limits set, no process in it yet. */
 export interface SizeGroup {
   /** Moves a process (and every thread of it) into the group; what it starts afterwards stays there. */
@@ -40,6 +46,8 @@ export interface SizeGroup {
   peakMemoryMb(): number | undefined;
   /** Processes the kernel's OOM killer killed in the group so far (0 where the kernel does not count them). */
   oomKills(): number;
+  /** Scheduler periods in which the CPU quota ran out, and the time the group waited for the next, so far. */
+  cpuThrottled(): CpuThrottled | undefined;
   /** Removes the group; its processes must have ended. Safe to call twice. */
   remove(): Promise<void>;
 }
@@ -93,6 +101,13 @@ function readKey(file: string, key: string): number {
   } catch {
     return 0;
   }
+}
+
+/** `cpu.stat`'s throttling counters: v2 gives the wait in µs, v1 in ns. */
+function readThrottled(file: string, waitKey: 'throttled_usec' | 'throttled_time'): CpuThrottled | undefined {
+  if (!existsSync(file)) return undefined;
+  const wait = readKey(file, waitKey);
+  return { periods: readKey(file, 'nr_throttled'), ms: waitKey === 'throttled_usec' ? wait / 1000 : wait / 1e6 };
 }
 
 async function removeDir(dir: string): Promise<void> {
@@ -154,6 +169,7 @@ function v2Groups(root: string, tag: string): ControlGroups {
           return bytes === undefined ? undefined : bytes / MB;
         },
         oomKills: () => readKey(path.join(dir, 'memory.events'), 'oom_kill'),
+        cpuThrottled: () => readThrottled(path.join(dir, 'cpu.stat'), 'throttled_usec'),
         remove: once(() => removeDir(dir)),
       };
     },
@@ -202,6 +218,7 @@ function v1Groups(cpuRoot: string, memoryRoot: string, tag: string): ControlGrou
           return bytes === undefined ? undefined : bytes / MB;
         },
         oomKills: () => readKey(path.join(memory, 'memory.oom_control'), 'oom_kill'),
+        cpuThrottled: () => readThrottled(path.join(cpu, 'cpu.stat'), 'throttled_time'),
         remove: once(async () => {
           await removeDir(cpu);
           await removeDir(memory);

@@ -120,7 +120,7 @@ export class LocalMeasurer implements SizeMeasurer {
     await running?.group?.remove();
   }
 
-  async measure(memoryMb: number, progress: (progress: SizeProgress) => void): Promise<RawSizeMeasurement & { readonly periodUs?: number }> {
+  async measure(memoryMb: number, progress: (progress: SizeProgress) => void): Promise<RawSizeMeasurement> {
     const options = this.#options;
     const { share, capped } = localCpuShare(memoryMb, options.cores);
     const total = options.invocations + 1;
@@ -185,8 +185,18 @@ export class LocalMeasurer implements SizeMeasurer {
       // not; the processes' resident high-water marks count them, as Lambda's fresh sandbox does.
       const peaks = [group?.peakMemoryMb(), emulatorPid === undefined ? undefined : treePeakMb(emulatorPid)].filter((mb) => mb !== undefined);
       const peakMemoryMb = peaks.length === 0 ? undefined : Math.max(...peaks);
+      const cpuThrottled = group?.cpuThrottled();
       progress({ memoryMb, phase: 'done', done: invocations, total });
-      return { ...base, initMs, warmDurationsMs: warm, peakMemoryMb, invocations, failures, ...(stoppedEarly === undefined ? {} : { stoppedEarly }) };
+      return {
+        ...base,
+        initMs,
+        warmDurationsMs: warm,
+        peakMemoryMb,
+        invocations,
+        failures,
+        ...(stoppedEarly === undefined ? {} : { stoppedEarly }),
+        ...(cpuThrottled === undefined ? {} : { cpuThrottled }),
+      };
     } finally {
       await running.fn?.stop();
       await running.group?.remove();
