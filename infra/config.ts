@@ -89,7 +89,8 @@ export interface EnvironmentConfig {
    * builds every listed bundle there). The environment's runtime layer, model store, alarm topic and dashboard are
    * shared. A model's unset settings take the environment's.
    * Unset: one model, the build in `distDir` itself, under the environment's own names (`<project>-<environment>-predict`);
-   * listing models gives every model its name in its resources, so the first listing replaces that function.
+   * listing models gives every model its name in its resources, so the first listing replaces that function, unless
+   * one listed model sets `keepsEnvironmentFunction`.
    */
   readonly models?: readonly ModelConfig[];
   /**
@@ -127,6 +128,14 @@ export interface ModelConfig {
   readonly alarms?: AlarmThresholds;
   /** Share of this model's requests captured, 0 to 1. @default the environment's `capture.sampleRate`, or 0 */
   readonly captureSampleRate?: number;
+  /**
+   * `true`: this model takes over what the environment served before it listed models: the function
+   * `<project>-<environment>-predict` with its role, versions and `live` alias, the provisioned concurrency, the
+   * endpoint (its URL stays), the alarm topic with its subscriptions and the capture filter, at the same Terraform
+   * addresses, so listing models replaces none of them. Its alarms move under `<project>-<environment>-<name>-`, apart
+   * from the other models'. One model at most. @default false
+   */
+  readonly keepsEnvironmentFunction?: boolean;
 }
 
 /**
@@ -149,6 +158,11 @@ export interface ModelDeployment {
   readonly alarms: AlarmThresholds;
   /** Share of requests captured, 0 to 1; 0 is off (no CAPTURE_SAMPLE_RATE, no subscription filter). */
   readonly captureSampleRate: number;
+  /**
+   * Its function, alias, endpoint and alarm topic are the environment's own (names and Terraform addresses): the single
+   * model, or the listed model that sets `keepsEnvironmentFunction`.
+   */
+  readonly keepsEnvironmentFunction: boolean;
 }
 
 /** The models an environment deploys, in the order it lists them (SPEC "Infrastructure": a function per model). */
@@ -163,7 +177,7 @@ export function modelDeployments(environment: EnvironmentConfig): readonly Model
     captureSampleRate: environment.capture?.sampleRate ?? 0,
   };
   if (environment.models === undefined) {
-    return [Object.freeze({ ...shared, name: undefined, bundle: undefined, distDir: environment.distDir, packaging: 'auto' as const })];
+    return [Object.freeze({ ...shared, name: undefined, bundle: undefined, distDir: environment.distDir, packaging: 'auto' as const, keepsEnvironmentFunction: true })];
   }
   return environment.models.map((model) =>
     Object.freeze({
@@ -178,13 +192,21 @@ export function modelDeployments(environment: EnvironmentConfig): readonly Model
       provisionedConcurrency: model.provisionedConcurrency === false ? undefined : (model.provisionedConcurrency ?? shared.provisionedConcurrency),
       alarms: { ...shared.alarms, ...model.alarms },
       captureSampleRate: model.captureSampleRate ?? shared.captureSampleRate,
+      keepsEnvironmentFunction: model.keepsEnvironmentFunction === true,
     }),
   );
 }
 
-/** The AWS names of one model's resources: the environment's own for its single model, the model's for a listed one. */
+/**
+ * The AWS names of one model's resources: the environment's own for its single model, the model's for a listed one.
+ * A listed model that keeps the environment's function keeps its function, role and API names; its alarms are its own.
+ */
 export function deploymentNames(project: string, environment: string, model: ModelDeployment): ServiceNames {
-  return model.name === undefined ? serviceNames(project, environment) : modelServiceNames(project, environment, model.name);
+  const own = serviceNames(project, environment);
+  if (model.name === undefined) return own;
+  const named = modelServiceNames(project, environment, model.name);
+  if (!model.keepsEnvironmentFunction) return named;
+  return Object.freeze({ ...named, functionName: own.functionName, functionRoleName: own.functionRoleName, apiName: own.apiName });
 }
 
 /**
@@ -335,6 +357,8 @@ function validateModels(where: string, environment: EnvironmentConfig): void {
     names.add(model.name);
     if (model.packaging !== undefined) oneOf(where, `models[${i}].packaging`, model.packaging, PACKAGE_CHOICES);
     if (model.captureSampleRate !== undefined) checkSampleRate(where, `models[${i}].captureSampleRate`, model.captureSampleRate);
+    const keeps: unknown = model.keepsEnvironmentFunction;
+    if (keeps !== undefined && typeof keeps !== 'boolean') fail(where, `models[${i}].keepsEnvironmentFunction`, keeps, 'true or false');
     const provisioned: unknown = model.provisionedConcurrency;
     if (provisioned !== undefined && provisioned !== false && (typeof provisioned !== 'object' || provisioned === null)) {
       fail(where, `models[${i}].provisionedConcurrency`, provisioned, '{ min, max } and optionally targetUtilization, cooldowns and schedules, or false for none');
@@ -346,6 +370,10 @@ function validateModels(where: string, environment: EnvironmentConfig): void {
         fail(where, 'models[].name', b, `a name that does not start with "${a}-", another model's name and a dash`, `The rollout finds model ${a}'s alarms by the prefix <project>-${environment.name}-${a}-, which ${b}'s alarm names also start with; rename one`);
       }
     }
+  }
+  const keeping = environment.models!.filter((model) => model.keepsEnvironmentFunction === true).map((model) => model.name);
+  if (keeping.length > 1) {
+    fail(where, 'models[].keepsEnvironmentFunction', keeping.join(', '), 'true on one model at most', 'The environment has one function of its own to keep; set it on the model that served it before, and on no other');
   }
   const folders = new Map<string, string>();
   for (const model of modelDeployments(environment)) {

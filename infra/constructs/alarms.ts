@@ -193,9 +193,15 @@ export interface AlarmsProps {
   /**
    * An existing topic to notify instead of creating one (an environment serving several models shares one
    * AlarmTopic); `subscribers` and `topicKmsKeyId` then belong to that topic and may not be set here.
-   * @default a topic of its own, `<prefix>alarms`
+   * @default a topic of its own, `<topicPrefix>alarms`
    */
   readonly topicArn?: string | undefined;
+  /**
+   * Start of the name of the topic created here (`<topicPrefix>alarms`), where it is not the alarms': a model that
+   * keeps its environment's function keeps the environment's topic while its alarms take the model's prefix.
+   * @default prefix
+   */
+  readonly topicPrefix?: string | undefined;
 }
 
 type Thresholds = Required<{ [K in keyof AlarmThresholds]: number }>;
@@ -274,9 +280,11 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   }
   checkSubscribers(where, r.subscribers ?? []);
   checkTopicKey(where, r.topicKmsKeyId);
-  if (r.topicArn !== undefined && (r.subscribers !== undefined || r.topicKmsKeyId !== undefined)) {
-    fail(where, r.subscribers !== undefined ? 'subscribers' : 'topicKmsKeyId', r.subscribers ?? r.topicKmsKeyId, 'unset with topicArn: they belong to the topic given', 'Set them on the AlarmTopic whose topicArn this is');
+  if (r.topicArn !== undefined && (r.subscribers !== undefined || r.topicKmsKeyId !== undefined || r.topicPrefix !== undefined)) {
+    const [setting, value] = r.subscribers !== undefined ? ['subscribers', r.subscribers] : r.topicKmsKeyId !== undefined ? ['topicKmsKeyId', r.topicKmsKeyId] : ['topicPrefix', r.topicPrefix];
+    fail(where, setting, value, 'unset with topicArn: they belong to the topic given', 'Set them on the AlarmTopic whose topicArn this is');
   }
+  if (r.topicPrefix !== undefined) matchingLiteral(where, 'topicPrefix', r.topicPrefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
   checkNumber(where, 'confidenceThreshold', r.confidenceThreshold, (v) => CONFIDENCE.test(String(v)), 'greater than 0 and less than 1, at most 6 decimals (e.g. 0.6)');
   periodSeconds(where, 'periodSeconds', r.periodSeconds);
 
@@ -366,7 +374,7 @@ export class Alarms extends Construct {
       this.topicArn = p.topicArn;
       this.subscriptions = [];
     } else {
-      const topic = createAlarmTopic(this, p.prefix, p.subscribers ?? [], p.topicKmsKeyId);
+      const topic = createAlarmTopic(this, p.topicPrefix ?? p.prefix, p.subscribers ?? [], p.topicKmsKeyId);
       this.topicArn = topic.topicArn;
       this.subscriptions = topic.subscriptions;
     }

@@ -1,8 +1,8 @@
 /**
  * The resources of one model in an environment, wired together: its function, `live` alias, provisioned concurrency,
- * endpoint and alarms. The service stack calls it once per model, in the stack itself for an environment's single
- * model (so its resources keep the addresses and names they had before environments listed models) and in a scope
- * of its own, `model-<name>`, for each listed model.
+ * endpoint and alarms. The service stack calls it once per model, in the stack itself for the model that keeps the
+ * environment's function (the single model, or the listed one that says so: its resources keep the addresses and
+ * names they had before the environment listed models) and in a scope of its own, `model-<name>`, for each other.
  */
 import type { Construct } from 'constructs';
 import { LIVE_ALIAS, type ServiceNames } from '../../functions/contract/aws-names.js';
@@ -29,6 +29,8 @@ export interface ServedModelProps {
   readonly storedModel: StoredModel | undefined;
   /** The environment's shared alarm topic; undefined: the Alarms construct creates its own. */
   readonly topicArn: string | undefined;
+  /** Start of the name of the topic the Alarms construct creates, where it is not the alarms' prefix. @default the alarm prefix */
+  readonly topicPrefix?: string;
 }
 
 export interface ServedModel {
@@ -98,7 +100,7 @@ export function serveModel(scope: Construct, props: ServedModelProps): ServedMod
     modelVersion: `${build.model.name}@${build.model.version}`,
     functionVersion: fn.version,
     thresholds: model.alarms,
-    ...(props.topicArn === undefined ? { subscribers: env.alarmSubscribers } : { topicArn: props.topicArn }),
+    ...(props.topicArn === undefined ? { subscribers: env.alarmSubscribers, topicPrefix: props.topicPrefix } : { topicArn: props.topicArn }),
   });
   return {
     model,

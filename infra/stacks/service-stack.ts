@@ -60,11 +60,9 @@ export class ServiceStack extends TerraformStack {
 
     const store = new ModelStore(this, 'model-store', { bucketPrefix: names.modelBucketPrefix });
     const layer = this.runtimeLayer(builds, deployments, names.layerName);
-    // A listed model's alarms share the environment's topic, so subscribers confirm once; the single model's Alarms
-    // keeps the topic it has always created.
-    const topicArn = env.models === undefined ? undefined : new AlarmTopic(this, 'alarm-topic', { prefix: names.alarmPrefix, subscribers: env.alarmSubscribers }).topicArn;
     const stored = new Map<string, StoredModel>();
-    const served = deployments.map((model, i) => {
+    const serve = (i: number, topic: { readonly topicArn?: string; readonly topicPrefix?: string }) => {
+      const model = deployments[i]!;
       const build = builds[i]!;
       let object;
       if (build.model.packaging === 's3') {
@@ -78,16 +76,24 @@ export class ServiceStack extends TerraformStack {
         object = earlier ?? store.addModel(build.model);
         stored.set(key, object);
       }
-      return serveModel(model.name === undefined ? this : new Construct(this, `model-${model.name}`), {
+      return serveModel(model.keepsEnvironmentFunction ? this : new Construct(this, `model-${model.name}`), {
         project: props.project,
         environment: env,
         model,
         build,
         layerArn: build.image === undefined ? layer?.arn : undefined,
         storedModel: object,
-        topicArn,
+        topicArn: topic.topicArn,
+        ...(topic.topicPrefix === undefined ? {} : { topicPrefix: topic.topicPrefix }),
       });
-    });
+    };
+    // The model that keeps the environment's function keeps its alarm topic too (its Alarms' own, under the
+    // environment's name, with its subscriptions), and the other models notify it. Without one, a listed model's
+    // alarms share the environment's AlarmTopic, so subscribers confirm once.
+    const kept = deployments.findIndex((model) => model.keepsEnvironmentFunction);
+    const keeper = kept < 0 ? undefined : serve(kept, env.models === undefined ? {} : { topicPrefix: names.alarmPrefix });
+    const topicArn = keeper?.alarms.topicArn ?? new AlarmTopic(this, 'alarm-topic', { prefix: names.alarmPrefix, subscribers: env.alarmSubscribers }).topicArn;
+    const served = deployments.map((_, i) => (i === kept ? keeper! : serve(i, { topicArn })));
 
     // One pipeline for the environment, collecting from every model that captures (a sample rate above 0).
     const capturing = served.filter((s) => s.model.captureSampleRate > 0);
@@ -101,7 +107,8 @@ export class ServiceStack extends TerraformStack {
             deliveryRoleName: names.captureDeliveryRoleName,
             region: env.region,
             accountId: env.accountId,
-            sources: capturing.map((s) => ({ id: s.model.name ?? 'function', logGroupName: s.fn.logGroup.name, logGroupArn: s.fn.logGroup.arn })),
+            // The kept function's filter keeps the address it had before the environment listed models.
+            sources: capturing.map((s) => ({ id: s.model.keepsEnvironmentFunction ? 'function' : s.model.name!, logGroupName: s.fn.logGroup.name, logGroupArn: s.fn.logGroup.arn })),
             retentionDays: env.capture?.retentionDays,
             kmsKeyArn: env.capture?.kmsKeyArn,
             bufferSeconds: env.capture?.bufferSeconds,
@@ -136,7 +143,7 @@ export class ServiceStack extends TerraformStack {
         output('scalable_target_resource_id', only.provisioned.resourceId, 'Application Auto Scaling resource id of the alias\'s provisioned concurrency (service namespace lambda)');
       }
     } else {
-      output('alarm_topic_arn', topicArn!, 'SNS topic every model\'s alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
+      output('alarm_topic_arn', topicArn, 'SNS topic every model\'s alarms notify (alarmSubscribers in infra/config.ts subscribe to it)');
     }
     // Every model the environment serves, the single one included, by the same keys: the deploy workflow rolls out
     // each of them.

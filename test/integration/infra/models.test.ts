@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DEFAULT_CONFIG, type AppConfig, type EnvironmentConfig } from '../../../infra/config.js';
+import { DEFAULT_CONFIG, deploymentNames, modelDeployments, type AppConfig, type EnvironmentConfig } from '../../../infra/config.js';
 import { Alarms } from '../../../infra/constructs/alarms.js';
 import { SettingError } from '../../../infra/errors.js';
 import { imageTarget, imageTargets } from '../../../infra/image-target.js';
@@ -171,6 +171,17 @@ test('an Alarms given a shared topic refuses subscribers of its own, which belon
   t.regex(error.message, /subscribers is .*allowed: unset with topicArn: they belong to the topic given\. Set them on the AlarmTopic/);
 });
 
+test('an Alarms given a shared topic refuses a topic prefix, and one of its own names its topic by it', (t) => {
+  const props = { prefix: 'onnx-lambda-dev-iris-', functionName: 'onnx-lambda-dev-predict', topicPrefix: 'onnx-lambda-dev-' };
+  const error = t.throws(() => new Alarms(constructStack(), 'alarms', { ...props, topicArn: 'arn:aws:sns:us-east-1:123456789012:onnx-lambda-dev-alarms' }), { instanceOf: SettingError });
+  t.regex(error.message, /topicPrefix is "onnx-lambda-dev-".*allowed: unset with topicArn/);
+  const stack = constructStack();
+  new Alarms(stack, 'alarms', props);
+  const out = synth(stack);
+  t.is(one(out, 'aws_sns_topic')['name'], 'onnx-lambda-dev-alarms');
+  t.true(all(out, 'aws_cloudwatch_metric_alarm').every((alarm) => String(alarm['alarm_name']).startsWith('onnx-lambda-dev-iris-')));
+});
+
 test('the deploy workflow\'s image targets list every model of the environment, with its build folder and packaging', (t) => {
   const config: AppConfig = { ...DEFAULT_CONFIG, environments: [twoModels()] };
   const targets = imageTargets(config, 'dev');
@@ -183,4 +194,72 @@ test('refuses two listed models deploying different files under one model name a
   const other = await buildDist(['--model', 'models/diabetes', '--package', 's3', '--optimize', 'none']);
   const error = t.throws(() => synth(serviceStack(environment(irisDist, { models: [{ name: 'first', distDir: diabetesDist }, { name: 'second', distDir: other }] }))), { instanceOf: SettingError });
   t.regex(error.message, /models\[second\]\.distDir is .*allowed: a build whose model diabetes@1 is the file the other model deploying diabetes@1 ships .*Give the bundles different names or versions in model\.json/);
+});
+
+// Listing models in an environment that served one: the model that keeps the environment's function.
+
+const KEPT_SETTINGS: Partial<EnvironmentConfig> = {
+  provisionedConcurrency: { min: 1, max: 2 },
+  capture: { sampleRate: 0.1 },
+  alarmSubscribers: [{ protocol: 'email', endpoint: 'oncall@example.com' }],
+};
+
+function keptIris(models: EnvironmentConfig['models'] = [{ name: 'iris', distDir: irisDist, keepsEnvironmentFunction: true }, { name: 'diabetes', distDir: diabetesDist }]): EnvironmentConfig {
+  return environment(irisDist, { ...KEPT_SETTINGS, models });
+}
+
+test('a listed model that keeps the environment\'s function keeps every resource the single model had, at its address and name; only its alarms take its prefix', (t) => {
+  const single = synth(serviceStack(environment(irisDist, KEPT_SETTINGS)));
+  const listed = synth(serviceStack(keptIris()));
+  let compared = 0;
+  for (const [type, byId] of Object.entries(single['resource'] as Record<string, Record<string, Json>>)) {
+    for (const [id, before] of Object.entries(byId)) {
+      const after = (listed['resource'][type] as Record<string, Json> | undefined)?.[id];
+      if (after === undefined) {
+        t.fail(`${type}.${id} is not at its address any more: the first apply would replace it`);
+        continue;
+      }
+      compared++;
+      if (type === 'aws_cloudwatch_metric_alarm') {
+        t.is(after['alarm_name'], String(before['alarm_name']).replace(/^onnx-lambda-dev-/, 'onnx-lambda-dev-iris-'));
+        continue;
+      }
+      for (const key of ['function_name', 'name', 'role', 'layer_name', 'dashboard_name', 'bucket_prefix', 'log_group_name', 'destination_arn', 'topic_arn', 'endpoint']) {
+        if (key in before) t.deepEqual(after[key], before[key], `${type}.${id}.${key}`);
+      }
+    }
+  }
+  t.true(compared > 30, `${compared} resources compared`);
+  t.is(oneWhere(listed, 'aws_lambda_function', 'function_name', 'onnx-lambda-dev-predict')['memory_size'], 1024);
+  t.is(oneWhere(listed, 'aws_lambda_function', 'function_name', 'onnx-lambda-dev-diabetes-predict')['memory_size'], 1024);
+});
+
+test('the other models\' alarms notify the kept function\'s topic, the environment\'s one', (t) => {
+  const out = synth(serviceStack(keptIris()));
+  t.is(one(out, 'aws_sns_topic')['name'], 'onnx-lambda-dev-alarms');
+  const topic = `\${aws_sns_topic.${Object.keys(out['resource']['aws_sns_topic'] as Json)[0]!}.arn}`;
+  t.true(all(out, 'aws_cloudwatch_metric_alarm').every((alarm) => JSON.stringify(alarm['alarm_actions']) === JSON.stringify([topic])));
+  t.is(out['output']['alarm_topic_arn']['value'], topic);
+  const names = all(out, 'aws_cloudwatch_metric_alarm').map((a) => String(a['alarm_name']));
+  t.is(names.filter((n) => n.startsWith('onnx-lambda-dev-iris-')).length, names.filter((n) => n.startsWith('onnx-lambda-dev-diabetes-')).length);
+});
+
+test('the kept model\'s rollout target is the environment\'s function under the model\'s alarm prefix, and the deploy role covers it', (t) => {
+  const env = keptIris();
+  const [iris, diabetes] = modelDeployments(env);
+  t.like(deploymentNames(DEFAULT_CONFIG.project, env.name, iris!), { functionName: 'onnx-lambda-dev-predict', apiName: 'onnx-lambda-dev-api', alarmPrefix: 'onnx-lambda-dev-iris-' });
+  t.like(deploymentNames(DEFAULT_CONFIG.project, env.name, diabetes!), { functionName: 'onnx-lambda-dev-diabetes-predict', alarmPrefix: 'onnx-lambda-dev-diabetes-' });
+  const models = synth(serviceStack(env))['output']['models']['value'] as Json;
+  t.is(models['iris']['alarm_prefix'], 'onnx-lambda-dev-iris-');
+  t.is(models['iris']['function_name'], 'onnx-lambda-dev-predict');
+  const policy = JSON.stringify(synth(new BootstrapStack(testApp(), 'bootstrap', bootstrapProps({ ...DEFAULT_CONFIG, environments: [env] }))));
+  t.regex(policy, /function:onnx-lambda-dev-predict:\*/);
+  t.regex(policy, /function:onnx-lambda-dev-diabetes-predict:\*/);
+});
+
+test('refuses two models keeping the environment\'s function, and a keepsEnvironmentFunction that is not a boolean', (t) => {
+  const two = t.throws(() => synth(serviceStack(keptIris([{ name: 'iris', distDir: irisDist, keepsEnvironmentFunction: true }, { name: 'diabetes', distDir: diabetesDist, keepsEnvironmentFunction: true }]))), { instanceOf: SettingError });
+  t.regex(two.message, /models\[\]\.keepsEnvironmentFunction is "?iris, diabetes"?.*true on one model at most.*set it on the model that served it before/);
+  const wrong = t.throws(() => synth(serviceStack(keptIris([{ name: 'iris', distDir: irisDist, keepsEnvironmentFunction: 'yes' as unknown as boolean }]))), { instanceOf: SettingError });
+  t.regex(wrong.message, /models\[0\]\.keepsEnvironmentFunction is "yes".*true or false/);
 });
