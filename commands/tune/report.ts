@@ -51,7 +51,7 @@ export interface DocumentInput {
   readonly machine: string;
   readonly throttling: Throttling;
   readonly payload: string;
-  readonly sizes: readonly (RawSizeMeasurement)[];
+  readonly sizes: readonly RawSizeMeasurement[];
   readonly maxLatencyMs: number | null;
   readonly measuredAt: Date;
 }
