@@ -226,6 +226,7 @@ const MAX_DURATION_MS = LAMBDA_LIMITS.maxTimeoutSeconds * 1000;
 
 /** Letters, digits, "-" and "_" are valid in both alarm names and SNS topic names; the last one is the separator. */
 const PREFIX = /^[A-Za-z0-9][A-Za-z0-9_-]{0,198}[-_]$/;
+const PREFIX_RULE = 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")';
 /** Printable ASCII without quotes: a valid dimension value that is safe inside a query string. */
 const MODEL_VERSION = /^[\x21\x23-\x26\x28-\x7e]{1,255}$/;
 const EMAIL = /^[^@\s"'<>,;]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$/;
@@ -268,7 +269,7 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
   if (Token.isUnresolved(r.prefix)) {
     fail(where, 'prefix', r.prefix, 'a literal string; the rollout tool matches alarm names against it');
   }
-  matchingLiteral(where, 'prefix', r.prefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
+  matchingLiteral(where, 'prefix', r.prefix, PREFIX, PREFIX_RULE);
   matchingLiteral(where, 'functionName', r.functionName, FUNCTION_NAME_PATTERN, FUNCTION_NAME_RULE);
   matchingLiteral(where, 'aliasName', r.aliasName, ALIAS_NAME_PATTERN, ALIAS_NAME_RULE);
   matchingLiteral(where, 'metricsNamespace', r.metricsNamespace, METRICS_NAMESPACE_PATTERN, METRICS_NAMESPACE_RULE);
@@ -284,7 +285,7 @@ function resolveProps(where: Where, props: AlarmsProps): Resolved {
     const [setting, value] = r.subscribers !== undefined ? ['subscribers', r.subscribers] : r.topicKmsKeyId !== undefined ? ['topicKmsKeyId', r.topicKmsKeyId] : ['topicPrefix', r.topicPrefix];
     fail(where, setting, value, 'unset with topicArn: they belong to the topic given', 'Set them on the AlarmTopic whose topicArn this is');
   }
-  if (r.topicPrefix !== undefined) matchingLiteral(where, 'topicPrefix', r.topicPrefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
+  if (r.topicPrefix !== undefined) matchingLiteral(where, 'topicPrefix', r.topicPrefix, PREFIX, PREFIX_RULE);
   checkNumber(where, 'confidenceThreshold', r.confidenceThreshold, (v) => CONFIDENCE.test(String(v)), 'greater than 0 and less than 1, at most 6 decimals (e.g. 0.6)');
   periodSeconds(where, 'periodSeconds', r.periodSeconds);
 
@@ -633,7 +634,7 @@ export class AlarmTopic extends Construct {
 
   constructor(scope: Construct, id: string, props: AlarmTopicProps) {
     super(scope, id);
-    matchingLiteral(this, 'prefix', props.prefix, PREFIX, 'letters, digits, "-" and "_", 2 to 200 characters, ending in "-" or "_" (e.g. "onnx-predict-dev-")');
+    matchingLiteral(this, 'prefix', props.prefix, PREFIX, PREFIX_RULE);
     checkSubscribers(this, props.subscribers ?? []);
     checkTopicKey(this, props.topicKmsKeyId);
     const topic = createAlarmTopic(this, props.prefix, props.subscribers ?? [], props.topicKmsKeyId);

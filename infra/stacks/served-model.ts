@@ -30,7 +30,7 @@ export interface ServedModelProps {
   /** The environment's shared alarm topic; undefined: the Alarms construct creates its own. */
   readonly topicArn: string | undefined;
   /** Start of the name of the topic the Alarms construct creates, where it is not the alarms' prefix. @default the alarm prefix */
-  readonly topicPrefix?: string;
+  readonly topicPrefix?: string | undefined;
 }
 
 export interface ServedModel {

@@ -84,7 +84,7 @@ export class ServiceStack extends TerraformStack {
         layerArn: build.image === undefined ? layer?.arn : undefined,
         storedModel: object,
         topicArn: topic.topicArn,
-        ...(topic.topicPrefix === undefined ? {} : { topicPrefix: topic.topicPrefix }),
+        topicPrefix: topic.topicPrefix,
       });
     };
     // The model that keeps the environment's function keeps its alarm topic too (its Alarms' own, under the
